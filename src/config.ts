@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'fs';
+import { isAbsolute, join, resolve } from 'path';
+import { z } from 'zod';
+import { parsePolicy, type CompiledPolicy } from './policy';
+
+export const PRESETS = ['dstny', 'appdirect', 'unifyr'] as const;
+
+/** A configuration value that cannot be used: names the variable, the value and what is accepted. */
+export class ConfigError extends Error {
+  constructor(variable: string, value: string | undefined, accepted: string) {
+    super(`${variable}=${value === undefined ? '(unset)' : JSON.stringify(value)} is not valid: expected ${accepted}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface PorticoConfig {
+  /** HTTP port. `PORT` @default 4000 */
+  port: number;
+  /** Where the embedded database and the development signing key live. `PORTICO_DATA_DIR` @default "./data" */
+  dataDir: string;
+  /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` @default undefined */
+  databaseUrl?: string;
+  /** A preset name (dstny, appdirect, unifyr) or a path to a policy file. `PORTICO_POLICY` @default "dstny" */
+  policy: string;
+  /** Email of the platform operator created on first start. `PORTICO_BOOTSTRAP_EMAIL` @default "admin@platform.local" */
+  bootstrapEmail: string;
+  /** Seed demo data for the preset when the database is empty. `PORTICO_SEED_DEMO` @default true on the embedded database, false on MySQL */
+  seedDemo: boolean;
+  /** JWKS of the identity provider; unset means the local development key. `PORTICO_JWKS_URL` @default undefined */
+  jwksUrl?: string;
+  /** Expected `iss` of bearer tokens. `PORTICO_JWT_ISSUER` @default "portico-dev" with the development key, unchecked with a JWKS */
+  jwtIssuer?: string;
+  /** Expected `aud` of bearer tokens. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS */
+  jwtAudience?: string;
+  /** The largest `first` a list accepts. `PORTICO_MAX_PAGE_SIZE` @default 100 */
+  maxPageSize: number;
+  /** `NODE_ENV` @default "development" */
+  environment: 'development' | 'production' | 'test';
+  /** pino level. `LOG_LEVEL` @default "info" ("silent" under test) */
+  logLevel: string;
+}
+
+const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig {
+  const read = <T>(variable: string, schema: z.ZodType<T>, accepted: string): T | undefined => {
+    const value = env[variable];
+    if (value === undefined || value === '') return undefined;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new ConfigError(variable, value, accepted);
+    return parsed.data;
+  };
+  const environment = read('NODE_ENV', z.enum(['development', 'production', 'test']), 'development, production or test') ?? 'development';
+  const databaseUrl = read('DATABASE_URL', z.string().regex(/^(mysql|mariadb):\/\/.+/), 'a mysql://user:password@host:port/database URL');
+  const policy = env.PORTICO_POLICY || 'dstny';
+  if (!(PRESETS as readonly string[]).includes(policy) && !/\.ya?ml$/.test(policy)) {
+    throw new ConfigError('PORTICO_POLICY', policy, `one of ${PRESETS.join(', ')} or a path to a .yaml policy file`);
+  }
+  return {
+    port: read('PORT', z.coerce.number().int().min(0).max(65535), 'a port number 0-65535') ?? 4000,
+    dataDir: resolve(env.PORTICO_DATA_DIR || './data'),
+    databaseUrl,
+    policy,
+    bootstrapEmail: read('PORTICO_BOOTSTRAP_EMAIL', z.email(), 'an email address') ?? 'admin@platform.local',
+    seedDemo: read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined,
+    jwksUrl: read('PORTICO_JWKS_URL', z.url(), 'an https URL of a JWKS'),
+    jwtIssuer: env.PORTICO_JWT_ISSUER || undefined,
+    jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined,
+    maxPageSize: read('PORTICO_MAX_PAGE_SIZE', z.coerce.number().int().min(1).max(10000), 'an integer from 1 to 10000') ?? 100,
+    environment,
+    logLevel: env.LOG_LEVEL || (environment === 'test' ? 'silent' : 'info'),
+  };
+}
+
+/** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = resolve(dir, '..');
+    if (parent === dir) throw new Error('package.json not found above ' + __dirname);
+    dir = parent;
+  }
+  return dir;
+}
+
+export function policyPath(policy: string): string {
+  if ((PRESETS as readonly string[]).includes(policy)) return join(packageRoot(), 'schema', 'policies', `${policy}.yaml`);
+  return isAbsolute(policy) ? policy : resolve(policy);
+}
+
+/** Reads and validates the policy file; a bad file stops start-up with the file, line, role and problem. */
+export function loadPolicy(policy: string): CompiledPolicy {
+  const path = policyPath(policy);
+  if (!existsSync(path)) throw new ConfigError('PORTICO_POLICY', policy, `one of ${PRESETS.join(', ')} or an existing policy file (${path} not found)`);
+  return parsePolicy(readFileSync(path, 'utf8'), path);
+}

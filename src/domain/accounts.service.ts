@@ -1,0 +1,113 @@
+import { randomUUID } from 'crypto';
+import type { EntityManager } from 'typeorm';
+import { badInput, InvariantError, notFound } from '../errors';
+import { ACCOUNT_TYPES, ALLOWED_PARENTS, type AccountSettings, type AccountStatus, type AccountType } from '../policy';
+import { AccountEntity } from '../storage/entities';
+import { audit } from './audit';
+import type { RequestContext } from './context';
+
+const MAX_DEPTH = 8;
+
+export interface CreateAccountInput {
+  type: AccountType;
+  name: string;
+  parentId: string;
+  settings?: AccountSettings;
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 200) throw badInput('an account name has 1 to 200 characters', { field: 'name' });
+  return trimmed;
+}
+
+function checkPlacement(ctx: RequestContext, type: AccountType, parent: AccountEntity): void {
+  if (!ctx.engine.policy.accountTypes.has(type)) {
+    throw badInput(`the ${ctx.engine.policy.name} policy has no ${type} accounts`, { field: 'type' });
+  }
+  if (!ALLOWED_PARENTS[type].includes(parent.type)) {
+    const allowed = ALLOWED_PARENTS[type];
+    throw badInput(`a ${type} account cannot sit under a ${parent.type} account${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`, { field: 'parentId' });
+  }
+}
+
+export async function createAccount(ctx: RequestContext, input: CreateAccountInput): Promise<AccountEntity> {
+  const name = checkName(input.name);
+  if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
+  const parent = await ctx.requireOn('accounts.create', input.parentId);
+  checkPlacement(ctx, input.type, parent);
+  return ctx.services.db.transaction(async (em) => {
+    const locked = (await ctx.services.db.lockAccounts(em, [parent.id])).get(parent.id);
+    if (!locked) throw notFound('account', parent.id);
+    if (locked.depth + 1 > MAX_DEPTH) throw badInput(`accounts nest at most ${MAX_DEPTH} levels deep`, { field: 'parentId' });
+    const id = randomUUID();
+    const account = em.create(AccountEntity, {
+      id,
+      type: input.type,
+      name,
+      parentId: locked.id,
+      status: 'ACTIVE',
+      settings: input.settings ?? {},
+      path: `${locked.path}${id}/`,
+      depth: locked.depth + 1,
+    });
+    await em.save(account);
+    await audit(em, ctx, { action: 'account.create', subjectAccountId: id, targetType: 'Account', targetId: id, details: { type: input.type, name, parentId: locked.id } });
+    return em.findOneByOrFail(AccountEntity, { id });
+  });
+}
+
+/** Re-parents the account and its whole subtree in one statement, inside one transaction. */
+export async function moveAccount(ctx: RequestContext, id: string, parentId: string): Promise<AccountEntity> {
+  const account = await ctx.requireOn('accounts.move', id);
+  const parent = await ctx.requireOn('accounts.move', parentId);
+  if (account.parentId === null) throw badInput('the platform account is the root and cannot move', { field: 'id' });
+  checkPlacement(ctx, account.type, parent);
+  const db = ctx.services.db;
+  return db.transaction(async (em) => {
+    const locked = await db.lockAccounts(em, [account.id, parent.id]);
+    const current = locked.get(account.id);
+    const newParent = locked.get(parent.id);
+    if (!current || !newParent) throw notFound('account', !current ? account.id : parent.id);
+    if (newParent.path.startsWith(current.path)) {
+      throw badInput(`moving account ${current.id} under ${newParent.id} would create a cycle`, { field: 'parentId' });
+    }
+    if (current.parentId === newParent.id) return current;
+    const oldPrefix = current.path;
+    const newPrefix = `${newParent.path}${current.id}/`;
+    const depthShift = newParent.depth + 1 - current.depth;
+    const deepest = await em
+      .createQueryBuilder(AccountEntity, 'a')
+      .select('MAX(a.depth)', 'depth')
+      .where('a.path LIKE :prefix', { prefix: `${oldPrefix}%` })
+      .getRawOne<{ depth: number }>();
+    if (Number(deepest?.depth ?? current.depth) + depthShift > MAX_DEPTH) throw badInput(`accounts nest at most ${MAX_DEPTH} levels deep`, { field: 'parentId' });
+    const concat = db.kind === 'mysql' ? 'CONCAT(:newPrefix, SUBSTRING(path, :cut))' : ':newPrefix || SUBSTR(path, :cut)';
+    await em
+      .createQueryBuilder()
+      .update(AccountEntity)
+      .set({ path: () => concat, depth: () => `depth + ${depthShift}` })
+      .where('path LIKE :prefix', { prefix: `${oldPrefix}%` })
+      .setParameters({ newPrefix, cut: oldPrefix.length + 1 })
+      .execute();
+    await em.update(AccountEntity, { id: current.id }, { parentId: newParent.id });
+    await audit(em, ctx, { action: 'account.move', subjectAccountId: current.id, targetType: 'Account', targetId: current.id, details: { from: current.parentId, to: newParent.id } });
+    return em.findOneByOrFail(AccountEntity, { id: current.id });
+  });
+}
+
+export async function setAccountStatus(ctx: RequestContext, id: string, status: AccountStatus): Promise<AccountEntity> {
+  const account = await ctx.requireOn('accounts.suspend', id);
+  if (account.parentId === null && status === 'SUSPENDED') throw new InvariantError('the platform account cannot be suspended: nobody could lift it');
+  if (account.id === ctx.requirePrincipal().account.id && status === 'SUSPENDED') {
+    throw new InvariantError('you cannot suspend your own account');
+  }
+  return ctx.services.db.transaction(async (em: EntityManager) => {
+    const current = (await ctx.services.db.lockAccounts(em, [id])).get(id);
+    if (!current) throw notFound('account', id);
+    if (current.status === status) return current;
+    await em.update(AccountEntity, { id }, { status });
+    await audit(em, ctx, { action: 'account.setStatus', subjectAccountId: id, targetType: 'Account', targetId: id, details: { from: current.status, to: status } });
+    return em.findOneByOrFail(AccountEntity, { id });
+  });
+}

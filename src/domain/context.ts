@@ -1,0 +1,102 @@
+import type { EntityManager } from 'typeorm';
+import type { PorticoConfig } from '../config';
+import { forbidden, notFound, PorticoError } from '../errors';
+import type { AccountFacts, Decision, PolicyEngine, PorticoAction } from '../policy';
+import type { Database } from '../storage/database';
+import { AccountEntity, ancestorIdsOf, UserEntity } from '../storage/entities';
+import { createLoaders, type Loaders } from '../storage/loaders';
+import type { Principal } from './principal';
+
+/** What lives for the whole process: configuration, the database and the decision engine. */
+export interface Services {
+  config: PorticoConfig;
+  db: Database;
+  engine: PolicyEngine;
+}
+
+export function accountFacts(account: AccountEntity): AccountFacts {
+  return { id: account.id, type: account.type, status: account.status, settings: account.settings ?? {}, ancestorIds: ancestorIdsOf(account.path) };
+}
+
+/**
+ * A permission (`invoices:read`) or one of Portico's own actions (`users.read`), which the policy maps to
+ * permissions. Directives and services name either.
+ */
+export type Requirement = string;
+
+const isAction = (requirement: Requirement): requirement is PorticoAction => !requirement.includes(':');
+
+/** One request: who is calling, its loaders, and the decisions made about it. */
+export class RequestContext {
+  readonly loaders: Loaders;
+
+  constructor(
+    readonly services: Services,
+    readonly requestId: string,
+    readonly principal: Principal | null,
+    em?: EntityManager,
+  ) {
+    this.loaders = createLoaders(em ?? services.db.manager);
+  }
+
+  get engine(): PolicyEngine {
+    return this.services.engine;
+  }
+
+  requirePrincipal(): Principal {
+    if (!this.principal) throw new PorticoError('UNAUTHENTICATED', 'sign in to do this');
+    return this.principal;
+  }
+
+  async account(id: string): Promise<AccountEntity | null> {
+    return this.loaders.account.load(id);
+  }
+
+  /** The account if the viewer may see it; an invisible account and a missing one read the same. */
+  async visibleAccount(id: string): Promise<AccountEntity | null> {
+    const principal = this.principal;
+    if (!principal) return null;
+    const account = await this.account(id);
+    if (!account || !this.engine.isVisible(principal.facts, accountFacts(account))) return null;
+    return account;
+  }
+
+  decide(requirement: Requirement, account: AccountEntity): Decision {
+    const principal = this.requirePrincipal();
+    const facts = accountFacts(account);
+    return isAction(requirement) ? this.engine.authorizeAction(principal.facts, requirement, facts) : this.engine.authorize(principal.facts, requirement, facts);
+  }
+
+  /** Decides on an account by id: not visible reads as "no role grants it", exactly as a missing account does. */
+  async authorize(requirement: Requirement, accountId: string): Promise<Decision> {
+    const account = await this.visibleAccount(accountId);
+    if (!account) {
+      return { allowed: false, permission: requirement, accountId, scope: null, reason: `no role grants ${requirement} on account ${accountId}` };
+    }
+    return this.decide(requirement, account);
+  }
+
+  /** The visible account the requirement is allowed on, or NOT_FOUND / FORBIDDEN. */
+  async requireOn(requirement: Requirement, accountId: string): Promise<AccountEntity> {
+    this.requirePrincipal();
+    const account = await this.visibleAccount(accountId);
+    if (!account) throw notFound('account', accountId);
+    // Suspension blocks the use of an account, not the decision to lift it.
+    const subject = requirement === 'accounts.suspend' && account.status !== 'ACTIVE' ? Object.assign(new AccountEntity(), account, { status: 'ACTIVE' }) : account;
+    const decision = this.decide(requirement, subject);
+    if (!decision.allowed) throw forbidden(`not allowed: ${decision.reason}`, { permission: requirement, accountId });
+    return account;
+  }
+
+  /** A user the viewer may see: themselves, or a user of an account where they may read users. */
+  async visibleUser(id: string): Promise<UserEntity | null> {
+    const principal = this.principal;
+    if (!principal) return null;
+    const user = await this.loaders.user.load(id);
+    if (!user) return null;
+    if (user.id === principal.user.id) return user;
+    const account = await this.visibleAccount(user.accountId);
+    if (!account || !this.decide('users.read', account).allowed) return null;
+    return user;
+  }
+}

@@ -1,0 +1,88 @@
+import { Brackets, type SelectQueryBuilder } from 'typeorm';
+import type { AccountStatus, AccountType } from '../policy';
+import { AccountEntity, AuditEventEntity, ContactRoleEntity, UserEntity } from '../storage/entities';
+import { accountFacts, type RequestContext } from './context';
+
+export interface AccountFilter {
+  type?: AccountType;
+  status?: AccountStatus;
+  parentId?: string;
+  nameContains?: string;
+}
+
+/**
+ * The accounts the viewer can see, in (name, id) order: their own account, the accounts they hold a role on, and
+ * the subtrees below accounts where a role of theirs applies to descendants. SQL narrows to those candidates by
+ * indexed path prefixes; the engine has the last word on each row, so nothing invisible is ever returned.
+ */
+export async function visibleAccounts(ctx: RequestContext, filter: AccountFilter, first: number, after?: [string, string]): Promise<{ rows: AccountEntity[]; hasNextPage: boolean }> {
+  const principal = ctx.requirePrincipal();
+  const { facts } = principal;
+  if (!facts.active) return { rows: [], hasNextPage: false };
+  const ownIds = new Set<string>([principal.account.id]);
+  const subtreeRoots = new Set<string>();
+  for (const assignment of facts.assignments) {
+    ownIds.add(assignment.accountId);
+    const role = ctx.engine.resolve(assignment);
+    if (role && [...role.grants.values()].some((g) => g.descendants)) subtreeRoots.add(assignment.accountId);
+  }
+  if (facts.impersonation) {
+    ownIds.clear();
+    subtreeRoots.clear();
+    ownIds.add(facts.impersonation.accountId);
+  }
+  const em = ctx.services.db.manager;
+  const rootPaths = subtreeRoots.size > 0 ? (await em.findBy(AccountEntity, [...subtreeRoots].map((id) => ({ id })))).map((a) => a.path) : [];
+  const query = em.createQueryBuilder(AccountEntity, 'a').where(
+    new Brackets((reach) => {
+      reach.where('a.id IN (:...ownIds)', { ownIds: [...ownIds] });
+      rootPaths.forEach((path, i) => reach.orWhere(`a.path LIKE :root${i}`, { [`root${i}`]: `${path}%` }));
+    }),
+  );
+  applyFilter(query, filter);
+  if (after) query.andWhere('(a.name > :afterName OR (a.name = :afterName AND a.id > :afterId))', { afterName: after[0], afterId: after[1] });
+  const rows = await query.orderBy('a.name', 'ASC').addOrderBy('a.id', 'ASC').take(first + 1).getMany();
+  const visible = rows.filter((a) => ctx.engine.isVisible(facts, accountFacts(a)));
+  visible.forEach((a) => ctx.loaders.account.prime(a.id, a));
+  return { rows: visible.slice(0, first), hasNextPage: visible.length > first };
+}
+
+function applyFilter(query: SelectQueryBuilder<AccountEntity>, filter: AccountFilter): void {
+  if (filter.type) query.andWhere('a.type = :type', { type: filter.type });
+  if (filter.status) query.andWhere('a.status = :status', { status: filter.status });
+  if (filter.parentId) query.andWhere('a.parentId = :parentId', { parentId: filter.parentId });
+  if (filter.nameContains) {
+    const escaped = filter.nameContains.replace(/[\\%_]/g, (c) => `\\${c}`);
+    query.andWhere("LOWER(a.name) LIKE LOWER(:name) ESCAPE '\\'", { name: `%${escaped}%` });
+  }
+}
+
+/** Who receives a communication topic: the account's users holding one of the topic's contact roles. */
+export async function communicationRecipients(ctx: RequestContext, accountId: string, topic: string): Promise<UserEntity[]> {
+  await ctx.requireOn('users.read', accountId);
+  const contactRoles = ctx.engine.policy.topics.get(topic) ?? [];
+  if (contactRoles.length === 0) return [];
+  return ctx.services.db.manager
+    .createQueryBuilder(UserEntity, 'u')
+    .where('u.accountId = :accountId AND u.status != :suspended', { accountId, suspended: 'SUSPENDED' })
+    .andWhere((qb) => {
+      const sub = qb
+        .subQuery()
+        .select('c.userId')
+        .from(ContactRoleEntity, 'c')
+        .where('c.accountId = :accountId AND c.role IN (:...contactRoles)', { contactRoles })
+        .getQuery();
+      return `u.id IN ${sub}`;
+    })
+    .orderBy('u.email')
+    .getMany();
+}
+
+/** The account's audit trail, newest first. */
+export async function auditEvents(ctx: RequestContext, accountId: string, first: number, after?: [string, string]): Promise<{ rows: AuditEventEntity[]; hasNextPage: boolean }> {
+  await ctx.requireOn('audit.read', accountId);
+  const query = ctx.services.db.manager.createQueryBuilder(AuditEventEntity, 'e').where('e.subjectAccountId = :accountId', { accountId });
+  if (after) query.andWhere('(e.occurredAt < :at OR (e.occurredAt = :at AND e.id < :id))', { at: new Date(after[0]), id: after[1] });
+  const rows = await query.orderBy('e.occurredAt', 'DESC').addOrderBy('e.id', 'DESC').take(first + 1).getMany();
+  return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+}

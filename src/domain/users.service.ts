@@ -1,0 +1,182 @@
+import { randomUUID } from 'crypto';
+import type { EntityManager } from 'typeorm';
+import { badInput, InvariantError, notFound, PorticoError } from '../errors';
+import type { CompiledRole, UserStatus } from '../policy';
+import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
+import { audit } from './audit';
+import { accountFacts, type RequestContext } from './context';
+import { assignmentFacts, principalFacts } from './principal';
+import { resolveRole, type ResolvedRole } from './roles';
+
+export interface InviteUserInput {
+  accountId: string;
+  email: string;
+  name: string;
+  roles: string[];
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * The actor's rights as they are now, under the account lock: a decision made from facts loaded at the start
+ * of the request could rest on a right another request has just revoked.
+ */
+async function currentActor(em: EntityManager, ctx: RequestContext) {
+  const principal = ctx.requirePrincipal();
+  const user = await em.findOneByOrFail(UserEntity, { id: principal.user.id });
+  const account = await em.findOneByOrFail(AccountEntity, { id: user.accountId });
+  return principalFacts(user, account, await assignmentFacts(em, user, account));
+}
+
+async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {
+  const resolved = await resolveRole(em, ctx.engine, account, roleName);
+  const actor = await currentActor(em, ctx);
+  const check = ctx.engine.checkAssignment(actor, resolved?.role, roleName, accountFacts(account));
+  if (!check.ok) throw new PorticoError(check.code, check.reason, { role: roleName });
+  return resolved!;
+}
+
+/** Users of the account holding the role and not suspended. */
+async function activeHolders(em: EntityManager, accountId: string, role: string): Promise<string[]> {
+  const rows = await em
+    .createQueryBuilder(RoleAssignmentEntity, 'r')
+    .innerJoin(UserEntity, 'u', 'u.id = r.userId')
+    .select('r.userId', 'userId')
+    .where('r.accountId = :accountId AND r.role = :role AND u.status != :suspended', { accountId, role, suspended: 'SUSPENDED' })
+    .getRawMany<{ userId: string }>();
+  return rows.map((r) => r.userId);
+}
+
+async function otherActiveUsers(em: EntityManager, accountId: string, exceptUserId: string): Promise<number> {
+  return em
+    .createQueryBuilder(UserEntity, 'u')
+    .where('u.accountId = :accountId AND u.id != :id AND u.status != :suspended', { accountId, id: exceptUserId, suspended: 'SUSPENDED' })
+    .getCount();
+}
+
+/** The last administrator cannot leave while others use the account: it would be left unmanageable. */
+async function guardLastAdministrator(em: EntityManager, ctx: RequestContext, account: AccountEntity, user: UserEntity, change: string): Promise<void> {
+  const admin = ctx.engine.administratorRole(account.type);
+  if (!admin) return;
+  const holders = await activeHolders(em, account.id, admin.name);
+  if (!holders.includes(user.id) || holders.length > 1) return;
+  if ((await otherActiveUsers(em, account.id, user.id)) > 0) {
+    throw new InvariantError(`cannot ${change} the last ${admin.title} of account ${account.id} while it has other active users`, { role: admin.name });
+  }
+}
+
+/** A role that needs another to be held first (an Insight User needs a Portal Administrator). */
+async function guardRequiredRole(em: EntityManager, account: AccountEntity, role: CompiledRole, alsoGranted: string[] = []): Promise<void> {
+  if (!role.requires || alsoGranted.includes(role.requires)) return;
+  if ((await activeHolders(em, account.id, role.requires)).length === 0) {
+    throw new InvariantError(`${role.title} can only be assigned once account ${account.id} has a ${role.requires}`, { requires: role.requires });
+  }
+}
+
+async function lockedUser(em: EntityManager, ctx: RequestContext, userId: string): Promise<{ user: UserEntity; account: AccountEntity }> {
+  const user = await em.findOneBy(UserEntity, { id: userId });
+  if (!user) throw notFound('user', userId);
+  const account = (await ctx.services.db.lockAccounts(em, [user.accountId])).get(user.accountId)!;
+  return { user: (await em.findOneByOrFail(UserEntity, { id: userId })), account };
+}
+
+/** The user if the viewer may see them, else NOT_FOUND; then the requirement on their account, else FORBIDDEN. */
+async function targetUser(ctx: RequestContext, userId: string, requirement: string): Promise<UserEntity> {
+  const user = await ctx.visibleUser(userId);
+  if (!user) throw notFound('user', userId);
+  await ctx.requireOn(requirement, user.accountId);
+  return user;
+}
+
+export async function inviteUser(ctx: RequestContext, input: InviteUserInput): Promise<UserEntity> {
+  const email = input.email.trim().toLowerCase();
+  if (!EMAIL.test(email) || email.length > 254) throw badInput(`${input.email} is not an email address`, { field: 'email' });
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 200) throw badInput('a user name has 1 to 200 characters', { field: 'name' });
+  const roles = [...new Set(input.roles)];
+  await ctx.requireOn('users.invite', input.accountId);
+  return ctx.services.db.transaction(async (em) => {
+    const account = (await ctx.services.db.lockAccounts(em, [input.accountId])).get(input.accountId);
+    if (!account) throw notFound('account', input.accountId);
+    if (await em.existsBy(UserEntity, { email })) throw new InvariantError(`a user with email ${email} already exists`, { field: 'email' });
+    const resolved: ResolvedRole[] = [];
+    for (const role of roles) resolved.push(await checkAssignable(em, ctx, account, role));
+    const firstUser = (await em.countBy(UserEntity, { accountId: account.id })) === 0;
+    // unifyr: the first user of a partner account becomes its Administrator.
+    const automatic = firstUser ? ctx.engine.rolesOf(account.type).filter((r) => r.autoAssignToFirstUser && !roles.includes(r.name)) : [];
+    const granted = [...roles, ...automatic.map((r) => r.name)];
+    for (const { role } of resolved) await guardRequiredRole(em, account, role, granted);
+    const user = em.create(UserEntity, { id: randomUUID(), accountId: account.id, email, name, status: 'INVITED' });
+    await em.insert(UserEntity, user);
+    const assignments = [...resolved, ...automatic.map((role) => ({ role, customRoleId: null }))];
+    for (const { role, customRoleId } of assignments) {
+      await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: user.id, accountId: account.id, role: role.name, customRoleId });
+    }
+    await audit(em, ctx, { action: 'user.invite', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { email, roles: granted } });
+    return em.findOneByOrFail(UserEntity, { id: user.id });
+  });
+}
+
+export async function setUserStatus(ctx: RequestContext, userId: string, status: UserStatus): Promise<UserEntity> {
+  if (status === 'INVITED') throw badInput('a user becomes INVITED only by invitation', { field: 'status' });
+  await targetUser(ctx, userId, 'users.suspend');
+  return ctx.services.db.transaction(async (em) => {
+    const { user, account } = await lockedUser(em, ctx, userId);
+    if (user.status === status) return user;
+    if (status === 'SUSPENDED') await guardLastAdministrator(em, ctx, account, user, 'suspend');
+    await em.update(UserEntity, { id: user.id }, { status });
+    await audit(em, ctx, { action: 'user.setStatus', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { from: user.status, to: status } });
+    return em.findOneByOrFail(UserEntity, { id: user.id });
+  });
+}
+
+export async function assignRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
+  await targetUser(ctx, userId, 'rights.assign');
+  return ctx.services.db.transaction(async (em) => {
+    const { user, account } = await lockedUser(em, ctx, userId);
+    const { role, customRoleId } = await checkAssignable(em, ctx, account, roleName);
+    if (await em.existsBy(RoleAssignmentEntity, { userId: user.id, role: role.name })) return user;
+    await guardRequiredRole(em, account, role);
+    await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: user.id, accountId: account.id, role: role.name, customRoleId });
+    await audit(em, ctx, { action: 'user.assignRole', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { role: role.name } });
+    return user;
+  });
+}
+
+export async function revokeRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
+  await targetUser(ctx, userId, 'rights.assign');
+  return ctx.services.db.transaction(async (em) => {
+    const { user, account } = await lockedUser(em, ctx, userId);
+    const held = await em.findOneBy(RoleAssignmentEntity, { userId: user.id, role: roleName });
+    if (!held) throw badInput(`user ${user.id} does not hold role ${roleName}`, { field: 'role' });
+    await checkAssignable(em, ctx, account, roleName);
+    if (ctx.engine.administratorRole(account.type)?.name === roleName) await guardLastAdministrator(em, ctx, account, user, 'remove');
+    const dependants = ctx.engine.rolesOf(account.type).filter((r) => r.requires === roleName);
+    for (const dependant of dependants) {
+      const holders = await activeHolders(em, account.id, roleName);
+      if (holders.length === 1 && holders[0] === user.id && (await activeHolders(em, account.id, dependant.name)).length > 0) {
+        throw new InvariantError(`cannot remove the last ${roleName} of account ${account.id} while it has ${dependant.title}s`, { role: roleName });
+      }
+    }
+    await em.delete(RoleAssignmentEntity, { id: held.id });
+    await audit(em, ctx, { action: 'user.revokeRole', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { role: roleName } });
+    return user;
+  });
+}
+
+export async function setContactRoles(ctx: RequestContext, userId: string, roles: string[]): Promise<UserEntity> {
+  const wanted = [...new Set(roles)];
+  const known = ctx.engine.policy.contactRoles;
+  const unknown = wanted.filter((r) => !known.includes(r));
+  if (unknown.length > 0) throw badInput(`unknown contact role ${unknown.join(', ')} (the ${ctx.engine.policy.name} policy has ${known.join(', ')})`, { field: 'roles' });
+  await targetUser(ctx, userId, 'contactRoles.manage');
+  return ctx.services.db.transaction(async (em) => {
+    const { user, account } = await lockedUser(em, ctx, userId);
+    const before = (await em.findBy(ContactRoleEntity, { userId: user.id })).map((r) => r.role).sort();
+    await em.delete(ContactRoleEntity, { userId: user.id });
+    for (const role of wanted) await em.insert(ContactRoleEntity, { id: randomUUID(), userId: user.id, accountId: account.id, role });
+    await audit(em, ctx, { action: 'user.setContactRoles', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { from: before, to: wanted.sort() } });
+    return user;
+  });
+}
+

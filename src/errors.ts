@@ -1,0 +1,26 @@
+/** The codes clients see in `extensions.code` (SPEC §7). */
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'UNAUTHORIZED_FIELD_OR_TYPE' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT';
+
+/** An error whose message is written for the client; anything else is masked as an internal error. */
+export class PorticoError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'PorticoError';
+  }
+}
+
+/** A request that would break an invariant of SPEC §2: nothing was changed. */
+export class InvariantError extends PorticoError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONFLICT', message, details);
+    this.name = 'InvariantError';
+  }
+}
+
+export const badInput = (message: string, details: Record<string, unknown> = {}) => new PorticoError('BAD_USER_INPUT', message, details);
+export const notFound = (what: string, id: string) => new PorticoError('NOT_FOUND', `${what} ${id} was not found`, { id });
+export const forbidden = (message: string, details: Record<string, unknown> = {}) => new PorticoError('FORBIDDEN', message, details);

@@ -1,0 +1,143 @@
+import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { randomUUID } from 'crypto';
+import { GraphQLError } from 'graphql';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+import pino, { type Logger } from 'pino';
+import { loadPolicy, type PorticoConfig } from '../config';
+import { RequestContext, type Services } from '../domain/context';
+import { loadPrincipal } from '../domain/principal';
+import { formatErrorWith } from '../graph/errors';
+import { buildAccessControlSubgraph } from '../graph/schema';
+import { AuthenticationError, loadOrCreateDevKeys, TokenVerifier, type DevKeyPair } from '../identity';
+import { PolicyEngine } from '../policy';
+import { bootstrapPlatform } from '../storage/bootstrap';
+import { Database } from '../storage/database';
+import { seedDemoData } from '../storage/demo-data';
+
+/** Largest accepted request body. */
+const MAX_BODY_BYTES = 1_000_000;
+
+export interface Portico {
+  url: string;
+  services: Services;
+  devKeys?: DevKeyPair;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
+export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}): Promise<Portico> {
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  const engine = new PolicyEngine(loadPolicy(config.policy));
+  const db = await Database.open(config, log);
+  const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
+  if (config.seedDemo) {
+    const seeded = await seedDemoData(db, engine.policy.name, platform);
+    if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset`);
+  }
+  const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
+  const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys });
+  const services: Services = { config, db, engine };
+  const { schema } = await buildAccessControlSubgraph();
+  const production = config.environment === 'production';
+
+  const apollo = new ApolloServer<BaseContext>({
+    schema,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
+    csrfPrevention: true,
+    formatError: formatErrorWith(logger, config.environment === 'development'),
+    plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+  });
+  await apollo.start();
+
+  const contextFor = async (req: IncomingMessage, requestId: string): Promise<RequestContext> => {
+    try {
+      const token = TokenVerifier.bearer(req.headers.authorization);
+      if (!token) return new RequestContext(services, requestId, null);
+      const identity = await verifier.verify(token);
+      const principal = await loadPrincipal(db.manager, engine, identity);
+      return new RequestContext(services, requestId, principal);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      }
+      throw error;
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const ready = await db.ping();
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+    }
+    if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
+    let body: unknown;
+    try {
+      const raw = req.method === 'POST' ? await readBody(req) : '';
+      const type = req.headers['content-type'] ?? '';
+      body = raw && type.includes('application/json') ? JSON.parse(raw) : raw || undefined;
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 400;
+      return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: () => contextFor(req, requestId) as Promise<BaseContext>,
+    });
+    const outHeaders: Record<string, string> = { 'x-request-id': requestId };
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') res.end(response.body.string);
+    else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    services,
+    devKeys,
+    logger,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      await db.close();
+    },
+  };
+}

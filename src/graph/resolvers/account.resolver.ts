@@ -1,0 +1,120 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
+import { accountFacts, type RequestContext } from '../../domain/context';
+import { visibleAccounts } from '../../domain/queries';
+import type { AccountSettings, AccountStatus } from '../../policy';
+import { ancestorIdsOf, type AccountEntity, type UserEntity } from '../../storage/entities';
+import { Authenticated, RequiresPermission } from '../directives';
+import { Account, AccountConnection, AccountFilter, CreateAccountInput } from '../types/account.type';
+import { AuthorizationDecision } from '../types/common.type';
+import { AccountStatusEnum, ContactRoleEnum } from '../types/enums';
+import { User, UserConnection } from '../types/user.type';
+import { connection, decodeCursor, pageSize } from './paging';
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size (default 20, at most the configured maximum, 100 unless configured).' })
+  first?: number;
+
+  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
+  after?: string;
+}
+
+const accountKey = (a: Account) => [a.name, a.id];
+
+@Resolver(() => Account)
+export class AccountResolver {
+  @Query(() => Account, { nullable: true, description: 'The account, or null when it does not exist or the viewer may not see it.' })
+  @Authenticated()
+  account(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Account | null> {
+    return ctx.visibleAccount(id);
+  }
+
+  @Query(() => AccountConnection, { description: 'The accounts the viewer can see, in name order.' })
+  @Authenticated()
+  async accounts(
+    @Ctx() ctx: RequestContext,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => AccountFilter, { nullable: true }) filter?: AccountFilter,
+  ): Promise<AccountConnection> {
+    const size = pageSize(ctx, first);
+    const cursor = decodeCursor(after, 2) as [string, string] | undefined;
+    const page = await visibleAccounts(ctx, filter ?? {}, size, cursor);
+    return connection(page.rows, page.hasNextPage, accountKey);
+  }
+
+  @Mutation(() => Account, { description: 'Creates an account under a parent (CUSTOMER under PLATFORM, PARTNER, SUB_PARTNER or AFFILIATE; …).' })
+  @RequiresPermission('accounts.create', { account: 'input.parentId' })
+  createAccount(@Ctx() ctx: RequestContext, @Arg('input', () => CreateAccountInput) input: CreateAccountInput): Promise<Account> {
+    return createAccount(ctx, input);
+  }
+
+  @Mutation(() => Account, { description: 'Moves the account and its whole subtree under another parent, atomically.' })
+  @RequiresPermission('accounts.move', { account: 'id' })
+  moveAccount(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('parentId', () => ID) parentId: string): Promise<Account> {
+    return moveAccount(ctx, id, parentId);
+  }
+
+  @Mutation(() => Account, { description: 'Suspends or reactivates an account. A suspended account\'s users can only read their own viewer.' })
+  @RequiresPermission('accounts.suspend', { account: 'id' })
+  setAccountStatus(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('status', () => AccountStatusEnum) status: AccountStatus,
+  ): Promise<Account> {
+    return setAccountStatus(ctx, id, status);
+  }
+
+  @FieldResolver(() => Account, { nullable: true, description: 'Null for the platform, or when the viewer may not see the parent.' })
+  async parent(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): Promise<Account | null> {
+    return account.parentId ? ctx.visibleAccount(account.parentId) : null;
+  }
+
+  @FieldResolver(() => [Account], { description: 'The ancestors the viewer can see, root first.' })
+  async ancestors(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): Promise<Account[]> {
+    const found = await Promise.all(ancestorIdsOf(account.path).map((id) => ctx.visibleAccount(id)));
+    return found.filter((a): a is AccountEntity => a !== null);
+  }
+
+  @FieldResolver(() => AccountConnection, { description: 'The child accounts the viewer can see, in name order.' })
+  async children(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<AccountConnection> {
+    const size = pageSize(ctx, first);
+    const page = await ctx.loaders.childrenPage({ first: size, after: decodeCursor(after, 2) }).load(account.id);
+    const principal = ctx.requirePrincipal();
+    const rows = page.rows.filter((child) => ctx.engine.isVisible(principal.facts, accountFacts(child)));
+    return connection(rows, page.hasNextPage, accountKey);
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, { description: 'Site configuration: modules, adminsMayAssignRoles, leadsVisibilityByRole, …' })
+  @RequiresPermission('accounts.settings', { account: 'id' })
+  settings(@Root() account: AccountEntity): AccountSettings {
+    return account.settings ?? {};
+  }
+
+  @FieldResolver(() => UserConnection, { description: 'The account\'s users, in email order.' })
+  @RequiresPermission('users.read', { account: 'id' })
+  async users(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<UserConnection> {
+    const size = pageSize(ctx, first);
+    const page = await ctx.loaders.usersPage({ first: size, after: decodeCursor(after, 1) }).load(account.id);
+    return { ...connection(page.rows, page.hasNextPage, (u: UserEntity) => [u.email]), accountId: account.id };
+  }
+
+  @FieldResolver(() => [User], { description: 'The account\'s users holding the contact role.' })
+  @RequiresPermission('users.read', { account: 'id' })
+  contacts(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Arg('role', () => ContactRoleEnum) role: string): Promise<User[]> {
+    return ctx.loaders.contactsByAccount(role).load(account.id);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer may manage this account (the "Manage" button).' })
+  viewerCanManage(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): boolean {
+    return ctx.decide('accounts.manage', account).allowed;
+  }
+
+  @FieldResolver(() => [AuthorizationDecision], { description: 'Every permission the viewer holds on this account.' })
+  viewerPermissions(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): AuthorizationDecision[] {
+    return ctx.engine.effectivePermissions(ctx.requirePrincipal().facts, accountFacts(account));
+  }
+}
+
+export type { AccountSettings };

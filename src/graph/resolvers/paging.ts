@@ -1,0 +1,20 @@
+import { badInput } from '../../errors';
+import type { RequestContext } from '../../domain/context';
+import { decodeCursor, encodeCursor } from '../types/common.type';
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+export function pageSize(ctx: RequestContext, first: number | undefined | null): number {
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  const max = ctx.services.config.maxPageSize;
+  if (!Number.isInteger(size) || size < 0 || size > max) throw badInput(`first must be between 0 and ${max}`, { field: 'first', max });
+  return size;
+}
+
+/** Builds a Relay connection from one page of rows and the keyset values of each row. */
+export function connection<T>(rows: T[], hasNextPage: boolean, key: (row: T) => string[]) {
+  const edges = rows.map((node) => ({ cursor: encodeCursor(key(node)), node }));
+  return { edges, nodes: rows, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
+}
+
+export { decodeCursor };

@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './dev-keys';
+export * from './tokens';

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { loadConfig } from './config';
+import { startPortico } from './gateway/server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const started = Date.now();
+  const portico = await startPortico(config, (line) => console.log(line));
+  const where = config.databaseUrl ? 'MySQL/MariaDB' : `SQLite in ${config.dataDir}`;
+  console.log(`Portico (${config.policy} policy, ${where}) ready in ${Date.now() - started} ms at ${portico.url}`);
+  console.log(`Open ${portico.url} for the playground; mint a token with: npm run token -- ${config.bootstrapEmail}`);
+  const stop = async () => {
+    await portico.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: Error) => {
+  console.error(error.name === 'ConfigError' || error.name === 'PolicyFileError' ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,293 @@
+import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { ZodError } from 'zod';
+import { policyFileSchema, type PermissionEntry, type PolicyFile, type PorticoAction, type RoleDefinitionInput } from './policy-file';
+import type { AccountType, PermissionGrant } from './types';
+
+/** A policy file that cannot be used; the message names the file, the line, the role and the problem. */
+export class PolicyFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyFileError';
+  }
+}
+
+export interface CompiledRole {
+  name: string;
+  title: string;
+  description?: string;
+  accountType: AccountType;
+  /** Own grants and those of included roles, merged: descendants if any says so, widest scope. */
+  grants: ReadonlyMap<string, PermissionGrant>;
+  includes: readonly string[];
+  assignableBy: readonly string[];
+  administrator: boolean;
+  requires?: string;
+  autoAssignToFirstUser: boolean;
+  canLogin: boolean;
+  operator: boolean;
+  custom: boolean;
+}
+
+export interface CompiledPolicy {
+  name: string;
+  title: string;
+  description?: string;
+  accountTypes: ReadonlyMap<AccountType, { title: string; permissions: readonly string[] }>;
+  /** Every permission of every account type. */
+  permissions: ReadonlySet<string>;
+  scopes: ReadonlyMap<string, readonly string[]>;
+  modules: ReadonlyMap<string, readonly string[]>;
+  /** Permission → the module it belongs to. */
+  moduleOf: ReadonlyMap<string, string>;
+  defaultModules: readonly string[];
+  actions: ReadonlyMap<PorticoAction, readonly string[]>;
+  /** Keyed `${accountType}/${name}`. */
+  roles: ReadonlyMap<string, CompiledRole>;
+  operatorRole: CompiledRole;
+  contactRoles: readonly string[];
+  topics: ReadonlyMap<string, readonly string[]>;
+  customRoles?: { accountTypes: readonly AccountType[]; baseGrants: readonly PermissionGrant[]; assignableBy: readonly string[] };
+  source: PolicyFile;
+}
+
+export const roleKey = (accountType: AccountType, name: string): string => `${accountType}/${name}`;
+
+/** Parses and validates a policy file's YAML text. Pure: the caller reads the file. */
+export function parsePolicy(text: string, sourceName: string): CompiledPolicy {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new PolicyFileError(`${sourceName}: ${doc.errors[0].message}`);
+  }
+  const lineOf = (path: readonly PropertyKey[]): string => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth) as unknown[], true) as YamlNode | undefined;
+      if (node && typeof node === 'object' && 'range' in node && node.range) {
+        return `line ${lineCounter.linePos(node.range[0]).line}`;
+      }
+    }
+    return 'line ?';
+  };
+  const parsed = policyFileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new PolicyFileError(`${sourceName}: ${describeZodError(parsed.error, doc.toJS(), lineOf)}`);
+  }
+  const roleLine = (index: number) => lineOf(['roles', index]);
+  return compilePolicy(parsed.data, (problem, roleIndex) => {
+    const where = roleIndex === undefined ? '' : `${roleLine(roleIndex)}: role ${parsed.data.roles[roleIndex].name}: `;
+    return new PolicyFileError(`${sourceName}: ${where}${problem}`);
+  });
+}
+
+function describeZodError(error: ZodError, raw: unknown, lineOf: (path: readonly PropertyKey[]) => string): string {
+  const issue = error.issues[0];
+  const path = issue.path;
+  let subject = path.length > 0 ? path.join('.') : 'the file';
+  if (path[0] === 'roles' && typeof path[1] === 'number') {
+    const role = (raw as { roles?: Array<{ name?: unknown }> }).roles?.[path[1]];
+    const name = typeof role?.name === 'string' ? role.name : `#${path[1] + 1}`;
+    subject = `role ${name}${path.length > 2 ? ` (${path.slice(2).join('.')})` : ''}`;
+  }
+  return `${lineOf(path)}: ${subject}: ${issue.message}`;
+}
+
+type ErrorFactory = (problem: string, roleIndex?: number) => PolicyFileError;
+
+/** Validates cross-references and merges inclusion; exported for tests that build policies in code. */
+export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPolicy {
+  const accountTypes = new Map(Object.entries(file.accountTypes) as Array<[AccountType, { title: string; permissions: string[] }]>);
+  const permissions = new Set<string>();
+  for (const def of accountTypes.values()) def.permissions.forEach((p) => permissions.add(p));
+
+  const scopes = new Map(Object.entries(file.scopes));
+  for (const permission of scopes.keys()) {
+    if (!permissions.has(permission)) throw fail(`scopes: ${permission} is not a permission of any account type`);
+  }
+  const modules = new Map(Object.entries(file.modules));
+  const moduleOf = new Map<string, string>();
+  for (const [module, modulePermissions] of modules) {
+    for (const permission of modulePermissions) {
+      if (!permissions.has(permission)) throw fail(`modules.${module}: ${permission} is not a permission of any account type`);
+      moduleOf.set(permission, module);
+    }
+  }
+  for (const module of file.defaultModules) {
+    if (!modules.has(module)) throw fail(`defaultModules: unknown module ${module}`);
+  }
+  const actions = new Map(Object.entries(file.actions) as Array<[PorticoAction, string[]]>);
+  for (const [action, actionPermissions] of actions) {
+    for (const permission of actionPermissions) {
+      if (!permissions.has(permission)) throw fail(`actions.${action}: ${permission} is not a permission of any account type`);
+    }
+  }
+
+  const byKey = new Map<string, { def: RoleDefinitionInput; index: number; accountType: AccountType }>();
+  file.roles.forEach((def, index) => {
+    for (const accountType of def.accountTypes) {
+      if (!accountTypes.has(accountType)) throw fail(`account type ${accountType} is not declared under accountTypes`, index);
+      const key = roleKey(accountType, def.name);
+      if (byKey.has(key)) throw fail(`is defined twice for account type ${accountType}`, index);
+      byKey.set(key, { def, index, accountType });
+    }
+  });
+  const knownNames = new Set(file.roles.map((r) => r.name));
+
+  const expand = (entry: PermissionEntry, accountType: AccountType, roleDefaults: RoleDefinitionInput, index: number): PermissionGrant[] => {
+    const spec = typeof entry === 'string' ? { permission: entry } : entry;
+    const pattern = spec.permission;
+    let names: string[];
+    if (pattern === '**') names = [...permissions];
+    else if (pattern === '*') names = [...accountTypes.get(accountType)!.permissions];
+    else if (pattern.endsWith(':*')) {
+      const resource = pattern.slice(0, -1);
+      names = accountTypes.get(accountType)!.permissions.filter((p) => p.startsWith(resource));
+      if (names.length === 0) throw fail(`${pattern} matches no permission of account type ${accountType}`, index);
+    } else {
+      if (!permissions.has(pattern)) throw fail(`unknown permission ${pattern}`, index);
+      names = [pattern];
+    }
+    if (pattern.includes('*') && roleDefaults.except.length > 0) {
+      names = names.filter((name) => !roleDefaults.except.some((ex) => matches(ex, name)));
+    }
+    return names.map((permission) => {
+      const order = scopes.get(permission);
+      if (spec.scope !== undefined) {
+        if (!order) throw fail(`${permission} has no scopes, but scope ${spec.scope} is given`, index);
+        if (!order.includes(spec.scope)) throw fail(`scope ${spec.scope} of ${permission} is not one of ${order.join(', ')}`, index);
+      }
+      if (spec.module !== undefined && !modules.has(spec.module)) throw fail(`unknown module ${spec.module}`, index);
+      return {
+        permission,
+        descendants: spec.descendants ?? roleDefaults.descendants,
+        // An unscoped grant of a scoped permission carries the widest scope.
+        scope: order ? (spec.scope ?? order[order.length - 1]) : undefined,
+        module: spec.module ?? moduleOf.get(permission),
+        whenSetting: spec.whenSetting,
+        scopeSetting: spec.scopeSetting,
+      };
+    });
+  };
+
+  const compiled = new Map<string, CompiledRole>();
+  const compiling = new Set<string>();
+  const compileRole = (key: string): CompiledRole => {
+    const done = compiled.get(key);
+    if (done) return done;
+    const entry = byKey.get(key)!;
+    const { def, index, accountType } = entry;
+    if (compiling.has(key)) throw fail(`includes itself through ${[...compiling].join(' → ')}`, index);
+    compiling.add(key);
+    const grants = new Map<string, PermissionGrant>();
+    for (const included of def.includes) {
+      const includedKey = roleKey(accountType, included);
+      if (!byKey.has(includedKey)) throw fail(`includes ${included}, which is not a role of account type ${accountType}`, index);
+      for (const grant of compileRole(includedKey).grants.values()) mergeGrant(grants, grant, scopes);
+    }
+    for (const entryPermission of def.permissions) {
+      for (const grant of expand(entryPermission, accountType, def, index)) mergeGrant(grants, grant, scopes);
+    }
+    for (const assigner of def.assignableBy) {
+      if (!knownNames.has(assigner)) throw fail(`assignableBy names unknown role ${assigner}`, index);
+    }
+    if (def.requires !== undefined && !byKey.has(roleKey(accountType, def.requires))) {
+      throw fail(`requires ${def.requires}, which is not a role of account type ${accountType}`, index);
+    }
+    compiling.delete(key);
+    const role: CompiledRole = {
+      name: def.name,
+      title: def.title,
+      description: def.description,
+      accountType,
+      grants,
+      includes: def.includes,
+      assignableBy: def.assignableBy,
+      administrator: def.administrator,
+      requires: def.requires,
+      autoAssignToFirstUser: def.autoAssignToFirstUser,
+      canLogin: def.canLogin,
+      operator: def.operator,
+      custom: false,
+    };
+    compiled.set(key, role);
+    return role;
+  };
+  for (const key of byKey.keys()) compileRole(key);
+
+  const operators = [...compiled.values()].filter((r) => r.operator);
+  if (operators.length !== 1 || operators[0].accountType !== 'PLATFORM') {
+    throw fail('exactly one role must be the platform operator (operator: true), on the PLATFORM account type');
+  }
+  const administrators = new Map<AccountType, string>();
+  for (const role of compiled.values()) {
+    if (!role.administrator) continue;
+    const other = administrators.get(role.accountType);
+    if (other) throw fail(`account type ${role.accountType} has two administrator roles: ${other} and ${role.name}`);
+    administrators.set(role.accountType, role.name);
+  }
+
+  const contactRoles = new Set(file.contactRoles);
+  for (const [topic, recipients] of Object.entries(file.topics)) {
+    for (const recipient of recipients) {
+      if (!contactRoles.has(recipient)) throw fail(`topics.${topic}: ${recipient} is not a contact role`);
+    }
+  }
+
+  let customRoles: CompiledPolicy['customRoles'];
+  if (file.customRoles) {
+    const baseGrants = new Map<string, PermissionGrant>();
+    const defaults = { except: [], descendants: false } as unknown as RoleDefinitionInput;
+    for (const accountType of file.customRoles.accountTypes) {
+      if (!accountTypes.has(accountType)) throw fail(`customRoles: account type ${accountType} is not declared`);
+    }
+    for (const entryPermission of file.customRoles.basePermissions) {
+      for (const grant of expand(entryPermission, file.customRoles.accountTypes[0], defaults, -1)) mergeGrant(baseGrants, grant, scopes);
+    }
+    for (const assigner of file.customRoles.assignableBy) {
+      if (!knownNames.has(assigner)) throw fail(`customRoles.assignableBy names unknown role ${assigner}`);
+    }
+    customRoles = { accountTypes: file.customRoles.accountTypes, baseGrants: [...baseGrants.values()], assignableBy: file.customRoles.assignableBy };
+  }
+
+  return {
+    name: file.name,
+    title: file.title,
+    description: file.description,
+    accountTypes,
+    permissions,
+    scopes,
+    modules,
+    moduleOf,
+    defaultModules: file.defaultModules,
+    actions,
+    roles: compiled,
+    operatorRole: operators[0],
+    contactRoles: file.contactRoles,
+    topics: new Map(Object.entries(file.topics)),
+    customRoles,
+    source: file,
+  };
+}
+
+function matches(pattern: string, permission: string): boolean {
+  if (pattern.endsWith(':*')) return permission.startsWith(pattern.slice(0, -1));
+  return pattern === permission;
+}
+
+/** The most permissive wins: applying below if either grant does, the wider scope, the fewer conditions. */
+export function mergeGrant(into: Map<string, PermissionGrant>, grant: PermissionGrant, scopes: ReadonlyMap<string, readonly string[]>): void {
+  const existing = into.get(grant.permission);
+  if (!existing) {
+    into.set(grant.permission, { ...grant });
+    return;
+  }
+  const order = scopes.get(grant.permission);
+  const wider = order && grant.scope !== undefined && existing.scope !== undefined && order.indexOf(grant.scope) > order.indexOf(existing.scope);
+  into.set(grant.permission, {
+    permission: grant.permission,
+    descendants: existing.descendants || grant.descendants,
+    scope: wider ? grant.scope : existing.scope,
+    module: existing.module ?? grant.module,
+    whenSetting: existing.whenSetting !== undefined && grant.whenSetting !== undefined ? existing.whenSetting : undefined,
+    scopeSetting: existing.scopeSetting ?? grant.scopeSetting,
+  });
+}

@@ -1,0 +1,236 @@
+import { mergeGrant, roleKey, type CompiledPolicy, type CompiledRole } from './compile';
+import type { PorticoAction } from './policy-file';
+import type { AccountFacts, AccountType, Decision, PermissionGrant, PrincipalFacts, RoleAssignmentFact } from './types';
+
+/** Why an assignment is refused: the role does not exist (`BAD_USER_INPUT`) or the assigner may not (`FORBIDDEN`). */
+export type AssignmentCheck = { ok: true } | { ok: false; code: 'BAD_USER_INPUT' | 'FORBIDDEN'; reason: string };
+
+interface Candidate {
+  grant: PermissionGrant;
+  assignment: RoleAssignmentFact;
+  role: CompiledRole;
+  via: 'own' | 'ancestor' | 'delegated';
+}
+
+/**
+ * The decision engine: pure functions over a compiled policy and the facts a caller loaded.
+ * SPEC §2 "The decision": inactive principal or suspended account, impersonation limits, then the union of
+ * roles held on the account, roles held on an ancestor for `descendants` permissions and delegated roles.
+ */
+export class PolicyEngine {
+  private readonly customRoleCache = new Map<string, CompiledRole>();
+
+  constructor(readonly policy: CompiledPolicy) {}
+
+  role(accountType: AccountType, name: string): CompiledRole | undefined {
+    return this.policy.roles.get(roleKey(accountType, name));
+  }
+
+  rolesOf(accountType: AccountType): CompiledRole[] {
+    return [...this.policy.roles.values()].filter((r) => r.accountType === accountType);
+  }
+
+  /** The administrator role of an account type (last-administrator rule), if the policy names one. */
+  administratorRole(accountType: AccountType): CompiledRole | undefined {
+    return this.rolesOf(accountType).find((r) => r.administrator);
+  }
+
+  /** Resolves an assignment to its role: a policy role, or a tenant's custom role. */
+  resolve(assignment: RoleAssignmentFact): CompiledRole | undefined {
+    if (!assignment.custom) return this.role(assignment.accountType, assignment.role);
+    const cached = this.customRoleCache.get(assignment.custom.id);
+    if (cached) return cached;
+    const grants = new Map<string, PermissionGrant>();
+    for (const grant of this.policy.customRoles?.baseGrants ?? []) mergeGrant(grants, grant, this.policy.scopes);
+    for (const grant of assignment.custom.grants) mergeGrant(grants, grant, this.policy.scopes);
+    const role: CompiledRole = {
+      name: assignment.role,
+      title: assignment.role,
+      accountType: assignment.accountType,
+      grants,
+      includes: [],
+      assignableBy: this.policy.customRoles?.assignableBy ?? [],
+      administrator: false,
+      autoAssignToFirstUser: false,
+      canLogin: true,
+      operator: false,
+      custom: true,
+    };
+    this.customRoleCache.set(assignment.custom.id, role);
+    return role;
+  }
+
+  isKnownPermission(permission: string): boolean {
+    return this.policy.permissions.has(permission);
+  }
+
+  authorize(principal: PrincipalFacts, permission: string, account: AccountFacts): Decision {
+    const deny = (reason: string): Decision => ({ allowed: false, permission, accountId: account.id, scope: null, reason });
+    if (!principal.active) return deny('the principal is not active');
+    if (account.status !== 'ACTIVE') return deny(`account ${account.id} is suspended`);
+    if (!this.policy.permissions.has(permission)) return deny(`unknown permission ${permission}`);
+    const session = principal.impersonation;
+    if (session) {
+      if (account.id !== session.accountId) return deny(`impersonation session ${session.sessionId} is limited to account ${session.accountId}`);
+      if (!session.permissions.has(permission)) return deny(`impersonation grant ${session.grantId} does not include ${permission}`);
+    }
+    const candidates = this.candidates(principal, permission, account);
+    if (candidates.length === 0) return deny(`no role grants ${permission} on account ${account.id}`);
+    let best: { candidate: Candidate; scope: string | null } | undefined;
+    let refusal: string | undefined;
+    for (const candidate of candidates) {
+      const blocked = this.conditionFails(candidate.grant, account);
+      if (blocked) {
+        refusal ??= blocked;
+        continue;
+      }
+      const scope = this.scopeOf(candidate, account);
+      if (!best || this.scopeRank(permission, scope) > this.scopeRank(permission, best.scope)) best = { candidate, scope };
+    }
+    if (!best) return deny(refusal!);
+    const { candidate, scope } = best;
+    return {
+      allowed: true,
+      permission,
+      accountId: account.id,
+      scope,
+      reason: describeGrant(candidate),
+      grant: { role: candidate.role.name, accountId: candidate.assignment.accountId, via: candidate.via },
+    };
+  }
+
+  /** Allowed when any of the permissions the policy maps the action to is allowed. */
+  authorizeAction(principal: PrincipalFacts, action: PorticoAction, account: AccountFacts): Decision {
+    const permissions = this.policy.actions.get(action) ?? [];
+    let first: Decision | undefined;
+    for (const permission of permissions) {
+      const decision = this.authorize(principal, permission, account);
+      if (decision.allowed) return decision;
+      first ??= decision;
+    }
+    return first ?? { allowed: false, permission: action, accountId: account.id, scope: null, reason: `the policy maps no permission to ${action}` };
+  }
+
+  /** Every permission the principal holds on the account, with its decision. */
+  effectivePermissions(principal: PrincipalFacts, account: AccountFacts): Decision[] {
+    const names = new Set<string>();
+    for (const assignment of principal.assignments) {
+      const role = this.resolve(assignment);
+      if (!role) continue;
+      for (const grant of role.grants.values()) names.add(grant.permission);
+    }
+    const allowed: Decision[] = [];
+    for (const permission of [...names].sort()) {
+      const decision = this.authorize(principal, permission, account);
+      if (decision.allowed) allowed.push(decision);
+    }
+    return allowed;
+  }
+
+  /**
+   * An account is visible to its own users and to anyone a permission reaches it for. Suspension does not hide
+   * an account from those who reach it: a partner still sees that its customer is suspended.
+   */
+  isVisible(principal: PrincipalFacts, account: AccountFacts): boolean {
+    if (!principal.active) return false;
+    if (principal.impersonation) return principal.impersonation.accountId === account.id;
+    if (principal.homeAccountId === account.id) return true;
+    const active: AccountFacts = account.status === 'ACTIVE' ? account : { ...account, status: 'ACTIVE' };
+    for (const assignment of principal.assignments) {
+      const role = this.resolve(assignment);
+      if (!role) continue;
+      const own = assignment.accountId === account.id;
+      if (!own && !account.ancestorIds.includes(assignment.accountId)) continue;
+      for (const grant of role.grants.values()) {
+        if ((own || grant.descendants) && !this.conditionFails(grant, active)) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * SPEC §2 invariants on assignment: the role exists for the account's type, the assigner holds the policy's
+   * `rights.assign` permission there through a role the policy lets assign it, and grants nothing they lack.
+   */
+  checkAssignment(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts): AssignmentCheck {
+    if (!role) return { ok: false, code: 'BAD_USER_INPUT', reason: `role ${roleName} does not exist for account type ${account.type}` };
+    const decision = this.authorizeAction(principal, 'rights.assign', account);
+    if (!decision.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+    const assigners = new Set<string>();
+    for (const permission of this.policy.actions.get('rights.assign') ?? []) {
+      for (const candidate of this.candidates(principal, permission, account)) {
+        if (!this.conditionFails(candidate.grant, account)) assigners.add(candidate.role.operator ? '*' : candidate.role.name);
+      }
+    }
+    const mayAssign = assigners.has('*') || role.assignableBy.some((name) => assigners.has(name));
+    if (!mayAssign) {
+      const by = role.assignableBy.length > 0 ? role.assignableBy.join(', ') : 'the platform operator';
+      return { ok: false, code: 'FORBIDDEN', reason: `role ${role.name} is assignable only by ${by}` };
+    }
+    for (const grant of role.grants.values()) {
+      const held = this.authorize(principal, grant.permission, account);
+      const scopeOk = !held.allowed || this.scopeRank(grant.permission, held.scope) >= this.scopeRank(grant.permission, grant.scope ?? null);
+      if (!held.allowed || !scopeOk) {
+        // Conditions (a module, a setting) that the account lacks bind the role as much as the assigner.
+        if (held.allowed === false && this.conditionFails(grant, account)) continue;
+        return { ok: false, code: 'FORBIDDEN', reason: `cannot grant ${grant.permission}${grant.scope ? ` (${grant.scope})` : ''}: not held on account ${account.id}` };
+      }
+    }
+    return { ok: true };
+  }
+
+  /** Whether the role's holders may sign in at all (a Sales Rep may not). */
+  mayLogIn(principal: Pick<PrincipalFacts, 'assignments'>): boolean {
+    return principal.assignments.every((a) => a.source.kind !== 'role' || (this.resolve(a)?.canLogin ?? true));
+  }
+
+  private candidates(principal: PrincipalFacts, permission: string, account: AccountFacts): Candidate[] {
+    const found: Candidate[] = [];
+    for (const assignment of principal.assignments) {
+      const role = this.resolve(assignment);
+      const grant = role?.grants.get(permission);
+      if (!role || !grant) continue;
+      const own = assignment.accountId === account.id;
+      if (!own && !(grant.descendants && account.ancestorIds.includes(assignment.accountId))) continue;
+      const via = assignment.source.kind === 'delegated' ? 'delegated' : own ? 'own' : 'ancestor';
+      found.push({ grant, assignment, role, via });
+    }
+    return found;
+  }
+
+  private conditionFails(grant: PermissionGrant, account: AccountFacts): string | undefined {
+    if (grant.module !== undefined) {
+      const modules = account.settings.modules ?? this.policy.defaultModules;
+      if (!modules.includes(grant.module)) return `module ${grant.module} is off for account ${account.id}`;
+    }
+    if (grant.whenSetting !== undefined && account.settings[grant.whenSetting] !== true) {
+      return `setting ${grant.whenSetting} is off for account ${account.id}`;
+    }
+    return undefined;
+  }
+
+  private scopeOf(candidate: Candidate, account: AccountFacts): string | null {
+    const { grant, role } = candidate;
+    if (grant.scope === undefined) return null;
+    if (grant.scopeSetting !== undefined) {
+      const overrides = account.settings[grant.scopeSetting] as Record<string, unknown> | undefined;
+      const override = overrides?.[role.name];
+      if (typeof override === 'string' && this.policy.scopes.get(grant.permission)?.includes(override)) return override;
+    }
+    return grant.scope;
+  }
+
+  private scopeRank(permission: string, scope: string | null): number {
+    if (scope === null) return 0;
+    return (this.policy.scopes.get(permission)?.indexOf(scope) ?? -1) + 1;
+  }
+}
+
+function describeGrant(candidate: Candidate): string {
+  const { role, assignment, via } = candidate;
+  if (via === 'delegated' && assignment.source.kind === 'delegated') {
+    return `role ${role.name} on account ${assignment.accountId} through delegated relationship ${assignment.source.relationshipId}`;
+  }
+  if (via === 'ancestor') return `role ${role.name} on account ${assignment.accountId}, inherited by its descendants`;
+  return `role ${role.name} on account ${assignment.accountId}`;
+}

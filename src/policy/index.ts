@@ -1,0 +1,4 @@
+export * from './types';
+export * from './policy-file';
+export * from './compile';
+export * from './engine';

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ACCOUNT_TYPES } from './types';
+
+const permissionName = z
+  .string()
+  .regex(/^[a-z][A-Za-z0-9]*:[a-z][A-Za-z0-9]*$/, 'a permission is written resource:action, e.g. invoices:read');
+
+/** `*` (the account type's whole set), `**` (every permission of every type), `resource:*`, or a permission. */
+const permissionPattern = z
+  .string()
+  .regex(/^(\*\*?|[a-z][A-Za-z0-9]*:(\*|[a-z][A-Za-z0-9]*))$/, 'expected *, **, resource:* or resource:action');
+
+const roleName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'role names are UPPER_SNAKE_CASE');
+
+const permissionEntry = z.union([
+  permissionPattern,
+  z
+    .object({
+      permission: permissionPattern,
+      descendants: z.boolean().optional(),
+      scope: z.string().optional(),
+      module: z.string().optional(),
+      whenSetting: z.string().optional(),
+      scopeSetting: z.string().optional(),
+    })
+    .strict(),
+]);
+export type PermissionEntry = z.infer<typeof permissionEntry>;
+
+const accountType = z.enum(ACCOUNT_TYPES);
+
+const roleDefinition = z
+  .object({
+    name: roleName,
+    title: z.string().min(1),
+    description: z.string().optional(),
+    accountTypes: z.array(accountType).min(1),
+    permissions: z.array(permissionEntry).default([]),
+    /** Permissions removed from the expansion of `*`; `resource:*` removes a whole resource. */
+    except: z.array(permissionPattern).default([]),
+    /** Roles of the same account type whose permissions this role also has. */
+    includes: z.array(roleName).default([]),
+    /** Default for this role's permissions: they also apply below the role's account. */
+    descendants: z.boolean().default(false),
+    /** Roles whose holders may assign this one (the platform operator always may). */
+    assignableBy: z.array(roleName).default([]),
+    /** The account's administrator: the last one cannot leave while others use the account. */
+    administrator: z.boolean().default(false),
+    /** Another role of the account that must already be held by someone before this one is assigned. */
+    requires: roleName.optional(),
+    /** Given automatically to the first user of an account of this type. */
+    autoAssignToFirstUser: z.boolean().default(false),
+    /** Holders of this role cannot sign in. */
+    canLogin: z.boolean().default(true),
+    /** The platform operator: every permission of every account type, on every account. */
+    operator: z.boolean().default(false),
+  })
+  .strict();
+export type RoleDefinitionInput = z.infer<typeof roleDefinition>;
+
+const actionKey = z.enum([
+  'accounts.create',
+  'accounts.move',
+  'accounts.suspend',
+  'accounts.settings',
+  'accounts.manage',
+  'users.read',
+  'users.invite',
+  'users.suspend',
+  'rights.assign',
+  'contactRoles.manage',
+  'audit.read',
+  'customRoles.manage',
+]);
+export type PorticoAction = z.infer<typeof actionKey>;
+export const PORTICO_ACTIONS = actionKey.options;
+
+export const policyFileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    title: z.string(),
+    description: z.string().optional(),
+    /** The permission set of each account type the preset uses; `*` expands to it. */
+    accountTypes: z.partialRecord(
+      accountType,
+      z.object({ title: z.string(), permissions: z.array(permissionName).min(1) }).strict(),
+    ),
+    /** Ordered scopes of scoped permissions, narrowest first. */
+    scopes: z.record(permissionName, z.array(z.string().min(1)).min(2)).default({}),
+    /** Modules of the site configuration and the permissions each one switches. */
+    modules: z.record(z.string(), z.array(permissionName).min(1)).default({}),
+    /** Modules on when an account's settings do not list any. */
+    defaultModules: z.array(z.string()).default([]),
+    /** The permission (any of) that each of Portico's own administrative operations requires. */
+    actions: z.record(actionKey, z.array(permissionName).min(1)),
+    roles: z.array(roleDefinition).min(1),
+    contactRoles: z.array(roleName).default([]),
+    /** Communication topics and the contact roles they go to (an empty list: nobody by contact role). */
+    topics: z.record(roleName, z.array(roleName)).default({}),
+    customRoles: z
+      .object({
+        accountTypes: z.array(accountType).min(1),
+        /** Permissions every custom role has, whatever its creator chose. */
+        basePermissions: z.array(permissionEntry).default([]),
+        assignableBy: z.array(roleName).default([]),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type PolicyFile = z.infer<typeof policyFileSchema>;

@@ -1,0 +1,121 @@
+import { createConnection } from 'mysql2/promise';
+import { DataSource, type EntityManager, type Logger } from 'typeorm';
+import { dataSourceOptions } from '../../ormconfig';
+import type { PorticoConfig } from '../config';
+import { AccountEntity } from './entities';
+
+/** Counts SQL statements, so tests can prove batching; logs nothing itself. */
+export class StatementCounter implements Logger {
+  count = 0;
+  statements: string[] = [];
+  record = false;
+
+  logQuery(query: string): void {
+    this.count++;
+    if (this.record) this.statements.push(query);
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+
+  reset(): void {
+    this.count = 0;
+    this.statements = [];
+  }
+}
+
+/** MariaDB reports column defaults differently from MySQL; TypeORM must know which one it talks to. */
+async function serverFlavor(url: string): Promise<'mysql' | 'mariadb'> {
+  const connection = await createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: 5000 });
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    return /mariadb/i.test((rows as Array<{ version: string }>)[0].version) ? 'mariadb' : 'mysql';
+  } finally {
+    await connection.end();
+  }
+}
+
+const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const MAX_ATTEMPTS = 4;
+
+/** The data source and the two things every write needs: a transaction and a lock, on either database. */
+export class Database {
+  readonly kind: 'mysql' | 'sqlite';
+  private sqliteQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly statements: StatementCounter,
+  ) {
+    this.kind = dataSource.options.type === 'sqljs' ? 'sqlite' : 'mysql';
+  }
+
+  static async open(config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'>, progress: (line: string) => void = () => {}): Promise<Database> {
+    const statements = new StatementCounter();
+    const flavor = config.databaseUrl ? await serverFlavor(config.databaseUrl) : undefined;
+    const dataSource = new DataSource(dataSourceOptions(config, statements, flavor));
+    await dataSource.initialize();
+    const db = new Database(dataSource, statements);
+    await db.migrate(progress);
+    return db;
+  }
+
+  async migrate(progress: (line: string) => void = () => {}): Promise<void> {
+    const pending = await this.dataSource.showMigrations();
+    if (!pending) return;
+    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+    applied.forEach((m, i) => progress(`migration ${i + 1}/${applied.length}: ${m.name}`));
+  }
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /**
+   * Runs `work` in one transaction. SQLite has a single connection, so its transactions run one after another;
+   * on MySQL a deadlock or lock timeout is retried a bounded number of times.
+   */
+  async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    if (this.kind === 'sqlite') {
+      const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+      this.sqliteQueue = run.catch(() => undefined);
+      return run;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction('READ COMMITTED', work);
+      } catch (error) {
+        const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+      }
+    }
+  }
+
+  /**
+   * Locks accounts (in id order, so two writers never wait on each other in a cycle) for the rest of the
+   * transaction and returns them. Every invariant about an account's users and rights is checked under it.
+   */
+  async lockAccounts(em: EntityManager, ids: string[]): Promise<Map<string, AccountEntity>> {
+    const sorted = [...new Set(ids)].sort();
+    const query = em.createQueryBuilder(AccountEntity, 'a').where('a.id IN (:...ids)', { ids: sorted }).orderBy('a.id');
+    if (this.kind === 'mysql') query.setLock('pessimistic_write');
+    const rows = sorted.length === 0 ? [] : await query.getMany();
+    return new Map(rows.map((a) => [a.id, a]));
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.dataSource.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

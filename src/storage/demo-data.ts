@@ -1,0 +1,120 @@
+import { randomUUID } from 'crypto';
+import type { AccountSettings, AccountType } from '../policy';
+import { addAccount, addUser } from './bootstrap';
+import type { Database } from './database';
+import { AccountEntity, ContactRoleEntity } from './entities';
+
+export interface DemoUser {
+  email: string;
+  name: string;
+  roles: string[];
+  contactRoles?: string[];
+}
+
+export interface DemoAccount {
+  type: AccountType;
+  name: string;
+  settings?: AccountSettings;
+  users: DemoUser[];
+  children?: DemoAccount[];
+}
+
+const u = (email: string, name: string, roles: string[], contactRoles: string[] = []): DemoUser => ({ email, name, roles, contactRoles });
+
+/** Demo tenants under the platform, per preset: two partners, customers under them and a direct customer. */
+export const DEMO_DATA: Record<string, DemoAccount[]> = {
+  dstny: [
+    {
+      type: 'PARTNER', name: 'Northwind Telecom', users: [
+        u('ppa@northwind.example', 'Paula Partner-Admin', ['PARTNER_PORTAL_ADMINISTRATOR'], ['COMMERCIAL_CONTACT']),
+        u('ppm@northwind.example', 'Mark Manager', ['PARTNER_PORTAL_MANAGER'], ['TECHNICAL_CONTACT']),
+        u('ppu@northwind.example', 'Uma User', ['PARTNER_PORTAL_USER'], ['BILLING_CONTACT']),
+      ],
+      children: [
+        { type: 'CUSTOMER', name: 'Acme Logistics', users: [
+          u('admin@acme.example', 'Alice Admin', ['PORTAL_ADMINISTRATOR'], ['TECHNICAL_CONTACT', 'COMMERCIAL_CONTACT']),
+          u('fleet@acme.example', 'Fred Fleet', ['FLEET_ADMINISTRATOR'], ['TECHNICAL_CONTACT']),
+          u('insight@acme.example', 'Iris Insight', ['INSIGHT_USER']),
+          u('billing@acme.example', 'Bill Billing', [], ['BILLING_CONTACT']),
+        ] },
+        { type: 'CUSTOMER', name: 'Globex', users: [u('admin@globex.example', 'Gina Globex', ['PORTAL_ADMINISTRATOR'], ['BILLING_CONTACT'])] },
+      ],
+    },
+    {
+      type: 'PARTNER', name: 'Contoso Networks', users: [u('ppa@contoso.example', 'Carl Contoso', ['PARTNER_PORTAL_ADMINISTRATOR'])],
+      children: [{ type: 'CUSTOMER', name: 'Initech', users: [u('admin@initech.example', 'Ivan Initech', ['PORTAL_ADMINISTRATOR'])] }],
+    },
+    { type: 'CUSTOMER', name: 'Umbrella Direct', users: [u('admin@umbrella.example', 'Uri Umbrella', ['PORTAL_ADMINISTRATOR'], ['TECHNICAL_CONTACT'])] },
+  ],
+  appdirect: [
+    {
+      type: 'PARTNER', name: 'Northwind Cloud', users: [
+        u('am@northwind.example', 'Ann Account-Manager', ['ACCOUNT_MANAGER'], ['COMMERCIAL_CONTACT']),
+        u('billing@northwind.example', 'Ben Billing', ['BILLING_MANAGER'], ['BILLING_CONTACT']),
+        u('tech@northwind.example', 'Tess Technical', ['TECHNICAL_MANAGER'], ['TECHNICAL_CONTACT']),
+        u('subs@northwind.example', 'Sam Subscriptions', ['SUBSCRIPTION_MANAGER']),
+        u('advisor@northwind.example', 'Ada Advisor', ['DELEGATED_ACCOUNT_ADMINISTRATOR']),
+      ],
+      children: [
+        { type: 'SUB_PARTNER', name: 'Northwind East', users: [
+          u('am@east.example', 'Ed East', ['ACCOUNT_MANAGER']),
+          u('tech@east.example', 'Tom East-Tech', ['TECHNICAL_MANAGER']),
+        ], children: [{ type: 'CUSTOMER', name: 'Eastside Dental', users: [u('am@eastside.example', 'Eve Eastside', ['ACCOUNT_MANAGER'])] }] },
+        { type: 'CUSTOMER', name: 'Acme Retail', users: [
+          u('am@acme.example', 'Alice Acme', ['ACCOUNT_MANAGER'], ['TECHNICAL_CONTACT']),
+          u('billing@acme.example', 'Bill Acme', ['BILLING_MANAGER'], ['BILLING_CONTACT']),
+          u('tech@acme.example', 'Tina Acme', ['TECHNICAL_MANAGER']),
+        ] },
+      ],
+    },
+    {
+      type: 'PARTNER', name: 'Contoso Cloud', users: [u('am@contoso.example', 'Carl Contoso', ['ACCOUNT_MANAGER'])],
+      children: [{ type: 'CUSTOMER', name: 'Initech', users: [u('am@initech.example', 'Ivan Initech', ['ACCOUNT_MANAGER'])] }],
+    },
+    {
+      type: 'AFFILIATE', name: 'Fabrikam Affiliates', users: [
+        u('am@fabrikam.example', 'Fay Fabrikam', ['ACCOUNT_MANAGER']),
+        u('tech@fabrikam.example', 'Finn Fabrikam', ['TECHNICAL_MANAGER']),
+      ],
+      children: [{ type: 'CUSTOMER', name: 'Fabrikam Client', users: [u('am@fabclient.example', 'Flo Client', ['ACCOUNT_MANAGER'])] }],
+    },
+    { type: 'CUSTOMER', name: 'Umbrella Direct', users: [u('am@umbrella.example', 'Uri Umbrella', ['ACCOUNT_MANAGER'])] },
+  ],
+  unifyr: [
+    {
+      type: 'PARTNER', name: 'Northwind Solutions', settings: { adminsMayAssignRoles: true }, users: [
+        u('admin@northwind.example', 'Ada Admin', ['ADMINISTRATOR'], ['COMMERCIAL_CONTACT']),
+        u('marketing@northwind.example', 'Mia Marketing', ['MARKETING']),
+        u('sales@northwind.example', 'Sol Sales', ['SALES'], ['TECHNICAL_CONTACT']),
+        u('rep@northwind.example', 'Rex Rep', ['SALES_REP']),
+      ],
+    },
+    {
+      type: 'PARTNER', name: 'Contoso Resellers', settings: { modules: ['leads', 'deals', 'content'] }, users: [
+        u('admin@contoso.example', 'Carl Contoso', ['ADMINISTRATOR']),
+        u('sales@contoso.example', 'Sue Contoso', ['SALES']),
+      ],
+    },
+  ],
+};
+
+/** Seeds the preset's demo tenants under the platform, once: a database that has them already is left alone. */
+export async function seedDemoData(db: Database, preset: string, platform: AccountEntity): Promise<number> {
+  const tenants = DEMO_DATA[preset];
+  if (!tenants) return 0;
+  return db.transaction(async (em) => {
+    if ((await em.countBy(AccountEntity, {})) > 1) return 0;
+    let accounts = 0;
+    const add = async (parent: AccountEntity, spec: DemoAccount) => {
+      const account = await addAccount(em, parent, spec.type, spec.name, spec.settings ?? {});
+      accounts++;
+      for (const user of spec.users) {
+        const entity = await addUser(em, account, user);
+        for (const role of user.contactRoles ?? []) await em.insert(ContactRoleEntity, { id: randomUUID(), userId: entity.id, accountId: account.id, role });
+      }
+      for (const child of spec.children ?? []) await add(account, child);
+    };
+    for (const tenant of tenants) await add(platform, tenant);
+    return accounts;
+  });
+}

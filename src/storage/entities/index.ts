@@ -1,0 +1,15 @@
+export * from './account.entity';
+export * from './user.entity';
+export * from './role-assignment.entity';
+export * from './contact-role.entity';
+export * from './custom-role.entity';
+export * from './audit-event.entity';
+
+import { AccountEntity } from './account.entity';
+import { AuditEventEntity } from './audit-event.entity';
+import { ContactRoleEntity } from './contact-role.entity';
+import { CustomRoleEntity } from './custom-role.entity';
+import { RoleAssignmentEntity } from './role-assignment.entity';
+import { UserEntity } from './user.entity';
+
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity];

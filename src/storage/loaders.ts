@@ -1,0 +1,134 @@
+import DataLoader from 'dataloader';
+import { In, type EntityManager } from 'typeorm';
+import { AccountEntity, ContactRoleEntity, CustomRoleEntity, RoleAssignmentEntity, UserEntity } from './entities';
+
+/** A page of rows for one parent, fetched with the pages of every other parent in one statement. */
+export interface Page<T> {
+  rows: T[];
+  hasNextPage: boolean;
+}
+
+export interface PageArgs {
+  first: number;
+  /** Keyset cursor: the sort key values of the last row of the previous page. */
+  after?: readonly string[];
+}
+
+function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = groups.get(k);
+    if (list) list.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
+/** One loader per extra key (a role, say), created on first use. */
+function keyedLoader<K, V>(create: (key: K) => DataLoader<string, V>) {
+  const loaders = new Map<K, DataLoader<string, V>>();
+  return (key: K) => {
+    let loader = loaders.get(key);
+    if (!loader) loaders.set(key, (loader = create(key)));
+    return loader;
+  };
+}
+
+/** One loader per page shape (first, after), batching the parents that ask for that shape. */
+function pagedLoader<T>(fetch: (parentIds: readonly string[], args: PageArgs) => Promise<Map<string, T[]>>) {
+  const loaders = new Map<string, DataLoader<string, Page<T>>>();
+  return (args: PageArgs) => {
+    const key = JSON.stringify([args.first, args.after ?? null]);
+    let loader = loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader<string, Page<T>>(async (parentIds) => {
+        const grouped = await fetch(parentIds, args);
+        return parentIds.map((id) => {
+          const rows = grouped.get(id) ?? [];
+          return { rows: rows.slice(0, args.first), hasNextPage: rows.length > args.first };
+        });
+      });
+      loaders.set(key, loader);
+    }
+    return loader;
+  };
+}
+
+/**
+ * The request's DataLoaders: every relation the graph resolves goes through one of these, so a page of N
+ * accounts with their users, roles and contact roles costs the same few statements whatever N is.
+ * Created per request, so two viewers never share a cache.
+ */
+export function createLoaders(em: EntityManager) {
+  const byIds = <T extends { id: string }>(entity: new () => T) =>
+    new DataLoader<string, T | null>(async (ids) => {
+      const rows = (await em.getRepository(entity).findBy({ id: In([...ids]) } as never)) as T[];
+      const found = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => found.get(id) ?? null);
+    });
+  const byParent = <T>(entity: new () => T, column: keyof T & string) =>
+    new DataLoader<string, T[]>(async (ids) => {
+      const rows = (await em.getRepository(entity).find({ where: { [column]: In([...ids]) } as never, order: { id: 'ASC' } as never })) as T[];
+      const grouped = groupBy(rows, (r) => r[column] as unknown as string);
+      return ids.map((id) => grouped.get(id) ?? []);
+    });
+
+  // Window functions give each parent its own first N rows in a single statement (MariaDB 10.2+, SQLite 3.25+).
+  const windowed = async <T>(entity: new () => T, parentColumn: string, orderColumns: string[], parentIds: readonly string[], args: PageArgs) => {
+    const metadata = em.connection.getMetadata(entity);
+    const table = metadata.tableName;
+    const q = (name: string) => em.connection.driver.escape(name);
+    const order = orderColumns.map(q).join(', ');
+    const params: unknown[] = [...parentIds];
+    let afterClause = '';
+    if (args.after !== undefined) {
+      // Row-value comparison: strictly after the cursor in the (sort key, …) order.
+      afterClause = ` AND (${order}) > (${orderColumns.map(() => '?').join(', ')})`;
+      params.push(...args.after);
+    }
+    params.push(args.first + 1);
+    const sql =
+      `SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY ${q(parentColumn)} ORDER BY ${order}) AS portico_rank ` +
+      `FROM ${q(table)} t WHERE ${q(parentColumn)} IN (${parentIds.map(() => '?').join(', ')})${afterClause}) ranked ` +
+      `WHERE portico_rank <= ? ORDER BY ${q(parentColumn)}, portico_rank`;
+    const raw = (await em.query(sql, params)) as Array<Record<string, unknown>>;
+    const rows = raw.map((r) => Object.assign(new entity() as object, hydrate(metadata.columns, r)) as T);
+    return groupBy(rows, (r) => (r as Record<string, unknown>)[metadata.findColumnWithDatabaseName(parentColumn)!.propertyName] as string);
+  };
+
+  return {
+    account: byIds(AccountEntity),
+    user: byIds(UserEntity),
+    customRole: byIds(CustomRoleEntity),
+    rolesByUser: byParent(RoleAssignmentEntity, 'userId'),
+    contactRolesByUser: byParent(ContactRoleEntity, 'userId'),
+    usersPage: pagedLoader((ids, args) => windowed(UserEntity, 'account_id', ['email'], ids, args)),
+    childrenPage: pagedLoader((ids, args) => windowed(AccountEntity, 'parent_id', ['name', 'id'], ids, args)),
+    /** Users of each account holding a contact role, one statement per role asked for. */
+    contactsByAccount: keyedLoader((role: string) =>
+      new DataLoader<string, UserEntity[]>(async (accountIds) => {
+        const rows = await em
+          .createQueryBuilder(UserEntity, 'u')
+          .innerJoin(ContactRoleEntity, 'c', 'c.userId = u.id')
+          .where('c.accountId IN (:...accountIds) AND c.role = :role', { accountIds, role })
+          .orderBy('u.email')
+          .getMany();
+        const grouped = groupBy(rows, (u) => u.accountId);
+        return accountIds.map((id) => grouped.get(id) ?? []);
+      }),
+    ),
+  };
+}
+
+/** Turns raw column values into entity properties, decoding simple-json columns. */
+function hydrate(columns: Array<{ databaseName: string; propertyName: string; type: unknown }>, raw: Record<string, unknown>): Record<string, unknown> {
+  const entity: Record<string, unknown> = {};
+  for (const column of columns) {
+    const value = raw[column.databaseName];
+    entity[column.propertyName] = column.type === 'simple-json' && typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  return entity;
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

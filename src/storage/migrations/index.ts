@@ -1,0 +1,4 @@
+import { InitialSchema1732280000000 } from './1732280000000-initial-schema';
+
+/** Every migration, oldest first. A test fails when the entities and these disagree. */
+export const MIGRATIONS = [InitialSchema1732280000000];

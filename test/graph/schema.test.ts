@@ -1,0 +1,44 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { buildAccessControlSubgraph } from '../../src/graph/schema';
+import { protectionReport, type FieldRule } from '../../src/graph/enforce';
+
+const describeRules = (rules: FieldRule[]) =>
+  rules.map((r) => (r.kind === 'permission' ? `@requiresPermission(${r.permission}${r.account ? `, account: ${r.account}` : ''})` : `@${r.kind}`)).join(' ');
+
+describe('the access-control subgraph schema', () => {
+  let built: Awaited<ReturnType<typeof buildAccessControlSubgraph>>;
+  beforeAll(async () => {
+    built = await buildAccessControlSubgraph();
+  });
+
+  it('matches the committed schema/access-control.graphql (run `npm run schema:print` after a change)', () => {
+    const committed = readFileSync(join(__dirname, '..', '..', 'schema', 'access-control.graphql'), 'utf8');
+    expect(built.sdl).toBe(committed);
+  });
+
+  it('declares every field protected or explicitly public: no field is left silent', () => {
+    const silent = protectionReport(built.schema).filter((entry) => entry.rules.length === 0).map((entry) => entry.field);
+    expect(silent).toEqual([]);
+  });
+
+  it('lists what every operation requires; a change here is a permission change to review', () => {
+    const report = protectionReport(built.schema)
+      .filter((entry) => entry.field.startsWith('Query.') || entry.field.startsWith('Mutation.') || entry.rules.some((r) => r.kind !== 'authenticated'))
+      .map((entry) => `${entry.field}: ${describeRules(entry.rules)}`);
+    expect(report).toMatchSnapshot();
+  });
+
+  it('keeps the public names clients rely on (SPEC §7)', () => {
+    const query = built.schema.getQueryType()!.getFields();
+    const mutation = built.schema.getMutationType()!.getFields();
+    for (const name of ['viewer', 'account', 'accounts', 'user', 'roles', 'authorize', 'communicationRecipients', 'auditEvents']) expect(query[name]).toBeDefined();
+    for (const name of ['createAccount', 'moveAccount', 'setAccountStatus', 'inviteUser', 'setUserStatus', 'assignRole', 'revokeRole', 'setContactRoles', 'createCustomRole']) {
+      expect(mutation[name]).toBeDefined();
+    }
+    const account = built.schema.getType('Account') as import('graphql').GraphQLObjectType;
+    for (const name of ['parent', 'children', 'ancestors', 'users', 'contacts', 'viewerCanManage', 'viewerPermissions']) expect(account.getFields()[name]).toBeDefined();
+    const user = built.schema.getType('User') as import('graphql').GraphQLObjectType;
+    for (const name of ['account', 'roles', 'contactRoles', 'canLogin']) expect(user.getFields()[name]).toBeDefined();
+  });
+});

@@ -1,0 +1,104 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { loadConfig, type PorticoConfig } from '../../src/config';
+import { startPortico, type Portico } from '../../src/gateway/server';
+import { signDevToken } from '../../src/identity';
+import { AccountEntity, AuditEventEntity, RoleAssignmentEntity, UserEntity } from '../../src/storage/entities';
+import { createMysqlDatabase, type DatabaseKind } from './databases';
+
+export interface GraphQLResult<T = Record<string, any>> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
+}
+
+export interface TestPortico {
+  portico: Portico;
+  kind: DatabaseKind;
+  /** Runs an operation as the user with this email (a development token), or anonymously. */
+  gql<T = Record<string, any>>(as: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+  raw(init: { token?: string; body: string; contentType?: string; method?: string }): Promise<Response>;
+  token(email: string, lifetime?: string): Promise<string>;
+  user(email: string): Promise<UserEntity>;
+  account(name: string): Promise<AccountEntity>;
+  rolesOf(email: string): Promise<string[]>;
+  /** Row counts of the tables a failed mutation must leave untouched. */
+  snapshot(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+/** Starts Portico on a loopback port, on a fresh SQLite file or a fresh MariaDB database, seeded with the preset's demo data. */
+export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', overrides: Partial<PorticoConfig> = {}): Promise<TestPortico> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portico-test-'));
+  const mysql = kind === 'mysql' ? await createMysqlDatabase() : undefined;
+  const config: PorticoConfig = {
+    ...loadConfig({ NODE_ENV: 'test' }),
+    port: 0,
+    dataDir,
+    databaseUrl: mysql?.url,
+    policy,
+    seedDemo: true,
+    ...overrides,
+  };
+  const portico = await startPortico(config);
+  const em = () => portico.services.db.manager;
+  const api: TestPortico = {
+    portico,
+    kind,
+    async token(email, lifetime) {
+      const user = await api.user(email);
+      return signDevToken(portico.devKeys!, user, lifetime);
+    },
+    async raw({ token, body, contentType = 'application/json', method = 'POST' }) {
+      return fetch(portico.url, {
+        method,
+        headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: method === 'GET' ? undefined : body,
+      });
+    },
+    async gql(as, query, variables) {
+      const token = as ? await api.token(as) : undefined;
+      const response = await api.raw({ token, body: JSON.stringify({ query, variables }) });
+      const json = (await response.json()) as GraphQLResult;
+      return { ...json, status: response.status } as GraphQLResult<any>;
+    },
+    async user(email) {
+      return em().findOneByOrFail(UserEntity, { email });
+    },
+    async account(name) {
+      return em().findOneByOrFail(AccountEntity, { name });
+    },
+    async rolesOf(email) {
+      const user = await api.user(email);
+      return (await em().findBy(RoleAssignmentEntity, { userId: user.id })).map((r) => r.role).sort();
+    },
+    async snapshot() {
+      const [accounts, users, roles, audits] = await Promise.all([
+        em().count(AccountEntity),
+        em().count(UserEntity),
+        em().count(RoleAssignmentEntity),
+        em().count(AuditEventEntity),
+      ]);
+      const paths = (await em().find(AccountEntity, { order: { id: 'ASC' } })).map((a) => `${a.id}:${a.path}:${a.status}`).join('|');
+      const statuses = (await em().find(UserEntity, { order: { id: 'ASC' } })).map((u) => `${u.id}:${u.status}`).join('|');
+      return { accounts, users, roles, audits, pathsHash: hash(paths), statusesHash: hash(statuses) };
+    },
+    async stop() {
+      await portico.stop();
+      await mysql?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return api;
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(31, h) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The error codes of a result, in order. */
+export const codes = (result: GraphQLResult) => (result.errors ?? []).map((e) => e.extensions?.code);
