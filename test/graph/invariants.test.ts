@@ -105,7 +105,7 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
     afterAll(() => t.stop());
 
     it('a Billing Manager grants nothing: it holds no users:manage', async () => {
-      const user = await t.user('tech@acme.example');
+      const user = await t.user('tech@northwind.example');
       const before = await t.snapshot();
       expect(codes(await t.gql('billing@northwind.example', ASSIGN, { userId: user.id, role: 'BILLING_MANAGER' }))).toEqual(['FORBIDDEN']);
       expect(await t.snapshot()).toEqual(before);
