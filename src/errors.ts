@@ -1,4 +1,4 @@
-/** The codes clients see in `extensions.code` (SPEC §7). */
+/** The codes clients see in `extensions.code`. */
 export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'UNAUTHORIZED_FIELD_OR_TYPE' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT';
 
 /** An error whose message is written for the client; anything else is masked as an internal error. */
@@ -13,7 +13,7 @@ export class PorticoError extends Error {
   }
 }
 
-/** A request that would break an invariant of SPEC §2: nothing was changed. */
+/** A request that would break an invariant: nothing was changed. */
 export class InvariantError extends PorticoError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('CONFLICT', message, details);

@@ -14,7 +14,7 @@ interface Candidate {
 
 /**
  * The decision engine: pure functions over a compiled policy and the facts a caller loaded.
- * SPEC §2 "The decision": inactive principal or suspended account, impersonation limits, then the union of
+ * The decision: inactive principal or suspended account, impersonation limits, then the union of
  * roles held on the account, roles held on an ancestor for `descendants` permissions and delegated roles.
  */
 export class PolicyEngine {
@@ -149,7 +149,7 @@ export class PolicyEngine {
   }
 
   /**
-   * SPEC §2 invariants on assignment: the role exists for the account's type, the assigner holds the policy's
+   * The invariants of assignment: the role exists for the account's type, the assigner holds the policy's
    * `rights.assign` permission there through a role the policy lets assign it, and grants nothing they lack.
    */
   checkAssignment(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts): AssignmentCheck {

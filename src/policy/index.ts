@@ -2,3 +2,4 @@ export * from './types';
 export * from './policy-file';
 export * from './compile';
 export * from './engine';
+export * from './docs';

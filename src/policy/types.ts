@@ -1,4 +1,4 @@
-/** The account types of the hierarchy (SPEC §2). Every preset uses a subset of them. */
+/** The account types of the hierarchy. Every preset uses a subset of them. */
 export const ACCOUNT_TYPES = ['PLATFORM', 'PARTNER', 'SUB_PARTNER', 'AFFILIATE', 'CUSTOMER'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 

@@ -59,11 +59,13 @@ export const DEMO_DATA: Record<string, DemoAccount[]> = {
         { type: 'SUB_PARTNER', name: 'Northwind East', users: [
           u('am@east.example', 'Ed East', ['ACCOUNT_MANAGER']),
           u('tech@east.example', 'Tom East-Tech', ['TECHNICAL_MANAGER']),
+          u('subs@east.example', 'Sid East-Subscriptions', ['SUBSCRIPTION_MANAGER']),
         ], children: [{ type: 'CUSTOMER', name: 'Eastside Dental', users: [u('am@eastside.example', 'Eve Eastside', ['ACCOUNT_MANAGER'])] }] },
         { type: 'CUSTOMER', name: 'Acme Retail', users: [
           u('am@acme.example', 'Alice Acme', ['ACCOUNT_MANAGER'], ['TECHNICAL_CONTACT']),
           u('billing@acme.example', 'Bill Acme', ['BILLING_MANAGER'], ['BILLING_CONTACT']),
           u('tech@acme.example', 'Tina Acme', ['TECHNICAL_MANAGER']),
+          u('subs@acme.example', 'Sara Acme', ['SUBSCRIPTION_MANAGER']),
         ] },
       ],
     },
@@ -84,7 +86,7 @@ export const DEMO_DATA: Record<string, DemoAccount[]> = {
     {
       type: 'PARTNER', name: 'Northwind Solutions', settings: { adminsMayAssignRoles: true }, users: [
         u('admin@northwind.example', 'Ada Admin', ['ADMINISTRATOR'], ['COMMERCIAL_CONTACT']),
-        u('marketing@northwind.example', 'Mia Marketing', ['MARKETING']),
+        u('marketing@northwind.example', 'Mia Marketing', ['MARKETING'], ['BILLING_CONTACT']),
         u('sales@northwind.example', 'Sol Sales', ['SALES'], ['TECHNICAL_CONTACT']),
         u('rep@northwind.example', 'Rex Rep', ['SALES_REP']),
       ],
@@ -96,6 +98,11 @@ export const DEMO_DATA: Record<string, DemoAccount[]> = {
       ],
     },
   ],
+};
+
+/** Demo users of the platform account itself, beside the bootstrap operator. */
+export const DEMO_PLATFORM_USERS: Record<string, DemoUser[]> = {
+  unifyr: [u('supplier@platform.local', 'Sasha Supplier', ['SUPPLIER_ADMINISTRATOR'])],
 };
 
 /** Seeds the preset's demo tenants under the platform, once: a database that has them already is left alone. */
@@ -114,6 +121,7 @@ export async function seedDemoData(db: Database, preset: string, platform: Accou
       }
       for (const child of spec.children ?? []) await add(account, child);
     };
+    for (const user of DEMO_PLATFORM_USERS[preset] ?? []) await addUser(em, platform, user);
     for (const tenant of tenants) await add(platform, tenant);
     return accounts;
   });

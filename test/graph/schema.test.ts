@@ -29,7 +29,7 @@ describe('the access-control subgraph schema', () => {
     expect(report).toMatchSnapshot();
   });
 
-  it('keeps the public names clients rely on (SPEC §7)', () => {
+  it('keeps the public names clients rely on', () => {
     const query = built.schema.getQueryType()!.getFields();
     const mutation = built.schema.getMutationType()!.getFields();
     for (const name of ['viewer', 'account', 'accounts', 'user', 'roles', 'authorize', 'communicationRecipients', 'auditEvents']) expect(query[name]).toBeDefined();
