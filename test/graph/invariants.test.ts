@@ -141,6 +141,24 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
       expect(second.data!.inviteUser.roles).toEqual(['SALES']);
     });
 
+    it.each([
+      { title: 'an Administrator assigns roles where adminsMayAssignRoles is on', actor: 'admin@northwind.example', target: 'sales@northwind.example', role: 'MARKETING', code: undefined },
+      { title: 'an Administrator assigns nothing where adminsMayAssignRoles is off', actor: 'admin@contoso.example', target: 'sales@contoso.example', role: 'MARKETING', code: 'FORBIDDEN' },
+      { title: 'the supplier assigns roles in any partner', actor: 'supplier@platform.local', target: 'sales@contoso.example', role: 'MARKETING', code: undefined },
+    ])('$title', async ({ actor, target, role, code }) => {
+      const user = await t.user(target);
+      const before = await t.snapshot();
+      const result = await t.gql(actor, ASSIGN, { userId: user.id, role });
+      if (code === undefined) {
+        expect(result.errors).toBeUndefined();
+        expect(await t.rolesOf(target)).toContain(role);
+      } else {
+        expect(codes(result)).toEqual([code]);
+        expect(result.errors![0].message).toMatch(/adminsMayAssignRoles/);
+        expect(await t.snapshot()).toEqual(before);
+      }
+    });
+
     it('a Sales Rep cannot log in: their token is refused', async () => {
       const result = await t.gql('rep@northwind.example', '{ viewer { user { email } } }');
       expect(result.status).toBe(401);
