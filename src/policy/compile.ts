@@ -73,8 +73,10 @@ export function parsePolicy(text: string, sourceName: string): CompiledPolicy {
     throw new PolicyFileError(`${sourceName}: ${describeZodError(parsed.error, doc.toJS(), lineOf)}`);
   }
   const roleLine = (index: number) => lineOf(['roles', index]);
-  return compilePolicy(parsed.data, (problem, roleIndex) => {
-    const where = roleIndex === undefined ? '' : `${roleLine(roleIndex)}: role ${parsed.data.roles[roleIndex].name}: `;
+  return compilePolicy(parsed.data, (problem, at) => {
+    let where = '';
+    if (typeof at === 'number') where = `${roleLine(at)}: role ${parsed.data.roles[at].name}: `;
+    else if (at !== undefined) where = `${lineOf(at)}: `;
     return new PolicyFileError(`${sourceName}: ${where}${problem}`);
   });
 }
@@ -91,7 +93,8 @@ function describeZodError(error: ZodError, raw: unknown, lineOf: (path: readonly
   return `${lineOf(path)}: ${subject}: ${issue.message}`;
 }
 
-type ErrorFactory = (problem: string, roleIndex?: number) => PolicyFileError;
+/** Builds the error for a problem found at a role (its index under `roles`) or at a path of the file. */
+type ErrorFactory = (problem: string, at?: number | readonly PropertyKey[]) => PolicyFileError;
 
 /** Validates cross-references and merges inclusion; exported for tests that build policies in code. */
 export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPolicy {
@@ -101,23 +104,23 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
 
   const scopes = new Map(Object.entries(file.scopes));
   for (const permission of scopes.keys()) {
-    if (!permissions.has(permission)) throw fail(`scopes: ${permission} is not a permission of any account type`);
+    if (!permissions.has(permission)) throw fail(`scopes: ${permission} is not a permission of any account type`, ['scopes', permission]);
   }
   const modules = new Map(Object.entries(file.modules));
   const moduleOf = new Map<string, string>();
   for (const [module, modulePermissions] of modules) {
     for (const permission of modulePermissions) {
-      if (!permissions.has(permission)) throw fail(`modules.${module}: ${permission} is not a permission of any account type`);
+      if (!permissions.has(permission)) throw fail(`modules.${module}: ${permission} is not a permission of any account type`, ['modules', module]);
       moduleOf.set(permission, module);
     }
   }
   for (const module of file.defaultModules) {
-    if (!modules.has(module)) throw fail(`defaultModules: unknown module ${module}`);
+    if (!modules.has(module)) throw fail(`defaultModules: unknown module ${module}`, ['defaultModules']);
   }
   const actions = new Map(Object.entries(file.actions) as Array<[PorticoAction, string[]]>);
   for (const [action, actionPermissions] of actions) {
     for (const permission of actionPermissions) {
-      if (!permissions.has(permission)) throw fail(`actions.${action}: ${permission} is not a permission of any account type`);
+      if (!permissions.has(permission)) throw fail(`actions.${action}: ${permission} is not a permission of any account type`, ['actions', action]);
     }
   }
 
@@ -213,22 +216,24 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
   };
   for (const key of byKey.keys()) compileRole(key);
 
+  const indexOf = (role: CompiledRole) => byKey.get(roleKey(role.accountType, role.name))!.index;
   const operators = [...compiled.values()].filter((r) => r.operator);
-  if (operators.length !== 1 || operators[0].accountType !== 'PLATFORM') {
-    throw fail('exactly one role must be the platform operator (operator: true), on the PLATFORM account type');
-  }
+  const misplaced = operators.find((r) => r.accountType !== 'PLATFORM');
+  if (misplaced) throw fail('is marked operator: true, but the platform operator must be a role of the PLATFORM account type', indexOf(misplaced));
+  if (operators.length > 1) throw fail(`is a second platform operator role after ${operators[0].name}; exactly one role may be operator: true`, indexOf(operators[1]));
+  if (operators.length === 0) throw fail('no role is the platform operator: mark exactly one PLATFORM role operator: true', ['roles']);
   const administrators = new Map<AccountType, string>();
   for (const role of compiled.values()) {
     if (!role.administrator) continue;
     const other = administrators.get(role.accountType);
-    if (other) throw fail(`account type ${role.accountType} has two administrator roles: ${other} and ${role.name}`);
+    if (other) throw fail(`account type ${role.accountType} has two administrator roles: ${other} and ${role.name}`, indexOf(role));
     administrators.set(role.accountType, role.name);
   }
 
   const contactRoles = new Set(file.contactRoles);
   for (const [topic, recipients] of Object.entries(file.topics)) {
     for (const recipient of recipients) {
-      if (!contactRoles.has(recipient)) throw fail(`topics.${topic}: ${recipient} is not a contact role`);
+      if (!contactRoles.has(recipient)) throw fail(`topics.${topic}: ${recipient} is not a contact role`, ['topics', topic]);
     }
   }
 
@@ -237,13 +242,13 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     const baseGrants = new Map<string, PermissionGrant>();
     const defaults = { except: [], descendants: false } as unknown as RoleDefinitionInput;
     for (const accountType of file.customRoles.accountTypes) {
-      if (!accountTypes.has(accountType)) throw fail(`customRoles: account type ${accountType} is not declared`);
+      if (!accountTypes.has(accountType)) throw fail(`customRoles: account type ${accountType} is not declared`, ['customRoles']);
     }
     for (const entryPermission of file.customRoles.basePermissions) {
       for (const grant of expand(entryPermission, file.customRoles.accountTypes[0], defaults, -1)) mergeGrant(baseGrants, grant, scopes);
     }
     for (const assigner of file.customRoles.assignableBy) {
-      if (!knownNames.has(assigner)) throw fail(`customRoles.assignableBy names unknown role ${assigner}`);
+      if (!knownNames.has(assigner)) throw fail(`customRoles.assignableBy names unknown role ${assigner}`, ['customRoles', 'assignableBy']);
     }
     customRoles = { accountTypes: file.customRoles.accountTypes, baseGrants: [...baseGrants.values()], assignableBy: file.customRoles.assignableBy };
   }
