@@ -2,8 +2,12 @@ import { mergeGrant, roleKey, type CompiledPolicy, type CompiledRole } from './c
 import type { PorticoAction } from './policy-file';
 import type { AccountFacts, AccountType, Decision, PermissionGrant, PrincipalFacts, RoleAssignmentFact } from './types';
 
-/** Why an assignment is refused: the role does not exist (`BAD_USER_INPUT`) or the assigner may not (`FORBIDDEN`). */
-export type AssignmentCheck = { ok: true } | { ok: false; code: 'BAD_USER_INPUT' | 'FORBIDDEN'; reason: string };
+/**
+ * Why an assignment is refused: the role does not exist (`BAD_USER_INPUT`), the assigner may not assign rights on
+ * the account at all (`FORBIDDEN`), or the policy's invariants forbid this one (`CONFLICT`): the role is not
+ * assignable by the assigner's roles, or it grants what the assigner does not hold.
+ */
+export type AssignmentCheck = { ok: true } | { ok: false; code: 'BAD_USER_INPUT' | 'FORBIDDEN' | 'CONFLICT'; reason: string };
 
 interface Candidate {
   grant: PermissionGrant;
@@ -165,7 +169,7 @@ export class PolicyEngine {
     const mayAssign = assigners.has('*') || role.assignableBy.some((name) => assigners.has(name));
     if (!mayAssign) {
       const by = role.assignableBy.length > 0 ? role.assignableBy.join(', ') : 'the platform operator';
-      return { ok: false, code: 'FORBIDDEN', reason: `role ${role.name} is assignable only by ${by}` };
+      return { ok: false, code: 'CONFLICT', reason: `role ${role.name} is assignable only by ${by}` };
     }
     for (const grant of role.grants.values()) {
       const held = this.authorize(principal, grant.permission, account);
@@ -173,7 +177,7 @@ export class PolicyEngine {
       if (!held.allowed || !scopeOk) {
         // Conditions (a module, a setting) that the account lacks bind the role as much as the assigner.
         if (held.allowed === false && this.conditionFails(grant, account)) continue;
-        return { ok: false, code: 'FORBIDDEN', reason: `cannot grant ${grant.permission}${grant.scope ? ` (${grant.scope})` : ''}: not held on account ${account.id}` };
+        return { ok: false, code: 'CONFLICT', reason: `cannot grant ${grant.permission}${grant.scope ? ` (${grant.scope})` : ''}: not held on account ${account.id}` };
       }
     }
     return { ok: true };

@@ -96,7 +96,7 @@ const CONTRACT_ROLES: Record<TenantType, Record<string, ContractRole>> = {
       below: ['organizations:read'],
     },
     DELEGATED_ACCOUNT_ADMINISTRATOR: {
-      // §5: the partner requests the relationship; everything else comes through the relationship, per customer.
+      // Delegated administration: the partner requests the relationship; everything else comes through the relationship, per customer.
       own: ['delegatedAdmin:request'],
       below: [],
       // The contract lists no permission on the holder's own account; reading it is neither required nor forbidden.
@@ -286,7 +286,7 @@ describe('appdirect conformance (the preset contract)', () => {
     });
   });
 
-  describe('delegated account administration (§5)', () => {
+  describe('delegated account administration', () => {
     const relationship = (customer: AccountFacts): RoleAssignmentFact => ({
       role: 'ACCOUNT_MANAGER',
       accountId: customer.id,
@@ -345,7 +345,7 @@ describe('appdirect conformance (the preset contract)', () => {
   });
 
   describe('assignment', () => {
-    type Outcome = 'ok' | 'FORBIDDEN' | 'BAD_USER_INPUT';
+    type Outcome = 'ok' | 'FORBIDDEN' | 'CONFLICT' | 'BAD_USER_INPUT';
     const outcome = (assigner: PrincipalFacts, roleName: string, target: AccountFacts): Outcome => {
       const check = engine.checkAssignment(assigner, engine.role(target.type, roleName), roleName, target);
       return check.ok ? 'ok' : check.code;
@@ -353,14 +353,14 @@ describe('appdirect conformance (the preset contract)', () => {
     const rolesFor = (type: AccountType): string[] => (type === 'PLATFORM' ? [] : Object.keys(CONTRACT_ROLES[type]));
 
     // An Account Manager assigns every role of its own account type and of the accounts below it, within the
-    // invariant that nobody grants rights they do not hold (§2): the sub-partner's Account Manager, who has no
+    // invariant that nobody grants rights they do not hold: the sub-partner's Account Manager, who has no
     // billing, cannot hand a customer below it the billing permissions (customer ACCOUNT_MANAGER, BILLING_MANAGER).
     const managerCases = [P, S, PC, D, A].flatMap((at) => {
       const manager = contractRole(at.type, 'ACCOUNT_MANAGER')!;
       return reachOf(at).flatMap((target) =>
         rolesFor(target.type).map((roleName) => {
           const held = target === at ? manager.own : manager.below;
-          const expected: Outcome = contractRole(target.type, roleName)!.own.every((p) => held.includes(p)) ? 'ok' : 'FORBIDDEN';
+          const expected: Outcome = contractRole(target.type, roleName)!.own.every((p) => held.includes(p)) ? 'ok' : 'CONFLICT';
           return { title: `${at.id}'s ACCOUNT_MANAGER assigns ${target.type} ${roleName} on ${target.id}: ${expected}`, at, target, roleName, expected };
         }),
       );

@@ -175,7 +175,7 @@ describe('dstny conformance (the preset contract)', () => {
       expect(engine.policy.operatorRole).toMatchObject({ name: 'PLATFORM_OPERATOR', accountType: 'PLATFORM', operator: true });
     });
 
-    // §2 invariants: the last Portal Administrator / Partner Portal Administrator cannot leave.
+    // Invariants: the last Portal Administrator / Partner Portal Administrator cannot leave.
     it.each([
       { type: 'CUSTOMER' as const, administrator: 'PORTAL_ADMINISTRATOR' },
       { type: 'PARTNER' as const, administrator: 'PARTNER_PORTAL_ADMINISTRATOR' },
@@ -365,7 +365,9 @@ describe('dstny conformance (the preset contract)', () => {
   });
 
   describe('assignment (the "assignable by" column)', () => {
-    type Outcome = 'ok' | 'FORBIDDEN' | 'BAD_USER_INPUT';
+    type Outcome = 'ok' | 'FORBIDDEN' | 'CONFLICT' | 'BAD_USER_INPUT';
+    /** The rights that assign any role: outside its column, such a right meets the invariant (CONFLICT); any other right lacks the permission (FORBIDDEN). */
+    const ASSIGNERS = new Set(Object.values(CONTRACT_ROLES).flatMap((r) => r.assignableBy));
     const outcome = (assigner: PrincipalFacts, roleName: string, target: AccountFacts): Outcome => {
       const check = engine.checkAssignment(assigner, engine.role(target.type, roleName), roleName, target);
       return check.ok ? 'ok' : check.code;
@@ -376,7 +378,11 @@ describe('dstny conformance (the preset contract)', () => {
       ...CUSTOMER_ROLES.flatMap((assigner) => CUSTOMER_ROLES.map((roleName) => ({ assigner, roleName, at: C1 }))),
       ...PARTNER_ROLES.flatMap((assigner) => PARTNER_ROLES.map((roleName) => ({ assigner, roleName, at: P1 }))),
     ].map((c) => {
-      const expectedOutcome: Outcome = CONTRACT_ROLES[c.roleName].assignableBy.includes(c.assigner) ? 'ok' : 'FORBIDDEN';
+      const expectedOutcome: Outcome = CONTRACT_ROLES[c.roleName].assignableBy.includes(c.assigner)
+        ? 'ok'
+        : ASSIGNERS.has(c.assigner)
+          ? 'CONFLICT'
+          : 'FORBIDDEN';
       return { ...c, expectedOutcome, title: `${c.assigner} assigns ${c.roleName} on ${c.at.id}: ${expectedOutcome}` };
     });
 

@@ -351,7 +351,7 @@ describe('unifyr conformance (the preset contract)', () => {
   });
 
   describe('assignment', () => {
-    type Outcome = 'ok' | 'FORBIDDEN' | 'BAD_USER_INPUT';
+    type Outcome = 'ok' | 'FORBIDDEN' | 'CONFLICT' | 'BAD_USER_INPUT';
     const outcome = (assigner: PrincipalFacts, roleName: string, target: AccountFacts): { outcome: Outcome; reason: string } => {
       const role = roleName === 'BASIC' ? engine.resolve(assignment('BASIC', target, BASIC)) : engine.role(target.type, roleName);
       const check = engine.checkAssignment(assigner, role, roleName, target);

@@ -5,7 +5,7 @@ import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../../src/config';
 import { startPortico, type Portico } from '../../src/gateway/server';
 import { signDevToken } from '../../src/identity';
-import { AccountEntity, AuditEventEntity, RoleAssignmentEntity, UserEntity } from '../../src/storage/entities';
+import { AccountEntity, AuditEventEntity, ContactRoleEntity, CustomRoleEntity, RoleAssignmentEntity, UserEntity } from '../../src/storage/entities';
 import { createMysqlDatabase, type DatabaseKind } from './databases';
 
 export interface GraphQLResult<T = Record<string, any>> {
@@ -75,15 +75,19 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
       return (await em().findBy(RoleAssignmentEntity, { userId: user.id })).map((r) => r.role).sort();
     },
     async snapshot() {
-      const [accounts, users, roles, audits] = await Promise.all([
+      const [accounts, users, roles, contactRoles, customRoles, audits] = await Promise.all([
         em().count(AccountEntity),
         em().count(UserEntity),
         em().count(RoleAssignmentEntity),
+        em().count(ContactRoleEntity),
+        em().count(CustomRoleEntity),
         em().count(AuditEventEntity),
       ]);
-      const paths = (await em().find(AccountEntity, { order: { id: 'ASC' } })).map((a) => `${a.id}:${a.path}:${a.status}`).join('|');
-      const statuses = (await em().find(UserEntity, { order: { id: 'ASC' } })).map((u) => `${u.id}:${u.status}`).join('|');
-      return { accounts, users, roles, audits, pathsHash: hash(paths), statusesHash: hash(statuses) };
+      const paths = (await em().find(AccountEntity, { order: { id: 'ASC' } })).map((a) => `${a.id}:${a.name}:${a.path}:${a.status}:${JSON.stringify(a.settings)}`).join('|');
+      const statuses = (await em().find(UserEntity, { order: { id: 'ASC' } })).map((u) => `${u.id}:${u.email}:${u.name}:${u.status}`).join('|');
+      const held = (await em().find(RoleAssignmentEntity, { order: { id: 'ASC' } })).map((r) => `${r.userId}:${r.role}`).join('|');
+      const contacts = (await em().find(ContactRoleEntity, { order: { id: 'ASC' } })).map((r) => `${r.userId}:${r.role}`).join('|');
+      return { accounts, users, roles, contactRoles, customRoles, audits, pathsHash: hash(paths), statusesHash: hash(statuses), rolesHash: hash(held), contactsHash: hash(contacts) };
     },
     async stop() {
       await portico.stop();
