@@ -1,4 +1,5 @@
 import { readFileSync } from 'fs';
+import { isNonNullType, isObjectType, type GraphQLObjectType } from 'graphql';
 import { join } from 'path';
 import { buildAccessControlSubgraph } from '../../src/graph/schema';
 import { protectionReport, type FieldRule } from '../../src/graph/enforce';
@@ -20,6 +21,17 @@ describe('the access-control subgraph schema', () => {
   it('declares every field protected or explicitly public: no field is left silent', () => {
     const silent = protectionReport(built.schema).filter((entry) => entry.rules.length === 0).map((entry) => entry.field);
     expect(silent).toEqual([]);
+  });
+
+  it('makes every field with a permission of its own nullable, so a denied one is null and its object intact', () => {
+    const types = Object.values(built.schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && type !== built.schema.getQueryType() && type !== built.schema.getMutationType());
+    const guarded = types.flatMap((type) =>
+      Object.values(type.getFields())
+        .filter((field) => protectionReport(built.schema).find((entry) => entry.field === `${type.name}.${field.name}`)?.rules.some((r) => r.kind === 'permission'))
+        .map((field) => ({ field: `${type.name}.${field.name}`, nullable: !isNonNullType(field.type) })),
+    );
+    expect(guarded.length).toBeGreaterThan(0);
+    expect(guarded.filter((g) => !g.nullable).map((g) => g.field)).toEqual([]);
   });
 
   it('lists what every operation requires; a change here is a permission change to review', () => {

@@ -86,13 +86,13 @@ export class AccountResolver {
     return connection(rows, page.hasNextPage, accountKey);
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { description: 'Site configuration: modules, adminsMayAssignRoles, leadsVisibilityByRole, …' })
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Site configuration: modules, adminsMayAssignRoles, leadsVisibilityByRole, …' })
   @RequiresPermission('accounts.settings', { account: 'id' })
   settings(@Root() account: AccountEntity): AccountSettings {
     return account.settings ?? {};
   }
 
-  @FieldResolver(() => UserConnection, { description: 'The account\'s users, in email order.' })
+  @FieldResolver(() => UserConnection, { nullable: true, description: 'The account\'s users, in email order (null for a viewer without users.read there).' })
   @RequiresPermission('users.read', { account: 'id' })
   async users(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<UserConnection> {
     const size = pageSize(ctx, first);
@@ -100,7 +100,7 @@ export class AccountResolver {
     return { ...connection(page.rows, page.hasNextPage, (u: UserEntity) => [u.email]), accountId: account.id };
   }
 
-  @FieldResolver(() => [User], { description: 'The account\'s users holding the contact role.' })
+  @FieldResolver(() => [User], { nullable: true, description: 'The account\'s users holding the contact role (null for a viewer without users.read there).' })
   @RequiresPermission('users.read', { account: 'id' })
   contacts(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Arg('role', () => ContactRoleEnum) role: string): Promise<User[]> {
     return ctx.loaders.contactsByAccount(role).load(account.id);
