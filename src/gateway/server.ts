@@ -102,6 +102,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       body = raw && type.includes('application/json') ? JSON.parse(raw) : raw || undefined;
     } catch (error) {
       const status = (error as { status?: number }).status ?? 400;
+      // The rest of an oversized body is never read: the connection cannot carry another request.
+      if (status === 413) res.setHeader('connection', 'close');
       return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
     }
     const headers = new HeaderMap();
