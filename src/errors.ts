@@ -22,5 +22,9 @@ export class InvariantError extends PorticoError {
 }
 
 export const badInput = (message: string, details: Record<string, unknown> = {}) => new PorticoError('BAD_USER_INPUT', message, details);
-export const notFound = (what: string, id: string) => new PorticoError('NOT_FOUND', `${what} ${id} was not found`, { id });
+/** Echoes at most this much of an id the client sent: enough to recognise it, never a 10 KB payload back. */
+const ECHOED_ID_LENGTH = 64;
+const echoed = (id: string) => (id.length > ECHOED_ID_LENGTH ? `${id.slice(0, ECHOED_ID_LENGTH)}…` : id);
+
+export const notFound = (what: string, id: string) => new PorticoError('NOT_FOUND', `${what} ${echoed(id)} was not found`, { id: echoed(id) });
 export const forbidden = (message: string, details: Record<string, unknown> = {}) => new PorticoError('FORBIDDEN', message, details);

@@ -7,6 +7,8 @@ import { audit } from './audit';
 import type { RequestContext } from './context';
 
 const MAX_DEPTH = 8;
+/** Well inside the settings column on every database (MySQL TEXT holds 65,535 bytes). */
+const MAX_SETTINGS_BYTES = 16 * 1024;
 
 export interface CreateAccountInput {
   type: AccountType;
@@ -21,6 +23,30 @@ function checkName(name: string): string {
   return trimmed;
 }
 
+/** Settings the engine reads must have the shape it reads: `modules` a list of the policy's modules, switches booleans. */
+function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
+  if (settings === undefined || settings === null) return {};
+  if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > MAX_SETTINGS_BYTES) throw badInput(`settings are at most ${MAX_SETTINGS_BYTES} bytes of JSON`, { field: 'settings' });
+  const policy = ctx.engine.policy;
+  const { modules } = settings;
+  if (modules !== undefined) {
+    if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string')) throw badInput('settings.modules must be a list of module names', { field: 'settings.modules' });
+    const unknown = modules.filter((m) => !policy.modules.has(m));
+    if (unknown.length > 0) {
+      const known = [...policy.modules.keys()];
+      throw badInput(`unknown module ${unknown.join(', ')} (the ${policy.name} policy has ${known.length > 0 ? known.join(', ') : 'no modules'})`, { field: 'settings.modules' });
+    }
+  }
+  for (const role of policy.roles.values()) {
+    for (const { whenSetting } of role.grants.values()) {
+      if (whenSetting !== undefined && settings[whenSetting] !== undefined && typeof settings[whenSetting] !== 'boolean') {
+        throw badInput(`settings.${whenSetting} must be true or false`, { field: `settings.${whenSetting}` });
+      }
+    }
+  }
+  return settings;
+}
+
 function checkPlacement(ctx: RequestContext, type: AccountType, parent: AccountEntity): void {
   if (!ctx.engine.policy.accountTypes.has(type)) {
     throw badInput(`the ${ctx.engine.policy.name} policy has no ${type} accounts`, { field: 'type' });
@@ -33,6 +59,7 @@ function checkPlacement(ctx: RequestContext, type: AccountType, parent: AccountE
 
 export async function createAccount(ctx: RequestContext, input: CreateAccountInput): Promise<AccountEntity> {
   const name = checkName(input.name);
+  const settings = checkSettings(ctx, input.settings);
   if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
   const parent = await ctx.requireOn('accounts.create', input.parentId);
   checkPlacement(ctx, input.type, parent);
@@ -47,7 +74,7 @@ export async function createAccount(ctx: RequestContext, input: CreateAccountInp
       name,
       parentId: locked.id,
       status: 'ACTIVE',
-      settings: input.settings ?? {},
+      settings,
       path: `${locked.path}${id}/`,
       depth: locked.depth + 1,
     });
