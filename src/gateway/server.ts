@@ -76,7 +76,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const token = TokenVerifier.bearer(req.headers.authorization);
       if (!token) return new RequestContext(services, requestId, null);
       const identity = await verifier.verify(token);
-      const principal = await loadPrincipal(db.manager, engine, identity);
+      const principal = await loadPrincipal(db, engine, identity, requestId);
       return new RequestContext(services, requestId, principal);
     } catch (error) {
       if (error instanceof AuthenticationError) {
