@@ -132,7 +132,7 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
         await invite(t, customer.id, email, ['PORTAL_ADMINISTRATOR']);
         expect(await reach(t, email, customer.id)).toEqual({ ...customer, parent: null, ancestors: [] });
         expect(await listed(t, email)).toEqual([customer.id]);
-        expect(await auditActions(t, customer.id)).toEqual(['account.create', 'user.invite']);
+        expect(await auditActions(t, customer.id)).toEqual(['account.create', 'user.acceptInvitation', 'user.invite']);
       });
 
       it.each([
@@ -254,7 +254,7 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
           { from: 'ACTIVE', to: 'SUSPENDED' },
           { from: 'SUSPENDED', to: 'ACTIVE' },
         ]));
-        expect(await auditActions(t, sleeper.id)).toEqual(['account.create', 'account.setStatus', 'account.setStatus', 'user.assignRole', 'user.invite', 'user.invite', 'user.invite']);
+        expect(await auditActions(t, sleeper.id)).toEqual(['account.create', 'account.setStatus', 'account.setStatus', 'user.acceptInvitation', 'user.acceptInvitation', 'user.assignRole', 'user.invite', 'user.invite', 'user.invite']);
       });
 
       it('a suspended partner locks out its own users, not its customers\' users', async () => {
@@ -274,7 +274,7 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
 
         ok(await t.gql(OPERATOR, SET_STATUS, { id: partner.id, status: 'ACTIVE' }));
         expect(await reach(t, partnerAdmin, customer.id)).toMatchObject({ id: customer.id });
-        expect(await auditActions(t, partner.id)).toEqual(['account.create', 'account.setStatus', 'account.setStatus', 'user.invite']);
+        expect(await auditActions(t, partner.id)).toEqual(['account.create', 'account.setStatus', 'account.setStatus', 'user.acceptInvitation', 'user.invite']);
       });
 
       it('setting the status an account already has changes nothing and records nothing', async () => {
@@ -429,7 +429,7 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
 
       expect(ok(await t.gql('am@northwind.example', SET_STATUS, { id: customer.id, status: 'ACTIVE' })).setAccountStatus.status).toBe('ACTIVE');
       expect(await reach(t, email, customer.id)).toMatchObject({ status: 'ACTIVE' });
-      expect(await auditActions(t, customer.id)).toEqual(['account.create', 'account.setStatus', 'account.setStatus', 'user.invite']);
+      expect(await auditActions(t, customer.id)).toEqual(['account.create', 'account.setStatus', 'account.setStatus', 'user.acceptInvitation', 'user.invite']);
     });
 
     it('an Account Manager may not suspend their own account', async () => {
