@@ -52,8 +52,9 @@ function applyFilter(query: SelectQueryBuilder<AccountEntity>, filter: AccountFi
   if (filter.status) query.andWhere('a.status = :status', { status: filter.status });
   if (filter.parentId) query.andWhere('a.parentId = :parentId', { parentId: filter.parentId });
   if (filter.nameContains) {
-    const escaped = filter.nameContains.replace(/[\\%_]/g, (c) => `\\${c}`);
-    query.andWhere("LOWER(a.name) LIKE LOWER(:name) ESCAPE '\\'", { name: `%${escaped}%` });
+    // '!' escapes the wildcards: a backslash would need writing differently in MySQL and SQLite string literals.
+    const escaped = filter.nameContains.replace(/[!%_]/g, (c) => `!${c}`);
+    query.andWhere("LOWER(a.name) LIKE LOWER(:name) ESCAPE '!'", { name: `%${escaped}%` });
   }
 }
 

@@ -80,10 +80,16 @@ export class AccountResolver {
   @FieldResolver(() => AccountConnection, { description: 'The child accounts the viewer can see, in name order.' })
   async children(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<AccountConnection> {
     const size = pageSize(ctx, first);
-    const page = await ctx.loaders.childrenPage({ first: size, after: decodeCursor(after, 2) }).load(account.id);
+    const cursor = decodeCursor(after, 2) as [string, string] | undefined;
+    // One row more than the page, batched with the other parents: when all are visible, the page is exact.
+    const page = await ctx.loaders.childrenPage({ first: size + 1, after: cursor }).load(account.id);
     const principal = ctx.requirePrincipal();
-    const rows = page.rows.filter((child) => ctx.engine.isVisible(principal.facts, accountFacts(child)));
-    return connection(rows, page.hasNextPage, accountKey);
+    if (page.rows.every((child) => ctx.engine.isVisible(principal.facts, accountFacts(child)))) {
+      return connection(page.rows.slice(0, size), page.rows.length > size, accountKey);
+    }
+    // Some child is hidden: page through the reachable children alone, so neither nodes nor hasNextPage betray it.
+    const reachable = await visibleAccounts(ctx, { parentId: account.id }, size, cursor);
+    return connection(reachable.rows, reachable.hasNextPage, accountKey);
   }
 
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Site configuration: modules, adminsMayAssignRoles, leadsVisibilityByRole, …' })
