@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { AccountEntity, UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { codes, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { codes, refused, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 
@@ -73,15 +73,6 @@ async function auditTrail(t: TestPortico, accountId: string): Promise<AuditView[
 /** The actions recorded on the account, sorted (events of the same millisecond have no order between them). */
 async function auditActions(t: TestPortico, accountId: string): Promise<string[]> {
   return (await auditTrail(t, accountId)).map((e) => e.action).sort();
-}
-
-/** Runs the operation and checks it is refused with exactly `code`, changing nothing. */
-async function refused(t: TestPortico, as: string | null, query: string, variables: Record<string, unknown>, code: string, message?: RegExp): Promise<void> {
-  const before = await t.snapshot();
-  const result = await t.gql(as, query, variables);
-  expect(codes(result)).toEqual([code]);
-  if (message) expect(result.errors![0].message).toMatch(message);
-  expect(await t.snapshot()).toEqual(before);
 }
 
 describe.each(databaseKinds())('account lifecycle on %s', (kind) => {

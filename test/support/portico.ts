@@ -106,3 +106,13 @@ function hash(text: string): number {
 
 /** The error codes of a result, in order. */
 export const codes = (result: GraphQLResult) => (result.errors ?? []).map((e) => e.extensions?.code);
+
+/** Runs the operation and checks it is refused with exactly `code`, changing nothing; returns the result for further checks. */
+export async function refused(t: TestPortico, as: string | null, query: string, variables: Record<string, unknown>, code: string, message?: RegExp): Promise<GraphQLResult> {
+  const before = await t.snapshot();
+  const result = await t.gql(as, query, variables);
+  expect(codes(result)).toEqual([code]);
+  if (message) expect(result.errors![0].message).toMatch(message);
+  expect(await t.snapshot()).toEqual(before);
+  return result;
+}
