@@ -32,6 +32,14 @@ export interface PorticoConfig {
   jwtIssuer?: string;
   /** Expected `aud` of bearer tokens. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS */
   jwtAudience?: string;
+  /**
+   * Portico's own signing key (a private ES256 JWK, as JSON) for the impersonation tokens it issues; unset means the
+   * key created under the data directory, which every instance sharing that directory uses. `PORTICO_SIGNING_KEY`
+   * @default undefined
+   */
+  signingKey?: string;
+  /** The longest an impersonation session lasts, in minutes; never longer than its grant. `PORTICO_IMPERSONATION_MAX_MINUTES` @default 60 */
+  impersonationMaxMinutes: number;
   /** The largest `first` a list accepts. `PORTICO_MAX_PAGE_SIZE` @default 100 */
   maxPageSize: number;
   /** `NODE_ENV` @default "development" */
@@ -41,6 +49,15 @@ export interface PorticoConfig {
 }
 
 const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const privateJwk = z.string().refine((text) => {
+  try {
+    const jwk = JSON.parse(text) as Record<string, unknown>;
+    return jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.d === 'string';
+  } catch {
+    return false;
+  }
+});
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig {
   const read = <T>(variable: string, schema: z.ZodType<T>, accepted: string): T | undefined => {
@@ -66,6 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     jwksUrl: read('PORTICO_JWKS_URL', z.url(), 'an https URL of a JWKS'),
     jwtIssuer: env.PORTICO_JWT_ISSUER || undefined,
     jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined,
+    signingKey: read('PORTICO_SIGNING_KEY', privateJwk, 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})'),
+    impersonationMaxMinutes: read('PORTICO_IMPERSONATION_MAX_MINUTES', z.coerce.number().int().min(1).max(1440), 'an integer from 1 to 1440') ?? 60,
     maxPageSize: read('PORTICO_MAX_PAGE_SIZE', z.coerce.number().int().min(1).max(10000), 'an integer from 1 to 10000') ?? 100,
     environment,
     logLevel: env.LOG_LEVEL || (environment === 'test' ? 'silent' : 'info'),

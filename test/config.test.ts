@@ -13,6 +13,8 @@ describe('configuration', () => {
       jwksUrl: undefined,
       jwtIssuer: undefined,
       jwtAudience: undefined,
+      signingKey: undefined,
+      impersonationMaxMinutes: 60,
       maxPageSize: 100,
       environment: 'development',
       logLevel: 'info',
@@ -30,6 +32,7 @@ describe('configuration', () => {
       PORTICO_JWT_ISSUER: 'https://idp.example.com/',
       PORTICO_JWT_AUDIENCE: 'portal',
       PORTICO_MAX_PAGE_SIZE: '250',
+      PORTICO_IMPERSONATION_MAX_MINUTES: '15',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
     });
@@ -44,6 +47,7 @@ describe('configuration', () => {
       jwtIssuer: 'https://idp.example.com/',
       jwtAudience: 'portal',
       maxPageSize: 250,
+      impersonationMaxMinutes: 15,
       environment: 'production',
       logLevel: 'warn',
     });
@@ -63,6 +67,8 @@ describe('configuration', () => {
     { variable: 'PORTICO_SEED_DEMO', value: 'yes', accepted: /true or false/ },
     { variable: 'PORTICO_JWKS_URL', value: 'not a url', accepted: /URL/ },
     { variable: 'PORTICO_MAX_PAGE_SIZE', value: '0', accepted: /integer from 1/ },
+    { variable: 'PORTICO_IMPERSONATION_MAX_MINUTES', value: '0', accepted: /integer from 1 to 1440/ },
+    { variable: 'PORTICO_SIGNING_KEY', value: '{"kty":"RSA"}', accepted: /EC P-256 JWK/ },
     { variable: 'NODE_ENV', value: 'staging', accepted: /development, production or test/ },
   ])('refuses $variable=$value, naming the variable, the value and what is accepted', ({ variable, value, accepted }) => {
     let error: unknown;

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { PorticoConfig } from '../config';
+import type { DevKeyPair } from '../identity';
 import { forbidden, notFound, PorticoError } from '../errors';
 import type { AccountFacts, Decision, PolicyEngine, PorticoAction } from '../policy';
 import type { Database } from '../storage/database';
@@ -12,6 +13,8 @@ export interface Services {
   config: PorticoConfig;
   db: Database;
   engine: PolicyEngine;
+  /** Portico's own key: signs the impersonation tokens it issues. */
+  signingKeys: DevKeyPair;
 }
 
 export function accountFacts(account: AccountEntity): AccountFacts {
@@ -29,6 +32,8 @@ const isAction = (requirement: Requirement): requirement is PorticoAction => !re
 /** One request: who is calling, its loaders, and the decisions made about it. */
 export class RequestContext {
   readonly loaders: Loaders;
+  /** Accounts this request was allowed to act on through a delegated relationship, for the audit trail. */
+  private readonly delegatedVia = new Map<string, string>();
 
   constructor(
     readonly services: Services,
@@ -64,7 +69,14 @@ export class RequestContext {
   decide(requirement: Requirement, account: AccountEntity): Decision {
     const principal = this.requirePrincipal();
     const facts = accountFacts(account);
-    return isAction(requirement) ? this.engine.authorizeAction(principal.facts, requirement, facts) : this.engine.authorize(principal.facts, requirement, facts);
+    const decision = isAction(requirement) ? this.engine.authorizeAction(principal.facts, requirement, facts) : this.engine.authorize(principal.facts, requirement, facts);
+    if (decision.allowed && decision.grant?.relationshipId) this.delegatedVia.set(account.id, decision.grant.relationshipId);
+    return decision;
+  }
+
+  /** The delegated relationship a decision on this account rested on during this request, if any. */
+  delegatedRelationshipOn(accountId: string): string | null {
+    return this.delegatedVia.get(accountId) ?? null;
   }
 
   /** Decides on an account by id: not visible reads as "no role grants it", exactly as a missing account does. */

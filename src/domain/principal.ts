@@ -3,17 +3,34 @@ import { In, type EntityManager } from 'typeorm';
 import { AuthenticationError, type Identity } from '../identity';
 import type { PolicyEngine, PrincipalFacts, RoleAssignmentFact } from '../policy';
 import type { Database } from '../storage/database';
-import { AccountEntity, AuditEventEntity, CustomRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
+import {
+  AccountEntity,
+  AuditEventEntity,
+  CustomRoleEntity,
+  DelegatedAdminRelationshipEntity,
+  ImpersonationGrantEntity,
+  ImpersonationSessionEntity,
+  RoleAssignmentEntity,
+  UserEntity,
+} from '../storage/entities';
+import { accountFacts } from './context';
 
-/** The caller of a request: their user, home account and the facts the decision engine needs. */
+/**
+ * The caller of a request: their user, the account they act for and the facts the decision engine needs.
+ * In an impersonation session `account` is the customer, `actor` the partner user and `impersonation` the
+ * session with its grant; the facts then allow exactly the granted permissions, on that customer only.
+ */
 export interface Principal {
   user: UserEntity;
   account: AccountEntity;
   facts: PrincipalFacts;
+  actor?: UserEntity;
+  impersonation?: { session: ImpersonationSessionEntity; grant: ImpersonationGrantEntity };
 }
 
 /** Resolves a verified identity to a principal; an unknown user, or one who may not log in, is refused. */
 export async function loadPrincipal(db: Database, engine: PolicyEngine, identity: Identity, requestId: string): Promise<Principal> {
+  if (identity.impersonationSessionId) return loadSessionPrincipal(db, engine, identity.subject, identity.impersonationSessionId);
   const em = db.manager;
   const users = em.getRepository(UserEntity);
   let user = await users.findOneBy({ id: identity.subject });
@@ -60,8 +77,92 @@ export function principalFacts(user: UserEntity, account: AccountEntity, assignm
   };
 }
 
-/** The user's rights as decision facts, with custom roles' permissions attached. */
+type LoadedSession = ImpersonationSessionEntity & { grant: ImpersonationGrantEntity; customer: AccountEntity };
+
+/**
+ * A request under an impersonation token: the session, its grant and the customer account are read in one
+ * statement on every request, so ending the session, revoking the grant or suspending either account or the
+ * actor refuses the very next request, whichever instance serves it.
+ */
+async function loadSessionPrincipal(db: Database, engine: PolicyEngine, actorId: string, sessionId: string): Promise<Principal> {
+  const em = db.manager;
+  const session = (await em
+    .createQueryBuilder(ImpersonationSessionEntity, 's')
+    .innerJoinAndMapOne('s.grant', ImpersonationGrantEntity, 'g', 'g.id = s.grantId')
+    .innerJoinAndMapOne('s.customer', AccountEntity, 'c', 'c.id = s.customerAccountId')
+    .where('s.id = :sessionId', { sessionId })
+    .getOne()) as LoadedSession | null;
+  if (!session || session.actorUserId !== actorId) throw new AuthenticationError('the impersonation session does not exist');
+  const now = Date.now();
+  if (session.endedAt) throw new AuthenticationError('the impersonation session has ended');
+  if (session.expiresAt.getTime() <= now) throw new AuthenticationError('the impersonation session has expired');
+  const { grant, customer } = session;
+  if (grant.revokedAt) throw new AuthenticationError('the impersonation grant was revoked');
+  if (grant.expiresAt && grant.expiresAt.getTime() <= now) throw new AuthenticationError('the impersonation grant has expired');
+  const actor = await em.findOneBy(UserEntity, { id: actorId });
+  const partner = actor ? await em.findOneBy(AccountEntity, { id: actor.accountId }) : null;
+  if (!actor || !partner || partner.id !== session.partnerAccountId) throw new AuthenticationError('the impersonation session does not exist');
+  if (actor.status !== 'ACTIVE' || partner.status !== 'ACTIVE' || customer.status !== 'ACTIVE') {
+    throw new AuthenticationError('the impersonation session is suspended: its actor or one of its accounts is not active');
+  }
+  // The actor must still be someone who may impersonate: losing the right ends the session too.
+  const own = principalFacts(actor, partner, await assignmentFacts(em, actor, partner));
+  if (!engine.authorizeAction(own, 'impersonation.start', accountFacts(partner)).allowed) {
+    throw new AuthenticationError('the actor may no longer impersonate customers');
+  }
+  const facts: PrincipalFacts = {
+    userId: actor.id,
+    homeAccountId: customer.id,
+    active: true,
+    assignments: [
+      {
+        role: `impersonation:${grant.id}`,
+        accountId: customer.id,
+        accountType: customer.type,
+        custom: { id: `impersonation:${grant.id}`, grants: grant.grants },
+        source: { kind: 'impersonation', grantId: grant.id },
+      },
+    ],
+    impersonation: { sessionId: session.id, grantId: grant.id, accountId: customer.id, permissions: new Set(grant.grants.map((g) => g.permission)) },
+  };
+  const { grant: _grant, customer: _customer, ...sessionRow } = session;
+  return { user: actor, account: customer, actor, facts, impersonation: { session: Object.assign(new ImpersonationSessionEntity(), sessionRow), grant } };
+}
+
+/**
+ * The caller's rights as they are now: an impersonation session's are fixed by its grant; anyone else's are read
+ * again inside the transaction, since a right revoked by another request since this one began no longer counts.
+ */
+export async function currentFacts(em: EntityManager, principal: Principal): Promise<PrincipalFacts> {
+  if (principal.facts.impersonation) return principal.facts;
+  const user = await em.findOneByOrFail(UserEntity, { id: principal.user.id });
+  const account = await em.findOneByOrFail(AccountEntity, { id: user.accountId });
+  return principalFacts(user, account, await assignmentFacts(em, user, account));
+}
+
+/**
+ * The user's rights as decision facts: their own roles, with custom roles' permissions attached, and the roles of
+ * every active delegated-administration relationship naming them (or their whole account) on a customer.
+ */
 export async function assignmentFacts(em: EntityManager, user: UserEntity, account: AccountEntity): Promise<RoleAssignmentFact[]> {
+  const [own, delegated] = await Promise.all([ownAssignments(em, user, account), delegatedAssignments(em, user)]);
+  return [...own, ...delegated];
+}
+
+async function delegatedAssignments(em: EntityManager, user: UserEntity): Promise<RoleAssignmentFact[]> {
+  const relationships = (await em
+    .createQueryBuilder(DelegatedAdminRelationshipEntity, 'r')
+    .innerJoinAndMapOne('r.customer', AccountEntity, 'c', 'c.id = r.customerAccountId')
+    .where('r.partnerAccountId = :accountId AND r.status = :active', { accountId: user.accountId, active: 'ACTIVE' })
+    .andWhere('(r.delegateUserId = :userId OR r.delegateUserId IS NULL)', { userId: user.id })
+    .getMany()) as Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>;
+  const now = Date.now();
+  return relationships
+    .filter((r) => r.expiresAt !== null && r.expiresAt.getTime() > now)
+    .flatMap((r) => r.roles.map((role) => ({ role, accountId: r.customerAccountId, accountType: r.customer.type, source: { kind: 'delegated' as const, relationshipId: r.id } })));
+}
+
+async function ownAssignments(em: EntityManager, user: UserEntity, account: AccountEntity): Promise<RoleAssignmentFact[]> {
   const rows = await em.getRepository(RoleAssignmentEntity).find({ where: { userId: user.id }, order: { role: 'ASC' } });
   const customIds = rows.map((r) => r.customRoleId).filter((id): id is string => id !== null);
   const customRoles = customIds.length > 0 ? await em.getRepository(CustomRoleEntity).findBy({ id: In(customIds) }) : [];

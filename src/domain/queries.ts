@@ -1,6 +1,6 @@
 import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import type { AccountStatus, AccountType } from '../policy';
-import { AccountEntity, AuditEventEntity, ContactRoleEntity, UserEntity } from '../storage/entities';
+import { AccountEntity, AuditEventEntity, ContactRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { accountFacts, type RequestContext } from './context';
 
 export interface AccountFilter {
@@ -86,4 +86,46 @@ export async function auditEvents(ctx: RequestContext, accountId: string, first:
   if (after) query.andWhere('(e.occurredAt < :at OR (e.occurredAt = :at AND e.id < :id))', { at: new Date(after[0]), id: after[1] });
   const rows = await query.orderBy('e.occurredAt', 'DESC').addOrderBy('e.id', 'DESC').take(first + 1).getMany();
   return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+}
+
+type Keyed = { id: string };
+
+/** One page of rows newest first, by a time column and the id: the cursor is both. */
+async function newestFirst<T extends Keyed>(
+  query: SelectQueryBuilder<T>,
+  column: string,
+  first: number,
+  after?: [string, string],
+): Promise<{ rows: T[]; hasNextPage: boolean }> {
+  const alias = query.alias;
+  if (after) query.andWhere(`(${alias}.${column} < :at OR (${alias}.${column} = :at AND ${alias}.id < :id))`, { at: new Date(after[0]), id: after[1] });
+  const rows = await query.orderBy(`${alias}.${column}`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').take(first + 1).getMany();
+  return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
+}
+
+/**
+ * A customer's grants (for those who manage them) or a partner's received grants (for those who may start
+ * sessions under them); null for anyone else.
+ */
+export async function impersonationGrantsOf(ctx: RequestContext, account: AccountEntity, first: number, after?: [string, string]) {
+  const query = ctx.services.db.manager.createQueryBuilder(ImpersonationGrantEntity, 'g');
+  const customerSide = account.type === 'CUSTOMER';
+  if (!ctx.decide(customerSide ? 'impersonation.grant' : 'impersonation.start', account).allowed) return null;
+  query.where(customerSide ? 'g.customerAccountId = :id' : 'g.partnerAccountId = :id', { id: account.id });
+  return newestFirst(query, 'createdAt', first, after);
+}
+
+export async function sessionsOfGrant(ctx: RequestContext, grant: ImpersonationGrantEntity, first: number, after?: [string, string]) {
+  const query = ctx.services.db.manager.createQueryBuilder(ImpersonationSessionEntity, 's').where('s.grantId = :id', { id: grant.id });
+  return newestFirst(query, 'startedAt', first, after);
+}
+
+/** The relationships a customer's administrators approve, or a partner's requesters asked for; null for anyone else. */
+export async function delegatedRelationshipsOf(ctx: RequestContext, account: AccountEntity, first: number, after?: [string, string]) {
+  const query = ctx.services.db.manager.createQueryBuilder(DelegatedAdminRelationshipEntity, 'r');
+  const customerSide = account.type === 'CUSTOMER';
+  const allowed = customerSide ? ctx.decide('delegation.approve', account).allowed || ctx.decide('audit.read', account).allowed : ctx.decide('delegation.request', account).allowed;
+  if (!allowed) return null;
+  query.where(customerSide ? 'r.customerAccountId = :id' : 'r.partnerAccountId = :id', { id: account.id });
+  return newestFirst(query, 'requestedAt', first, after);
 }

@@ -5,7 +5,7 @@ import type { CompiledRole, UserStatus } from '../policy';
 import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
 import { audit } from './audit';
 import { accountFacts, type RequestContext } from './context';
-import { assignmentFacts, principalFacts } from './principal';
+import { currentFacts } from './principal';
 import { resolveRole, type ResolvedRole } from './roles';
 
 export interface InviteUserInput {
@@ -21,11 +21,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * The actor's rights as they are now, under the account lock: a decision made from facts loaded at the start
  * of the request could rest on a right another request has just revoked.
  */
-async function currentActor(em: EntityManager, ctx: RequestContext) {
-  const principal = ctx.requirePrincipal();
-  const user = await em.findOneByOrFail(UserEntity, { id: principal.user.id });
-  const account = await em.findOneByOrFail(AccountEntity, { id: user.accountId });
-  return principalFacts(user, account, await assignmentFacts(em, user, account));
+function currentActor(em: EntityManager, ctx: RequestContext) {
+  return currentFacts(em, ctx.requirePrincipal());
 }
 
 async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {

@@ -11,7 +11,7 @@ import { RequestContext, type Services } from '../domain/context';
 import { loadPrincipal } from '../domain/principal';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
-import { AuthenticationError, loadOrCreateDevKeys, TokenVerifier, type DevKeyPair } from '../identity';
+import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
 import { PolicyEngine } from '../policy';
 import { bootstrapPlatform } from '../storage/bootstrap';
 import { Database } from '../storage/database';
@@ -55,8 +55,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset`);
   }
   const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
-  const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys });
-  const services: Services = { config, db, engine };
+  const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;
+  const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: signingKeys });
+  const services: Services = { config, db, engine, signingKeys };
   const { schema } = await buildAccessControlSubgraph();
   const production = config.environment === 'production';
 

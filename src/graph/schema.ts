@@ -7,6 +7,8 @@ import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccountResolver } from './resolvers/account.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
+import { DelegationResolver } from './resolvers/delegation.resolver';
+import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
@@ -22,7 +24,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './dev-keys';
 export * from './tokens';
+export * from './impersonation-tokens';

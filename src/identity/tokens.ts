@@ -1,12 +1,15 @@
-import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type KeyLike } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { DEV_AUDIENCE, DEV_ISSUER, type DevKeyPair } from './dev-keys';
 import { AuthenticationError } from './errors';
+import { PORTICO_ISSUER } from './impersonation-tokens';
 
 /** Who a verified token says the caller is: a user id (`sub`) and, where the provider sends it, an email. */
 export interface Identity {
   subject: string;
   email?: string;
   claims: JWTPayload;
+  /** Set only for a session token Portico issued itself: the impersonation session the request runs in. */
+  impersonationSessionId?: string;
 }
 
 export interface TokenVerifierOptions {
@@ -14,6 +17,8 @@ export interface TokenVerifierOptions {
   issuer?: string;
   audience?: string;
   devKeys?: DevKeyPair;
+  /** Portico's own key, which signs impersonation tokens. */
+  ownKeys?: DevKeyPair;
 }
 
 const ALGORITHMS = ['ES256', 'RS256', 'PS256', 'EdDSA'];
@@ -23,8 +28,10 @@ export class TokenVerifier {
   private readonly key: ReturnType<typeof createRemoteJWKSet> | KeyLike;
   private readonly issuer?: string;
   private readonly audience?: string;
+  private readonly ownKey?: KeyLike;
 
   constructor(options: TokenVerifierOptions) {
+    this.ownKey = (options.ownKeys ?? options.devKeys)?.publicKey;
     if (options.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(options.jwksUrl));
       this.issuer = options.issuer;
@@ -48,16 +55,35 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Identity> {
     try {
+      if (this.isPorticoIssued(token)) return await this.verifySession(token);
       const { payload } = await jwtVerify(token, this.key as KeyLike, { issuer: this.issuer, audience: this.audience, algorithms: ALGORITHMS });
       const email = typeof payload.email === 'string' ? payload.email : undefined;
       const subject = payload.sub ?? email;
       if (!subject) throw new AuthenticationError('the token names no subject');
+      // An identity provider's own `sid` (its login session) means nothing here: only Portico's tokens carry sessions.
       return { subject, email, claims: payload };
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof errors.JWTExpired) throw new AuthenticationError('the token has expired');
       throw new AuthenticationError('the token is not valid');
     }
+  }
+
+  private isPorticoIssued(token: string): boolean {
+    try {
+      return decodeJwt(token).iss === PORTICO_ISSUER;
+    } catch {
+      return false;
+    }
+  }
+
+  /** An impersonation token: signed with Portico's own key, naming its actor and session. */
+  private async verifySession(token: string): Promise<Identity> {
+    if (!this.ownKey) throw new AuthenticationError('the token is not valid');
+    const { payload } = await jwtVerify(token, this.ownKey, { issuer: PORTICO_ISSUER, audience: DEV_AUDIENCE, algorithms: ['ES256'] });
+    const actor = payload.act as { sub?: unknown } | undefined;
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || actor?.sub !== payload.sub) throw new AuthenticationError('the token is not valid');
+    return { subject: payload.sub, claims: payload, impersonationSessionId: payload.sid };
   }
 }
 

@@ -117,7 +117,7 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
   for (const module of file.defaultModules) {
     if (!modules.has(module)) throw fail(`defaultModules: unknown module ${module}`, ['defaultModules']);
   }
-  const actions = new Map(Object.entries(file.actions) as Array<[PorticoAction, string[]]>);
+  const actions = new Map((Object.entries(file.actions) as Array<[PorticoAction, string[] | undefined]>).filter((e): e is [PorticoAction, string[]] => e[1] !== undefined));
   for (const [action, actionPermissions] of actions) {
     for (const permission of actionPermissions) {
       if (!permissions.has(permission)) throw fail(`actions.${action}: ${permission} is not a permission of any account type`, ['actions', action]);

@@ -13,7 +13,7 @@ interface Candidate {
   grant: PermissionGrant;
   assignment: RoleAssignmentFact;
   role: CompiledRole;
-  via: 'own' | 'ancestor' | 'delegated';
+  via: 'own' | 'ancestor' | 'delegated' | 'impersonation';
 }
 
 /**
@@ -99,7 +99,12 @@ export class PolicyEngine {
       accountId: account.id,
       scope,
       reason: describeGrant(candidate),
-      grant: { role: candidate.role.name, accountId: candidate.assignment.accountId, via: candidate.via },
+      grant: {
+        role: candidate.role.name,
+        accountId: candidate.assignment.accountId,
+        via: candidate.via,
+        ...(candidate.assignment.source.kind === 'delegated' ? { relationshipId: candidate.assignment.source.relationshipId } : {}),
+      },
     };
   }
 
@@ -196,7 +201,8 @@ export class PolicyEngine {
       if (!role || !grant) continue;
       const own = assignment.accountId === account.id;
       if (!own && !(grant.descendants && account.ancestorIds.includes(assignment.accountId))) continue;
-      const via = assignment.source.kind === 'delegated' ? 'delegated' : own ? 'own' : 'ancestor';
+      const kind = assignment.source.kind;
+      const via = kind === 'delegated' || kind === 'impersonation' ? kind : own ? 'own' : 'ancestor';
       found.push({ grant, assignment, role, via });
     }
     return found;
@@ -234,6 +240,9 @@ function describeGrant(candidate: Candidate): string {
   const { role, assignment, via } = candidate;
   if (via === 'delegated' && assignment.source.kind === 'delegated') {
     return `role ${role.name} on account ${assignment.accountId} through delegated relationship ${assignment.source.relationshipId}`;
+  }
+  if (via === 'impersonation' && assignment.source.kind === 'impersonation') {
+    return `impersonation grant ${assignment.source.grantId} on account ${assignment.accountId}`;
   }
   if (via === 'ancestor') return `role ${role.name} on account ${assignment.accountId}, inherited by its descendants`;
   return `role ${role.name} on account ${assignment.accountId}`;

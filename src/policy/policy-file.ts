@@ -58,7 +58,8 @@ const roleDefinition = z
   .strict();
 export type RoleDefinitionInput = z.infer<typeof roleDefinition>;
 
-const actionKey = z.enum([
+/** Every policy maps these: the administration every portal has. */
+const REQUIRED_ACTIONS = [
   'accounts.create',
   'accounts.move',
   'accounts.suspend',
@@ -71,9 +72,28 @@ const actionKey = z.enum([
   'contactRoles.manage',
   'audit.read',
   'customRoles.manage',
-]);
-export type PorticoAction = z.infer<typeof actionKey>;
-export const PORTICO_ACTIONS = actionKey.options;
+] as const;
+
+/** A policy maps these only when its portal has the feature; an unmapped action is denied to everyone. */
+const OPTIONAL_ACTIONS = [
+  // A customer consents to a partner acting in its portal; a partner user starts a session under that consent.
+  'impersonation.grant',
+  'impersonation.start',
+  // A partner asks for delegated administration of a customer below it; the customer approves.
+  'delegation.request',
+  'delegation.approve',
+] as const;
+
+export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];
+export const PORTICO_ACTIONS: readonly PorticoAction[] = [...REQUIRED_ACTIONS, ...OPTIONAL_ACTIONS];
+
+const actionPermissions = z.array(permissionName).min(1);
+const actionsSchema = z
+  .object({
+    ...Object.fromEntries(REQUIRED_ACTIONS.map((action) => [action, actionPermissions])),
+    ...Object.fromEntries(OPTIONAL_ACTIONS.map((action) => [action, actionPermissions.optional()])),
+  } as Record<PorticoAction, typeof actionPermissions>)
+  .strict();
 
 export const policyFileSchema = z
   .object({
@@ -92,7 +112,7 @@ export const policyFileSchema = z
     /** Modules on when an account's settings do not list any. */
     defaultModules: z.array(z.string()).default([]),
     /** The permission (any of) that each of Portico's own administrative operations requires. */
-    actions: z.record(actionKey, z.array(permissionName).min(1)),
+    actions: actionsSchema,
     roles: z.array(roleDefinition).min(1),
     contactRoles: z.array(roleName).default([]),
     /** Communication topics and the contact roles they go to (an empty list: nobody by contact role). */

@@ -53,8 +53,11 @@ export interface PermissionGrant {
   scopeSetting?: string;
 }
 
-/** Where a role assignment comes from: the user's own rights, or (later) a delegated relationship. */
-export type AssignmentSource = { kind: 'role' } | { kind: 'delegated'; relationshipId: string };
+/**
+ * Where a role assignment comes from: the user's own rights, a delegated-administration relationship the
+ * customer approved, or the impersonation grant a session runs under.
+ */
+export type AssignmentSource = { kind: 'role' } | { kind: 'delegated'; relationshipId: string } | { kind: 'impersonation'; grantId: string };
 
 export interface RoleAssignmentFact {
   role: string;
@@ -87,7 +90,9 @@ export interface PrincipalFacts {
 export interface DecisionGrant {
   role: string;
   accountId: string;
-  via: 'own' | 'ancestor' | 'delegated';
+  via: 'own' | 'ancestor' | 'delegated' | 'impersonation';
+  /** The delegated-administration relationship, when `via` is `delegated`. */
+  relationshipId?: string;
 }
 
 export interface Decision {

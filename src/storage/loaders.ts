@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { In, type EntityManager } from 'typeorm';
-import { AccountEntity, ContactRoleEntity, CustomRoleEntity, RoleAssignmentEntity, UserEntity } from './entities';
+import { In, IsNull, type EntityManager } from 'typeorm';
+import { AccountEntity, ContactRoleEntity, CustomRoleEntity, ImpersonationGrantEntity, RoleAssignmentEntity, UserEntity } from './entities';
 
 /** A page of rows for one parent, fetched with the pages of every other parent in one statement. */
 export interface Page<T> {
@@ -105,6 +105,14 @@ export function createLoaders(em: EntityManager) {
     contactRolesByUser: byParent(ContactRoleEntity, 'userId'),
     usersPage: pagedLoader((ids, args) => windowed(UserEntity, 'account_id', ['email'], ids, args)),
     childrenPage: pagedLoader((ids, args) => windowed(AccountEntity, 'parent_id', ['name', 'id'], ids, args)),
+    /** Unrevoked impersonation grants from each customer to one partner account, one statement per partner. */
+    grantsToPartner: keyedLoader((partnerAccountId: string) =>
+      new DataLoader<string, ImpersonationGrantEntity[]>(async (customerIds) => {
+        const rows = await em.findBy(ImpersonationGrantEntity, { partnerAccountId, customerAccountId: In([...customerIds]), revokedAt: IsNull() });
+        const grouped = groupBy(rows, (g) => g.customerAccountId);
+        return customerIds.map((id) => grouped.get(id) ?? []);
+      }),
+    ),
     /** Users of each account holding a contact role, one statement per role asked for. */
     contactsByAccount: keyedLoader((role: string) =>
       new DataLoader<string, UserEntity[]>(async (accountIds) => {

@@ -260,7 +260,7 @@ describe('the policy file format', () => {
         title: 'the required `actions` key missing',
         text: edit(MINIMAL, `actions:\n${ACTIONS}`, ''),
         near: () => ({ first: 1, last: 1 }),
-        problem: /actions: .*(required|expected record)/,
+        problem: /actions: .*(required|expected (record|object))/,
       },
       {
         title: 'an action missing from `actions`',

@@ -2,13 +2,16 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Quer
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
 import { accountFacts, type RequestContext } from '../../domain/context';
-import { visibleAccounts } from '../../domain/queries';
+import { grantStatus } from '../../domain/impersonation.service';
+import { delegatedRelationshipsOf, impersonationGrantsOf, visibleAccounts } from '../../domain/queries';
 import type { AccountSettings, AccountStatus } from '../../policy';
-import { ancestorIdsOf, type AccountEntity, type UserEntity } from '../../storage/entities';
+import { ancestorIdsOf, type AccountEntity, type DelegatedAdminRelationshipEntity, type ImpersonationGrantEntity, type UserEntity } from '../../storage/entities';
 import { Authenticated, RequiresPermission } from '../directives';
 import { Account, AccountConnection, AccountFilter, CreateAccountInput } from '../types/account.type';
 import { AuthorizationDecision } from '../types/common.type';
+import { DelegatedAdminRelationshipConnection } from '../types/delegation.type';
 import { AccountStatusEnum, ContactRoleEnum } from '../types/enums';
+import { ImpersonationGrantConnection } from '../types/impersonation.type';
 import { User, UserConnection } from '../types/user.type';
 import { connection, decodeCursor, pageSize } from './paging';
 
@@ -115,6 +118,36 @@ export class AccountResolver {
   @FieldResolver(() => Boolean, { description: 'Whether the viewer may manage this account (the "Manage" button).' })
   viewerCanManage(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): boolean {
     return ctx.decide('accounts.manage', account).allowed;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer may start an impersonation session in this account now (an active grant to their partner account, and the right to use it).' })
+  async viewerCanImpersonate(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): Promise<boolean> {
+    const principal = ctx.requirePrincipal();
+    if (principal.impersonation || !ctx.decide('impersonation.start', principal.account).allowed) return false;
+    const grants = await ctx.loaders.grantsToPartner(principal.account.id).load(account.id);
+    return grants.some((g) => grantStatus(g) === 'ACTIVE');
+  }
+
+  @FieldResolver(() => ImpersonationGrantConnection, {
+    nullable: true,
+    description: "A customer's impersonation grants (for its administrators), or the grants a partner received (for those who may use them); null for anyone else.",
+  })
+  async impersonationGrants(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationGrantConnection | null> {
+    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeCursor(after, 2) as [string, string] | undefined);
+    return page && connection(page.rows, page.hasNextPage, (g: ImpersonationGrantEntity) => [g.createdAt.toISOString(), g.id]);
+  }
+
+  @FieldResolver(() => DelegatedAdminRelationshipConnection, {
+    nullable: true,
+    description: "A customer's delegated-administration relationships (for its administrators), or those a partner requested (for its requesters); null for anyone else.",
+  })
+  async delegatedAdminRelationships(
+    @Ctx() ctx: RequestContext,
+    @Root() account: AccountEntity,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+  ): Promise<DelegatedAdminRelationshipConnection | null> {
+    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeCursor(after, 2) as [string, string] | undefined);
+    return page && connection(page.rows, page.hasNextPage, (r: DelegatedAdminRelationshipEntity) => [r.requestedAt.toISOString(), r.id]);
   }
 
   @FieldResolver(() => [AuthorizationDecision], { description: 'Every permission the viewer holds on this account.' })

@@ -3,6 +3,7 @@ import { accountFacts, type RequestContext } from '../../domain/context';
 import { Authenticated } from '../directives';
 import { Account } from '../types/account.type';
 import { AuthorizationDecision } from '../types/common.type';
+import { ImpersonationSession } from '../types/impersonation.type';
 import { User } from '../types/user.type';
 import { Viewer } from '../types/viewer.type';
 
@@ -19,14 +20,26 @@ export class ViewerResolver {
     return ctx.requirePrincipal().user;
   }
 
-  @FieldResolver(() => Account, { description: 'The account the viewer acts for.' })
+  @FieldResolver(() => Account, { description: 'The account the viewer acts for: in an impersonation session, the customer.' })
   account(@Ctx() ctx: RequestContext): Account {
     return ctx.requirePrincipal().account;
   }
 
-  @FieldResolver(() => [String], { description: 'The rights the viewer holds in their account.' })
+  @FieldResolver(() => User, { nullable: true, description: 'In an impersonation session, the partner user acting; otherwise null.' })
+  actor(@Ctx() ctx: RequestContext): User | null {
+    return ctx.requirePrincipal().actor ?? null;
+  }
+
+  @FieldResolver(() => ImpersonationSession, { nullable: true, description: 'The impersonation session this request runs in, if any.' })
+  impersonation(@Ctx() ctx: RequestContext): ImpersonationSession | null {
+    return ctx.requirePrincipal().impersonation?.session ?? null;
+  }
+
+  @FieldResolver(() => [String], { description: 'The rights the viewer holds in their account (in a session, the rights granted); delegated roles are in permissions(accountId).' })
   roles(@Ctx() ctx: RequestContext): string[] {
-    return ctx.requirePrincipal().facts.assignments.map((a) => a.role);
+    const principal = ctx.requirePrincipal();
+    if (principal.impersonation) return principal.impersonation.grant.rights;
+    return principal.facts.assignments.filter((a) => a.source.kind === 'role').map((a) => a.role);
   }
 
   @FieldResolver(() => [AuthorizationDecision], { description: 'Every permission the viewer holds on the account (default: their own), with its scope and reason.' })

@@ -1,4 +1,5 @@
 import { InitialSchema1732280000000 } from './1732280000000-initial-schema';
+import { ImpersonationAndDelegation1732380000000 } from './1732380000000-impersonation-and-delegation';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
-export const MIGRATIONS = [InitialSchema1732280000000];
+export const MIGRATIONS = [InitialSchema1732280000000, ImpersonationAndDelegation1732380000000];

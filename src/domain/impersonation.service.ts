@@ -1,0 +1,215 @@
+import { randomUUID } from 'crypto';
+import { IsNull } from 'typeorm';
+import { badInput, forbidden, InvariantError, notFound } from '../errors';
+import { signImpersonationToken } from '../identity';
+import { mergeGrant, type PermissionGrant } from '../policy';
+import { AccountEntity, ancestorIdsOf, ImpersonationGrantEntity, ImpersonationSessionEntity } from '../storage/entities';
+import { audit } from './audit';
+import type { RequestContext } from './context';
+
+export interface GrantImpersonationInput {
+  customerAccountId: string;
+  partnerAccountId: string;
+  rights: string[];
+  expiresAt?: Date | null;
+}
+
+export type GrantStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+export type SessionStatus = 'ACTIVE' | 'ENDED' | 'EXPIRED';
+
+export function grantStatus(grant: ImpersonationGrantEntity, now = Date.now()): GrantStatus {
+  if (grant.revokedAt) return 'REVOKED';
+  return grant.expiresAt && grant.expiresAt.getTime() <= now ? 'EXPIRED' : 'ACTIVE';
+}
+
+export function sessionStatus(session: ImpersonationSessionEntity, now = Date.now()): SessionStatus {
+  if (session.endedAt) return 'ENDED';
+  return session.expiresAt.getTime() <= now ? 'EXPIRED' : 'ACTIVE';
+}
+
+const MAX_RIGHTS = 100;
+
+/**
+ * Consent comes from the customer: a role held in the customer account itself (or a session the customer
+ * explicitly allowed to manage grants), never one inherited from a partner or the platform above it.
+ */
+function requireConsentOn(ctx: RequestContext, customer: AccountEntity): void {
+  const decision = ctx.decide('impersonation.grant', customer);
+  if (!decision.allowed) throw forbidden(`not allowed: ${decision.reason}`, { permission: 'impersonation.grant', accountId: customer.id });
+  if (decision.grant?.via !== 'own' && decision.grant?.via !== 'impersonation') {
+    throw forbidden(`only the customer's own administrators grant impersonation on account ${customer.id}`, { permission: 'impersonation.grant', accountId: customer.id });
+  }
+}
+
+/** The permissions the named rights (roles of the customer's type, or permissions) amount to, each held by the granter. */
+function grantedPermissions(ctx: RequestContext, customer: AccountEntity, rights: string[]): PermissionGrant[] {
+  const { policy } = ctx.engine;
+  const customerPermissions = policy.accountTypes.get(customer.type)?.permissions ?? [];
+  const named = new Set<string>();
+  for (const right of rights) {
+    const role = ctx.engine.role(customer.type, right);
+    if (role) for (const grant of role.grants.values()) named.add(grant.permission);
+    else if (policy.permissions.has(right)) named.add(right);
+    else throw badInput(`${right} is neither a role of ${customer.type} accounts nor a permission`, { field: 'rights' });
+  }
+  const grants = new Map<string, PermissionGrant>();
+  for (const permission of [...named].sort()) {
+    if (!customerPermissions.includes(permission)) {
+      throw badInput(`${permission} is not a right of ${customer.type} accounts: a customer grants only its own rights`, { field: 'rights', permission });
+    }
+    const held = ctx.decide(permission, customer);
+    if (!held.allowed) throw forbidden(`cannot grant ${permission}: not held on account ${customer.id}`, { permission });
+    mergeGrant(grants, { permission, descendants: false, scope: held.scope ?? undefined, module: policy.moduleOf.get(permission) }, policy.scopes);
+  }
+  return [...grants.values()];
+}
+
+export async function grantImpersonation(ctx: RequestContext, input: GrantImpersonationInput): Promise<ImpersonationGrantEntity> {
+  const rights = [...new Set(input.rights.map((r) => r.trim()))];
+  if (rights.length === 0 || rights.length > MAX_RIGHTS || rights.some((r) => r.length === 0)) {
+    throw badInput(`name 1 to ${MAX_RIGHTS} rights to grant`, { field: 'rights' });
+  }
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
+  const customer = await ctx.visibleAccount(input.customerAccountId);
+  if (!customer) throw notFound('account', input.customerAccountId);
+  requireConsentOn(ctx, customer);
+  if (!ancestorIdsOf(customer.path).includes(input.partnerAccountId)) {
+    throw badInput(`account ${input.partnerAccountId} does not manage account ${customer.id}: impersonation is granted to a partner above the customer`, { field: 'partnerAccountId' });
+  }
+  const grants = grantedPermissions(ctx, customer, rights);
+  return ctx.services.db.transaction(async (em) => {
+    const locked = await ctx.services.db.lockAccounts(em, [customer.id, input.partnerAccountId]);
+    const partner = locked.get(input.partnerAccountId);
+    if (!partner || partner.type === 'PLATFORM') throw badInput(`account ${input.partnerAccountId} is not a partner of account ${customer.id}`, { field: 'partnerAccountId' });
+    const current = await em.findBy(ImpersonationGrantEntity, { customerAccountId: customer.id, partnerAccountId: partner.id, revokedAt: IsNull() });
+    if (current.some((g) => grantStatus(g) === 'ACTIVE')) {
+      throw new InvariantError(`account ${customer.id} already grants impersonation to account ${partner.id}: revoke that grant first`, { field: 'partnerAccountId' });
+    }
+    const grant = em.create(ImpersonationGrantEntity, {
+      id: randomUUID(),
+      customerAccountId: customer.id,
+      partnerAccountId: partner.id,
+      rights,
+      grants,
+      expiresAt: input.expiresAt ?? null,
+      grantedByUserId: ctx.requirePrincipal().user.id,
+      createdAt: new Date(),
+      revokedAt: null,
+      revokedByUserId: null,
+    });
+    await em.insert(ImpersonationGrantEntity, grant);
+    await audit(em, ctx, {
+      action: 'impersonation.grant',
+      subjectAccountId: customer.id,
+      targetType: 'ImpersonationGrant',
+      targetId: grant.id,
+      details: { partnerAccountId: partner.id, rights, expiresAt: grant.expiresAt?.toISOString() ?? null },
+    });
+    return grant;
+  });
+}
+
+/** A grant the viewer may see: the customer's administrators and the partner it was given to. */
+export async function visibleGrant(ctx: RequestContext, id: string): Promise<ImpersonationGrantEntity | null> {
+  const grant = await ctx.services.db.manager.findOneBy(ImpersonationGrantEntity, { id });
+  if (!grant) return null;
+  const customer = await ctx.visibleAccount(grant.customerAccountId);
+  if (customer && ctx.decide('impersonation.grant', customer).allowed) return grant;
+  const partner = await ctx.visibleAccount(grant.partnerAccountId);
+  if (partner && ctx.decide('impersonation.start', partner).allowed) return grant;
+  return null;
+}
+
+/** Revoking ends the grant's sessions with it: their next request is refused. */
+export async function revokeImpersonationGrant(ctx: RequestContext, id: string): Promise<ImpersonationGrantEntity> {
+  const visible = await visibleGrant(ctx, id);
+  if (!visible) throw notFound('impersonation grant', id);
+  const customer = (await ctx.account(visible.customerAccountId))!;
+  requireConsentOn(ctx, customer);
+  return ctx.services.db.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [customer.id]);
+    const grant = await em.findOneByOrFail(ImpersonationGrantEntity, { id });
+    if (grant.revokedAt) throw new InvariantError(`impersonation grant ${id} is already revoked`);
+    const now = new Date();
+    const by = ctx.requirePrincipal().user.id;
+    await em.update(ImpersonationGrantEntity, { id }, { revokedAt: now, revokedByUserId: by });
+    await em.update(ImpersonationSessionEntity, { grantId: id, endedAt: IsNull() }, { endedAt: now, endedByUserId: by });
+    await audit(em, ctx, { action: 'impersonation.revoke', subjectAccountId: customer.id, targetType: 'ImpersonationGrant', targetId: id, details: { partnerAccountId: grant.partnerAccountId } });
+    return em.findOneByOrFail(ImpersonationGrantEntity, { id });
+  });
+}
+
+export interface ImpersonationStart {
+  session: ImpersonationSessionEntity;
+  token: string;
+}
+
+/** A partner user with `customers:impersonate` starts a session under the customer's active grant to their account. */
+export async function startImpersonation(ctx: RequestContext, customerAccountId: string, reason: string): Promise<ImpersonationStart> {
+  const principal = ctx.requirePrincipal();
+  if (principal.impersonation) throw forbidden('an impersonation session cannot start another one');
+  const why = reason.trim();
+  if (why.length === 0 || why.length > 500) throw badInput('a reason has 1 to 500 characters', { field: 'reason' });
+  const customer = await ctx.visibleAccount(customerAccountId);
+  if (!customer) throw notFound('account', customerAccountId);
+  const partner = principal.account;
+  const may = ctx.decide('impersonation.start', partner);
+  if (!may.allowed) throw forbidden(`not allowed: ${may.reason}`, { permission: 'impersonation.start', accountId: partner.id });
+  const keys = ctx.services.signingKeys;
+  return ctx.services.db.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [customer.id]);
+    const grants = await em.findBy(ImpersonationGrantEntity, { customerAccountId: customer.id, partnerAccountId: partner.id });
+    const grant = grants.find((g) => grantStatus(g) === 'ACTIVE');
+    if (!grant) {
+      const lapsed = grants.length > 0 ? `its grant is ${grantStatus(grants[grants.length - 1]).toLowerCase()}` : 'it has granted none';
+      throw forbidden(`account ${customer.id} has not granted impersonation to account ${partner.id}: ${lapsed}`, { accountId: customer.id });
+    }
+    const now = new Date();
+    const longest = now.getTime() + ctx.services.config.impersonationMaxMinutes * 60_000;
+    const expiresAt = new Date(Math.min(longest, grant.expiresAt?.getTime() ?? longest));
+    const session = em.create(ImpersonationSessionEntity, {
+      id: randomUUID(),
+      grantId: grant.id,
+      actorUserId: principal.user.id,
+      partnerAccountId: partner.id,
+      customerAccountId: customer.id,
+      reason: why,
+      startedAt: now,
+      expiresAt,
+      endedAt: null,
+      endedByUserId: null,
+    });
+    await em.insert(ImpersonationSessionEntity, session);
+    await audit(em, ctx, { action: 'impersonation.start', subjectAccountId: customer.id, targetType: 'ImpersonationSession', targetId: session.id, details: { grantId: grant.id, reason: why } });
+    const token = await signImpersonationToken(keys, {
+      sessionId: session.id,
+      actor: { id: principal.user.id, email: principal.user.email, accountId: partner.id },
+      customerAccountId: customer.id,
+      expiresAt,
+    });
+    return { session, token };
+  });
+}
+
+/** The actor ends their session (from inside it or not); the customer's administrators may end any of theirs. */
+export async function endImpersonation(ctx: RequestContext, sessionId: string): Promise<ImpersonationSessionEntity> {
+  const principal = ctx.requirePrincipal();
+  const found = await ctx.services.db.manager.findOneBy(ImpersonationSessionEntity, { id: sessionId });
+  const mine = found?.actorUserId === (principal.actor ?? principal.user).id;
+  let allowed = mine;
+  if (found && !mine) {
+    const customer = await ctx.visibleAccount(found.customerAccountId);
+    if (!customer) throw notFound('impersonation session', sessionId);
+    requireConsentOn(ctx, customer);
+    allowed = true;
+  }
+  if (!found || !allowed) throw notFound('impersonation session', sessionId);
+  return ctx.services.db.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [found.customerAccountId]);
+    const session = await em.findOneByOrFail(ImpersonationSessionEntity, { id: sessionId });
+    if (session.endedAt) throw new InvariantError(`impersonation session ${sessionId} has already ended`);
+    await em.update(ImpersonationSessionEntity, { id: sessionId }, { endedAt: new Date(), endedByUserId: principal.user.id });
+    await audit(em, ctx, { action: 'impersonation.end', subjectAccountId: session.customerAccountId, targetType: 'ImpersonationSession', targetId: sessionId });
+    return em.findOneByOrFail(ImpersonationSessionEntity, { id: sessionId });
+  });
+}
