@@ -158,7 +158,7 @@ export async function startImpersonation(ctx: RequestContext, customerAccountId:
   const keys = ctx.services.signingKeys;
   return ctx.services.db.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [customer.id]);
-    const grants = await em.findBy(ImpersonationGrantEntity, { customerAccountId: customer.id, partnerAccountId: partner.id });
+    const grants = await em.find(ImpersonationGrantEntity, { where: { customerAccountId: customer.id, partnerAccountId: partner.id }, order: { createdAt: 'ASC', id: 'ASC' } });
     const grant = grants.find((g) => grantStatus(g) === 'ACTIVE');
     if (!grant) {
       const lapsed = grants.length > 0 ? `its grant is ${grantStatus(grants[grants.length - 1]).toLowerCase()}` : 'it has granted none';

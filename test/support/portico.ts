@@ -5,7 +5,17 @@ import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../../src/config';
 import { startPortico, type Portico } from '../../src/gateway/server';
 import { signDevToken } from '../../src/identity';
-import { AccountEntity, AuditEventEntity, ContactRoleEntity, CustomRoleEntity, RoleAssignmentEntity, UserEntity } from '../../src/storage/entities';
+import {
+  AccountEntity,
+  AuditEventEntity,
+  ContactRoleEntity,
+  CustomRoleEntity,
+  DelegatedAdminRelationshipEntity,
+  ImpersonationGrantEntity,
+  ImpersonationSessionEntity,
+  RoleAssignmentEntity,
+  UserEntity,
+} from '../../src/storage/entities';
 import { createMysqlDatabase, type DatabaseKind } from './databases';
 
 export interface GraphQLResult<T = Record<string, any>> {
@@ -14,12 +24,16 @@ export interface GraphQLResult<T = Record<string, any>> {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
 
+/** Who runs an operation: a seeded user's email, a bearer token (an impersonation session's, say), or nobody. */
+export type Caller = string | { token: string } | null;
+
 export interface TestPortico {
   portico: Portico;
   kind: DatabaseKind;
-  /** Runs an operation as the user with this email (a development token), or anonymously. */
-  gql<T = Record<string, any>>(as: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
-  raw(init: { token?: string; body: string; contentType?: string; method?: string }): Promise<Response>;
+  dataDir: string;
+  /** Runs an operation as the user with this email (a development token), with a token as given, or anonymously. */
+  gql<T = Record<string, any>>(as: Caller, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
+  raw(init: { token?: string; body: string; contentType?: string; method?: string; headers?: Record<string, string> }): Promise<Response>;
   token(email: string, lifetime?: string): Promise<string>;
   user(email: string): Promise<UserEntity>;
   account(name: string): Promise<AccountEntity>;
@@ -47,20 +61,21 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
   const api: TestPortico = {
     portico,
     kind,
+    dataDir,
     async token(email, lifetime) {
       const user = await api.user(email);
       return signDevToken(portico.devKeys!, user, lifetime);
     },
-    async raw({ token, body, contentType = 'application/json', method = 'POST' }) {
+    async raw({ token, body, contentType = 'application/json', method = 'POST', headers = {} }) {
       return fetch(portico.url, {
         method,
-        headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
         body: method === 'GET' ? undefined : body,
       });
     },
-    async gql(as, query, variables) {
-      const token = as ? await api.token(as) : undefined;
-      const response = await api.raw({ token, body: JSON.stringify({ query, variables }) });
+    async gql(as, query, variables, headers) {
+      const token = as === null ? undefined : typeof as === 'string' ? await api.token(as) : as.token;
+      const response = await api.raw({ token, body: JSON.stringify({ query, variables }), headers });
       const json = (await response.json()) as GraphQLResult;
       return { ...json, status: response.status } as GraphQLResult<any>;
     },
@@ -75,19 +90,27 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
       return (await em().findBy(RoleAssignmentEntity, { userId: user.id })).map((r) => r.role).sort();
     },
     async snapshot() {
-      const [accounts, users, roles, contactRoles, customRoles, audits] = await Promise.all([
+      const [accounts, users, roles, contactRoles, customRoles, audits, grants, sessions, delegations] = await Promise.all([
         em().count(AccountEntity),
         em().count(UserEntity),
         em().count(RoleAssignmentEntity),
         em().count(ContactRoleEntity),
         em().count(CustomRoleEntity),
         em().count(AuditEventEntity),
+        em().count(ImpersonationGrantEntity),
+        em().count(ImpersonationSessionEntity),
+        em().count(DelegatedAdminRelationshipEntity),
       ]);
       const paths = (await em().find(AccountEntity, { order: { id: 'ASC' } })).map((a) => `${a.id}:${a.name}:${a.path}:${a.status}:${JSON.stringify(a.settings)}`).join('|');
       const statuses = (await em().find(UserEntity, { order: { id: 'ASC' } })).map((u) => `${u.id}:${u.email}:${u.name}:${u.status}`).join('|');
       const held = (await em().find(RoleAssignmentEntity, { order: { id: 'ASC' } })).map((r) => `${r.userId}:${r.role}`).join('|');
       const contacts = (await em().find(ContactRoleEntity, { order: { id: 'ASC' } })).map((r) => `${r.userId}:${r.role}`).join('|');
-      return { accounts, users, roles, contactRoles, customRoles, audits, pathsHash: hash(paths), statusesHash: hash(statuses), rolesHash: hash(held), contactsHash: hash(contacts) };
+      const consent = [
+        ...(await em().find(ImpersonationGrantEntity, { order: { id: 'ASC' } })).map((g) => `${g.id}:${g.revokedAt?.getTime()}:${g.expiresAt?.getTime()}`),
+        ...(await em().find(ImpersonationSessionEntity, { order: { id: 'ASC' } })).map((x) => `${x.id}:${x.endedAt?.getTime()}`),
+        ...(await em().find(DelegatedAdminRelationshipEntity, { order: { id: 'ASC' } })).map((r) => `${r.id}:${r.status}:${r.expiresAt?.getTime()}`),
+      ].join('|');
+      return { accounts, users, roles, contactRoles, customRoles, audits, grants, sessions, delegations, consentHash: hash(consent), pathsHash: hash(paths), statusesHash: hash(statuses), rolesHash: hash(held), contactsHash: hash(contacts) };
     },
     async stop() {
       await portico.stop();
@@ -108,7 +131,7 @@ function hash(text: string): number {
 export const codes = (result: GraphQLResult) => (result.errors ?? []).map((e) => e.extensions?.code);
 
 /** Runs the operation and checks it is refused with exactly `code`, changing nothing; returns the result for further checks. */
-export async function refused(t: TestPortico, as: string | null, query: string, variables: Record<string, unknown>, code: string, message?: RegExp): Promise<GraphQLResult> {
+export async function refused(t: TestPortico, as: Caller, query: string, variables: Record<string, unknown>, code: string, message?: RegExp): Promise<GraphQLResult> {
   const before = await t.snapshot();
   const result = await t.gql(as, query, variables);
   expect(codes(result)).toEqual([code]);
