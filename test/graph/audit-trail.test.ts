@@ -1,0 +1,154 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { In } from 'typeorm';
+import { policyPath } from '../../src/config';
+import { AuditEventEntity, type AccountEntity, type UserEntity } from '../../src/storage/entities';
+import { databaseKinds } from '../support/databases';
+import { codes, startTestPortico, type Caller, type GraphQLResult, type TestPortico } from '../support/portico';
+
+const CUSTOMER_MANAGER = 'am@acme.example';
+const PARTNER_MANAGER = 'am@northwind.example';
+const ADVISOR = 'advisor@northwind.example';
+
+const GRANT = 'mutation($input: GrantImpersonationInput!) { grantImpersonation(input: $input) { id } }';
+const START = 'mutation($customer: ID!) { startImpersonation(customerAccountId: $customer, reason: "audit drill") { token session { id } } }';
+const END = 'mutation($id: ID!) { endImpersonation(sessionId: $id) { id } }';
+const REQUEST = 'mutation($input: RequestDelegatedAdminInput!) { requestDelegatedAdmin(input: $input) { id } }';
+const APPROVE = 'mutation($id: ID!) { approveDelegatedAdmin(id: $id) { id status } }';
+const CONTACT_ROLES = 'mutation($userId: ID!, $roles: [ContactRole!]!) { setContactRoles(userId: $userId, roles: $roles) { id } }';
+const INVITE = 'mutation($input: InviteUserInput!) { inviteUser(input: $input) { id } }';
+const AUDIT = 'query($accountId: ID!, $after: String) { auditEvents(accountId: $accountId, first: 100, after: $after) { nodes { requestId actorUserId } pageInfo { hasNextPage endCursor } } }';
+
+/**
+ * The marketplace preset with impersonation switched on (its Account Managers grant and start sessions), so one
+ * customer's trail holds direct, impersonated and delegated changes side by side.
+ */
+function marketplaceWithImpersonation(): string {
+  const text = readFileSync(policyPath('appdirect'), 'utf8').replace(
+    '  delegation.approve: [delegatedAdmin:approve]\n',
+    '  delegation.approve: [delegatedAdmin:approve]\n  impersonation.grant: [settings:manage]\n  impersonation.start: [users:manage]\n',
+  );
+  const file = join(mkdtempSync(join(tmpdir(), 'portico-policy-')), 'marketplace.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function ok<T = Record<string, any>>(result: GraphQLResult<T>): T {
+  expect(result.errors).toBeUndefined();
+  return result.data!;
+}
+
+type Expected = { actor: string; session: string | null; relationship: string | null };
+
+describe.each(databaseKinds())('the audit trail on %s', (kind) => {
+  let t: TestPortico;
+  let acme: AccountEntity;
+  let northwind: AccountEntity;
+  let users: Record<string, UserEntity>;
+
+  beforeAll(async () => {
+    t = await startTestPortico(kind, marketplaceWithImpersonation());
+    [acme, northwind] = await Promise.all([t.account('Acme Retail'), t.account('Northwind Cloud')]);
+    const emails = [CUSTOMER_MANAGER, PARTNER_MANAGER, ADVISOR, 'billing@acme.example', 'tech@acme.example', 'subs@acme.example'];
+    users = Object.fromEntries(await Promise.all(emails.map(async (e) => [e, await t.user(e)])));
+  });
+  afterAll(() => t.stop());
+
+  it('records exactly one event per mutation, with the right actor, subject, session and relationship', async () => {
+    const expected = new Map<string, Expected>();
+    let n = 0;
+    const run = async (as: Caller, query: string, variables: Record<string, unknown>, who: Expected) => {
+      const requestId = `drill-${kind}-${++n}`;
+      const data = ok(await t.gql(as, query, variables, { 'x-request-id': requestId }));
+      expected.set(requestId, who);
+      return data;
+    };
+    const direct = (email: string): Expected => ({ actor: users[email].id, session: null, relationship: null });
+
+    await run(CUSTOMER_MANAGER, GRANT, { input: { customerAccountId: acme.id, partnerAccountId: northwind.id, rights: ['users:manage', 'users:read'] } }, direct(CUSTOMER_MANAGER));
+    const started = (await run(PARTNER_MANAGER, START, { customer: acme.id }, direct(PARTNER_MANAGER))).startImpersonation;
+    const session = { token: started.token as string };
+    const relationship = (await run(ADVISOR, REQUEST, { input: { customerAccountId: acme.id, delegateUserId: users[ADVISOR].id, roles: ['ACCOUNT_MANAGER'], durationDays: 30 } }, direct(ADVISOR))).requestDelegatedAdmin.id as string;
+    await run(CUSTOMER_MANAGER, APPROVE, { id: relationship }, direct(CUSTOMER_MANAGER));
+
+    const impersonated: Expected = { actor: users[PARTNER_MANAGER].id, session: started.session.id, relationship: null };
+    const delegated: Expected = { actor: users[ADVISOR].id, session: null, relationship };
+    const targets = ['billing@acme.example', 'tech@acme.example', 'subs@acme.example'];
+    for (let i = 0; i < 95; i++) {
+      const target = users[targets[i % targets.length]].id;
+      const roles = i % 2 === 0 ? ['TECHNICAL_CONTACT'] : ['BILLING_CONTACT', 'COMMERCIAL_CONTACT'];
+      if (i % 3 === 0) await run(session, CONTACT_ROLES, { userId: target, roles }, impersonated);
+      else if (i % 3 === 1 && i % 5 === 1) await run(ADVISOR, INVITE, { input: { accountId: acme.id, email: `drill-${i}@acme.example`, name: `Drill ${i}`, roles: [] } }, delegated);
+      else if (i % 3 === 1) await run(ADVISOR, CONTACT_ROLES, { userId: target, roles }, delegated);
+      else await run(CUSTOMER_MANAGER, CONTACT_ROLES, { userId: target, roles }, direct(CUSTOMER_MANAGER));
+    }
+    await run(session, END, { id: started.session.id }, impersonated);
+    expect(expected.size).toBe(100);
+
+    const events = await t.portico.services.db.manager.findBy(AuditEventEntity, { requestId: In([...expected.keys()]) });
+    expect(events).toHaveLength(100);
+    const seen = events.map((e) => ({ requestId: e.requestId, actor: e.actorUserId, subject: e.subjectAccountId, session: e.impersonationSessionId, relationship: e.delegatedRelationshipId }));
+    const wanted = [...expected].map(([requestId, who]) => ({ requestId, ...who, subject: acme.id }));
+    const byRequest = (a: { requestId: string }, b: { requestId: string }) => a.requestId.localeCompare(b.requestId);
+    expect(seen.sort(byRequest)).toEqual(wanted.sort(byRequest));
+    expect(events.filter((e) => e.impersonationSessionId).length).toBe(33);
+    expect(events.filter((e) => e.delegatedRelationshipId).length).toBe(32);
+
+    // The customer's administrator reads all of it, partners' changes included.
+    const read = new Set<string>();
+    let after: string | undefined;
+    do {
+      const page = ok(await t.gql(CUSTOMER_MANAGER, AUDIT, { accountId: acme.id, after })).auditEvents;
+      page.nodes.forEach((e: { requestId: string }) => read.add(e.requestId));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : undefined;
+    } while (after);
+    expect([...expected.keys()].filter((id) => !read.has(id))).toEqual([]);
+  });
+
+  describe('when the audit write fails, the change is undone', () => {
+    const failAuditWrites = () =>
+      t.portico.services.db.dataSource.query(
+        kind === 'sqlite'
+          ? "CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END"
+          : "CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit_events FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit store unavailable'",
+      );
+    const restoreAuditWrites = () => t.portico.services.db.dataSource.query('DROP TRIGGER audit_unavailable');
+
+    it.each([
+      {
+        title: 'an invitation',
+        as: CUSTOMER_MANAGER,
+        query: INVITE,
+        variables: () => ({ input: { accountId: acme.id, email: `unaudited-${kind}@acme.example`, name: 'Nobody', roles: ['BILLING_MANAGER'] } }),
+      },
+      { title: 'an impersonation session (no token is handed out)', as: PARTNER_MANAGER, query: START, variables: () => ({ customer: acme.id }) },
+      {
+        title: 'a delegation request',
+        as: ADVISOR,
+        query: REQUEST,
+        variables: () => ({ input: { customerAccountId: acme.id, roles: ['BILLING_MANAGER'], durationDays: 7 } }),
+      },
+    ])('$title', async ({ as, query, variables }) => {
+      // A grant to start sessions under, made while the audit trail still works.
+      if (query === START) {
+        const grants = ok(await t.gql(CUSTOMER_MANAGER, 'query($id: ID!) { account(id: $id) { impersonationGrants { nodes { status } } } }', { id: acme.id }));
+        expect(grants.account.impersonationGrants.nodes.map((g: { status: string }) => g.status)).toContain('ACTIVE');
+      }
+      const before = await t.snapshot();
+      await failAuditWrites();
+      let result: GraphQLResult;
+      try {
+        result = await t.gql(as, query, variables());
+      } finally {
+        await restoreAuditWrites();
+      }
+      expect(codes(result)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(result.data ?? null).toBeNull();
+      expect(await t.snapshot()).toEqual(before);
+      // With the audit trail back, the same change goes through and is recorded.
+      ok(await t.gql(as, query, variables()));
+      expect((await t.snapshot()).audits).toBe(before.audits + 1);
+    });
+  });
+});
