@@ -1,5 +1,5 @@
 import { addAccount, addUser } from '../../src/storage/bootstrap';
-import { AccountEntity, ContactRoleEntity } from '../../src/storage/entities';
+import { AccountEntity, ContactRoleEntity, ImpersonationGrantEntity } from '../../src/storage/entities';
 import { randomUUID } from 'crypto';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
@@ -27,12 +27,28 @@ describe.each(databaseKinds())('batching on %s', (kind) => {
     const partner = await addAccount(em, platform, 'PARTNER', 'Batch Partner');
     partnerId = partner.id;
     await addUser(em, partner, { email: 'ppa@batch.example', name: 'Batch Admin', roles: ['PARTNER_PORTAL_ADMINISTRATOR'] });
+    await addUser(em, partner, { email: 'ppm@batch.example', name: 'Batch Manager', roles: ['PARTNER_PORTAL_MANAGER'] });
     await t.portico.services.db.transaction(async (tx) => {
       for (let i = 0; i < 200; i++) {
         const customer = await addAccount(tx, partner, 'CUSTOMER', `Customer ${String(i).padStart(3, '0')}`);
         const admin = await addUser(tx, customer, { email: `admin${i}@batch.example`, name: `Admin ${i}`, roles: ['PORTAL_ADMINISTRATOR'] });
         await addUser(tx, customer, { email: `fleet${i}@batch.example`, name: `Fleet ${i}`, roles: ['FLEET_ADMINISTRATOR'] });
         await tx.insert(ContactRoleEntity, { id: randomUUID(), userId: admin.id, accountId: customer.id, role: 'BILLING_CONTACT' });
+        // Every other customer has let the partner impersonate it.
+        if (i % 2 === 0) {
+          await tx.insert(ImpersonationGrantEntity, {
+            id: randomUUID(),
+            customerAccountId: customer.id,
+            partnerAccountId: partner.id,
+            rights: ['tickets:create'],
+            grants: [{ permission: 'tickets:create', descendants: false }],
+            expiresAt: null,
+            grantedByUserId: admin.id,
+            createdAt: new Date(),
+            revokedAt: null,
+            revokedByUserId: null,
+          });
+        }
       }
     });
   }, 120_000);
@@ -63,5 +79,24 @@ describe.each(databaseKinds())('batching on %s', (kind) => {
     expect(large.statements).toBe(small.statements);
     // principal (user, account, rights, delegated relationships), reach, the page, parents, contacts, users, roles, contact roles
     expect(large.statements).toBeLessThanOrEqual(11);
+  });
+
+  it('viewerCanImpersonate on a page of 200 customers costs as many statements as on a page of 10, and is true exactly where a grant is', async () => {
+    const token = await t.token('ppm@batch.example');
+    const query = 'query($first: Int!, $parentId: ID!) { accounts(first: $first, filter: { type: CUSTOMER, parentId: $parentId }) { nodes { name viewerCanImpersonate } } }';
+    const run = async (first: number) => {
+      const counter = t.portico.services.db.statements;
+      counter.reset();
+      const response = await t.raw({ token, body: JSON.stringify({ query, variables: { first, parentId: partnerId } }) });
+      const statements = counter.count;
+      const json = (await response.json()) as { data: { accounts: { nodes: Array<{ name: string; viewerCanImpersonate: boolean }> } } };
+      const nodes = json.data.accounts.nodes;
+      expect(nodes.every((n) => n.viewerCanImpersonate === (Number(n.name.slice(-3)) % 2 === 0))).toBe(true);
+      return { statements, accounts: nodes.length };
+    };
+    const small = await run(10);
+    const large = await run(200);
+    expect([small.accounts, large.accounts]).toEqual([10, 200]);
+    expect(large.statements).toBe(small.statements);
   });
 });

@@ -1,4 +1,4 @@
-import { DelegatedAdminRelationshipEntity, type AccountEntity, type UserEntity } from '../../src/storage/entities';
+import { AuditEventEntity, DelegatedAdminRelationshipEntity, type AccountEntity, type UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { codes, refused, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
 
@@ -83,6 +83,14 @@ describe.each(databaseKinds())('delegated administration on %s', (kind) => {
     expect(terminated.status).toBe('TERMINATED');
     expect(await canManage(ADVISOR)).toBeNull();
     await refused(t, ADVISOR, INVITE, { input: { accountId: acme.id, email: `late-${kind}@acme.example`, name: 'Too Late', roles: [] } }, 'NOT_FOUND');
+  });
+
+  it('ten concurrent approvals approve once, audited once', async () => {
+    const r = await request();
+    const results = await Promise.all(Array.from({ length: 10 }, () => t.gql(CUSTOMER_MANAGER, APPROVE, { id: r.id })));
+    expect(results.filter((x) => !x.errors).length).toBe(1);
+    expect(results.filter((x) => x.errors).map((x) => codes(x)[0])).toEqual(Array(9).fill('CONFLICT'));
+    expect(await em().countBy(AuditEventEntity, { targetId: r.id, action: 'delegation.approve' })).toBe(1);
   });
 
   it('the partner side, or the delegate, may terminate too', async () => {

@@ -1,4 +1,5 @@
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { IsNull } from 'typeorm';
 import { ImpersonationGrantEntity, ImpersonationSessionEntity, type AccountEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { codes, refused, startTestPortico, type Caller, type GraphQLResult, type TestPortico } from '../support/portico';
@@ -112,6 +113,14 @@ describe.each(databaseKinds())('impersonation on %s', (kind) => {
     // The customer sees the session it held, ended, with who acted.
     const held = ok(await t.gql(CUSTOMER_ADMIN, CAN, { id: acme.id })).account.impersonationGrants.nodes[0].sessions.nodes;
     expect(held).toEqual([{ id: session.id, status: 'ENDED', actor: { email: MANAGER } }]);
+  });
+
+  it('ten concurrent grants to the same partner leave exactly one active grant', async () => {
+    const input = { customerAccountId: acme.id, partnerAccountId: northwind.id, rights: ['tickets:create'] };
+    const results = await Promise.all(Array.from({ length: 10 }, () => t.gql(CUSTOMER_ADMIN, GRANT, { input })));
+    expect(results.filter((r) => !r.errors).length).toBe(1);
+    expect(results.filter((r) => r.errors).map((r) => codes(r)[0])).toEqual(Array(9).fill('CONFLICT'));
+    expect(await em().countBy(ImpersonationGrantEntity, { customerAccountId: acme.id, revokedAt: IsNull() })).toBe(1);
   });
 
   it('a session never outlives its grant', async () => {
