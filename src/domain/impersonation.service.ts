@@ -9,7 +9,8 @@ import type { RequestContext } from './context';
 
 export interface GrantImpersonationInput {
   customerAccountId: string;
-  partnerAccountId: string;
+  /** Default: the customer's parent. */
+  partnerAccountId?: string | null;
   rights: string[];
   expiresAt?: Date | null;
 }
@@ -73,14 +74,15 @@ export async function grantImpersonation(ctx: RequestContext, input: GrantImpers
   const customer = await ctx.visibleAccount(input.customerAccountId);
   if (!customer) throw notFound('account', input.customerAccountId);
   requireConsentOn(ctx, customer);
-  if (!ancestorIdsOf(customer.path).includes(input.partnerAccountId)) {
-    throw badInput(`account ${input.partnerAccountId} does not manage account ${customer.id}: impersonation is granted to a partner above the customer`, { field: 'partnerAccountId' });
+  const partnerId = input.partnerAccountId ?? customer.parentId;
+  if (!partnerId || !ancestorIdsOf(customer.path).includes(partnerId)) {
+    throw badInput(`account ${partnerId ?? '(none)'} does not manage account ${customer.id}: impersonation is granted to a partner above the customer`, { field: 'partnerAccountId' });
   }
   const grants = grantedPermissions(ctx, customer, rights);
   return ctx.services.db.transaction(async (em) => {
-    const locked = await ctx.services.db.lockAccounts(em, [customer.id, input.partnerAccountId]);
-    const partner = locked.get(input.partnerAccountId);
-    if (!partner || partner.type === 'PLATFORM') throw badInput(`account ${input.partnerAccountId} is not a partner of account ${customer.id}`, { field: 'partnerAccountId' });
+    const locked = await ctx.services.db.lockAccounts(em, [customer.id, partnerId]);
+    const partner = locked.get(partnerId);
+    if (!partner || partner.type === 'PLATFORM') throw badInput(`account ${partnerId} is not a partner of account ${customer.id}: a direct customer has no partner to let in`, { field: 'partnerAccountId' });
     const current = await em.findBy(ImpersonationGrantEntity, { customerAccountId: customer.id, partnerAccountId: partner.id, revokedAt: IsNull() });
     if (current.some((g) => grantStatus(g) === 'ACTIVE')) {
       throw new InvariantError(`account ${customer.id} already grants impersonation to account ${partner.id}: revoke that grant first`, { field: 'partnerAccountId' });

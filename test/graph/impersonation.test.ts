@@ -162,6 +162,13 @@ describe.each(databaseKinds())('impersonation on %s', (kind) => {
       await refused(t, CUSTOMER_ADMIN, GRANT, { input: { customerAccountId: acme.id, partnerAccountId: northwind.id, rights: ['PARTNER_PORTAL_MANAGER'] } }, 'BAD_USER_INPUT');
     });
 
+    it('without naming the partner, the grant goes to the partner the customer sits under', async () => {
+      const g = ok(await t.gql(CUSTOMER_ADMIN, GRANT, { input: { customerAccountId: acme.id, rights: ['tickets:create'] } })).grantImpersonation;
+      expect(g.partnerAccountId).toBe(northwind.id);
+      const umbrella = await t.account('Umbrella Direct');
+      await refused(t, 'admin@umbrella.example', GRANT, { input: { customerAccountId: umbrella.id, rights: ['tickets:create'] } }, 'BAD_USER_INPUT', /direct customer has no partner/);
+    });
+
     it('granting to an account that does not manage the customer', async () => {
       const contoso = await t.account('Contoso Networks');
       await refused(t, CUSTOMER_ADMIN, GRANT, { input: { customerAccountId: acme.id, partnerAccountId: contoso.id, rights: ['tickets:create'] } }, 'BAD_USER_INPUT', /does not manage/);

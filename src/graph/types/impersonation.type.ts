@@ -83,8 +83,8 @@ export class GrantImpersonationInput {
   @Field(() => ID)
   customerAccountId!: string;
 
-  @Field(() => ID, { description: 'A partner account above the customer.' })
-  partnerAccountId!: string;
+  @Field(() => ID, { nullable: true, description: "A partner account above the customer; default: the partner the customer sits under (its parent), which the customer's own users cannot otherwise look up." })
+  partnerAccountId?: string | null;
 
   @Field(() => [String], { description: 'Roles of the customer\'s account type (e.g. FLEET_ADMINISTRATOR) or permissions (e.g. tickets:create); each must be held by the granting administrator.' })
   rights!: string[];
