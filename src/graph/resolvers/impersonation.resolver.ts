@@ -49,9 +49,14 @@ export class ImpersonationGrantResolver {
     return ctx.visibleAccount(grant.customerAccountId);
   }
 
-  @FieldResolver(() => Account, { nullable: true })
+  @FieldResolver(() => Account, { nullable: true, description: 'The partner account, for those who may see it (a customer\'s users usually cannot: see partnerAccountName).' })
   partnerAccount(@Ctx() ctx: RequestContext, @Root() grant: ImpersonationGrantEntity): Promise<Account | null> {
     return ctx.visibleAccount(grant.partnerAccountId);
+  }
+
+  @FieldResolver(() => String, { description: 'The name of the partner let in: part of the grant, so whoever sees the grant sees who it lets in.' })
+  async partnerAccountName(@Ctx() ctx: RequestContext, @Root() grant: ImpersonationGrantEntity): Promise<string> {
+    return (await ctx.account(grant.partnerAccountId))?.name ?? grant.partnerAccountId;
   }
 
   @FieldResolver(() => ImpersonationSessionConnection, { description: 'The sessions held under this grant, newest first.' })
