@@ -1,0 +1,6 @@
+// The package entry: what a downstream subgraph imports (`import { porticoKit, applyPorticoDirectives } from 'portico'`),
+// and what embeds Portico itself.
+export * from './kit';
+export { AuthenticationError } from './identity/errors';
+export { loadConfig, ConfigError, type PorticoConfig } from './config';
+export { startPortico, type Portico } from './gateway/server';
