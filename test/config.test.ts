@@ -16,6 +16,10 @@ describe('configuration', () => {
       maxPageSize: 100,
       environment: 'development',
       logLevel: 'info',
+      subgraphs: [],
+      supergraphPath: undefined,
+      enforcement: 'filter',
+      contextSigningKey: undefined,
     });
   });
 

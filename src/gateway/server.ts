@@ -1,4 +1,5 @@
-import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { randomUUID } from 'crypto';
@@ -6,19 +7,28 @@ import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type Logger } from 'pino';
-import { loadPolicy, type PorticoConfig } from '../config';
+import { ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import { loadPrincipal } from '../domain/principal';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, TokenVerifier, type DevKeyPair } from '../identity';
+import { loadOrCreateContextSigner } from '../identity/context-token';
 import { PolicyEngine } from '../policy';
 import { bootstrapPlatform } from '../storage/bootstrap';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
+import { ContextTokens, gatewayContext, identityResolver } from './context';
+import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
+import { enforcingGateway } from './enforcement';
+import { formatGatewayErrorWith } from './errors';
+import { readAuthorizationRules } from './rules';
+import { ACCESS_CONTROL_SUBGRAPH, graphEnumName, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
 /** Largest accepted request body. */
 const MAX_BODY_BYTES = 1_000_000;
+/** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
+export const CONTEXT_JWKS_PATH = '/.well-known/portico/context-jwks.json';
 
 export interface Portico {
   url: string;
@@ -57,27 +67,52 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
   const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys });
   const services: Services = { config, db, engine };
-  const { schema } = await buildAccessControlSubgraph();
+  const { sdl: accessControlSdl, schema } = await buildAccessControlSubgraph();
   const production = config.environment === 'production';
+  const development = config.environment === 'development';
+  const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
+  const identities = identityResolver(services, verifier, signer);
+  const supergraph = await loadSupergraph(config, accessControlSdl, log);
 
-  const apollo = new ApolloServer<BaseContext>({
-    schema,
+  const common: Omit<ApolloServerOptionsWithGateway<BaseContext>, 'gateway'> = {
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     csrfPrevention: true,
-    formatError: formatErrorWith(logger, config.environment === 'development'),
+    formatError: formatErrorWith(logger, development),
     plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
-  });
+  };
+  let apollo: ApolloServer<BaseContext>;
+  let contextOf: (principal: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+  if (!supergraph) {
+    // No downstream subgraph: the access-control graph alone, served directly.
+    apollo = new ApolloServer<BaseContext>({ ...common, schema });
+    contextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
+  } else {
+    const { rules, gatewaySdl } = readAuthorizationRules(supergraph, engine, { inProcessGraph: graphEnumName(ACCESS_CONTROL_SUBGRAPH) });
+    const subgraphs = supergraphSubgraphs(supergraph);
+    if (!subgraphs.has(ACCESS_CONTROL_SUBGRAPH)) throw new ConfigError('PORTICO_SUPERGRAPH', config.supergraphPath, `a supergraph that includes the ${ACCESS_CONTROL_SUBGRAPH} subgraph`);
+    for (const { name } of config.subgraphs) {
+      if (!subgraphs.has(name)) throw new ConfigError('PORTICO_SUBGRAPHS', config.subgraphs.map((s) => `${s.name}=${s.url}`).join(','), `subgraphs of the supergraph (${[...subgraphs.keys()].join(', ')})`);
+    }
+    const urls = new Map(config.subgraphs.map((s) => [s.name, s.url]));
+    const anonymous = () => new RequestContext(services, 'gateway', null);
+    const gateway = new ApolloGateway({
+      supergraphSdl: gatewaySdl,
+      logger,
+      buildService: ({ name, url }) =>
+        name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : new ContextForwardingSubgraph({ url: urls.get(name) ?? url }),
+    });
+    apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement), formatError: formatGatewayErrorWith(logger, development) });
+    const tokens = new ContextTokens(signer);
+    contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
+    log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} protected coordinates`);
+  }
   await apollo.start();
 
-  const contextFor = async (req: IncomingMessage, requestId: string): Promise<RequestContext> => {
+  const contextFor = async (req: IncomingMessage, requestId: string): Promise<BaseContext> => {
     try {
-      const token = TokenVerifier.bearer(req.headers.authorization);
-      if (!token) return new RequestContext(services, requestId, null);
-      const identity = await verifier.verify(token);
-      const principal = await loadPrincipal(db, engine, identity, requestId);
-      return new RequestContext(services, requestId, principal);
+      return contextOf(await identities.resolve(req, requestId), requestId);
     } catch (error) {
       if (error instanceof AuthenticationError) {
         throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -89,6 +124,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === CONTEXT_JWKS_PATH) return sendJson(res, 200, signer.jwks());
     if (url.pathname === '/readyz') {
       const ready = await db.ping();
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
@@ -110,7 +146,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: () => contextFor(req, requestId) as Promise<BaseContext>,
+      context: () => contextFor(req, requestId),
     });
     const outHeaders: Record<string, string> = { 'x-request-id': requestId };
     for (const [key, value] of response.headers) outHeaders[key] = value;
