@@ -16,6 +16,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { PolicyEngine } from '../policy';
+import { ACCESS_CONTROL_SUBGRAPH, graphEnumName } from './supergraph';
 
 /**
  * What the gateway checks before planning. A permission without `argument` is decided on the caller's current
@@ -134,9 +135,14 @@ export class AuthorizationRules {
     return rules;
   }
 
-  /** How many coordinates carry a rule the gateway enforces; for the start-up log line. */
+  /** How many object fields the gateway checks before planning; for the start-up log line. */
   get size(): number {
-    return this.fieldRules.size + this.typeRules.size;
+    let count = 0;
+    for (const type of Object.values(this.schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const name of Object.keys(type.getFields())) if (this.ofObjectField(type.name, name).length > 0) count++;
+    }
+    return count;
   }
 
   private ofObjectField(typeName: string, fieldName: string): GatewayRule[] {
@@ -171,19 +177,23 @@ function owningGraphs(type: GraphQLNamedType, field: GraphQLField<unknown, unkno
 }
 
 export interface ReadRulesOptions {
-  /** The join__Graph value of the in-process access-control graph, whose fields the gateway leaves to it. */
+  /** The join__Graph value of the in-process access-control graph, whose fields the gateway leaves to it. @default "ACCESS_CONTROL" */
   inProcessGraph?: string;
 }
 
 /**
  * Reads the authorization rules from a supergraph SDL and returns them with the SDL @apollo/gateway is given
  * (Apollo's security links, directive definitions and uses removed). Throws UnenforceableSupergraphError naming
- * every problem: a security spec Portico does not implement, a permission or policy the policy file does not
- * know (a typo would otherwise deny for ever, silently), an `account` that names neither an argument nor a field.
+ * every rule Portico could not evaluate: a security spec it does not implement, a version of its own spec it does
+ * not know, an `account` that names neither an argument nor a field of the parent type.
+ * A permission or policy name the policy file does not know can be evaluated: it denies, as every unknown
+ * permission does. It is returned as a warning (a typo would otherwise deny silently), not refused, because one
+ * supergraph may carry subgraphs written for several portals' policies.
  */
-export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngine, options: ReadRulesOptions = {}): { rules: AuthorizationRules; gatewaySdl: string } {
+export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngine, { inProcessGraph = graphEnumName(ACCESS_CONTROL_SUBGRAPH) }: ReadRulesOptions = {}): { rules: AuthorizationRules; gatewaySdl: string; warnings: string[] } {
   const document = parse(supergraphSdl);
   const { names, problems } = linkedNames(document);
+  const warnings: string[] = [];
   const schema = buildASTSchema(document, { assumeValid: true, assumeValidSDL: true });
   const known = (requirement: string) => engine.isKnownPermission(requirement) || engine.policy.actions.has(requirement as never);
 
@@ -197,12 +207,13 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
       else if (role === 'requiresScopes') out.rules.push({ kind: 'scopes', anyOf: nestedStrings(argument(directive, 'scopes')) });
       else if (role === 'policy') {
         const anyOf = nestedStrings(argument(directive, 'policies'));
-        for (const policy of anyOf.flat()) if (!known(policy)) problems.push(`${where}: @${directive.name.value} names ${JSON.stringify(policy)}, which is no permission or action of the ${engine.policy.name} policy`);
+        for (const policy of anyOf.flat()) if (!known(policy)) warnings.push(`${where}: @${directive.name.value} names ${JSON.stringify(policy)}, which is no permission or action of the ${engine.policy.name} policy: it always denies`);
         out.rules.push({ kind: 'policy', anyOf });
       } else {
         const permission = stringValue(argument(directive, 'permission')) ?? '';
         const account = stringValue(argument(directive, 'account'));
-        if (!known(permission)) problems.push(`${where}: @${directive.name.value} names ${JSON.stringify(permission)}, which is no permission or action of the ${engine.policy.name} policy`);
+        if (!permission) problems.push(`${where}: @${directive.name.value} names no permission`);
+        else if (!known(permission)) warnings.push(`${where}: @${directive.name.value} names ${JSON.stringify(permission)}, which is no permission or action of the ${engine.policy.name} policy: it always denies`);
         if (account === undefined) out.rules.push({ kind: 'permission', permission });
         else if (arg(account.split('.')[0])) out.rules.push({ kind: 'permission', permission, argument: account });
         else if (parentField(account.split('.')[0])) out.objectLevel++;
@@ -230,7 +241,7 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
       const own = declared(field.astNode?.directives, coordinate, (name) => field.args.some((a) => a.name === name), (name) => name in fields);
       if (own.rules.length > 0 || own.public) fieldRules.set(coordinate, own);
       const graphs = owningGraphs(type, field as GraphQLField<unknown, unknown>);
-      if (options.inProcessGraph && graphs.size > 0 && [...graphs].every((g) => g === options.inProcessGraph)) inProcessFields.add(coordinate);
+      if (graphs.size > 0 && [...graphs].every((g) => g === inProcessGraph)) inProcessFields.add(coordinate);
     }
   }
   if (problems.length > 0) throw new UnenforceableSupergraphError(problems);
@@ -241,5 +252,5 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
     DirectiveDefinition: (node) => (strip.directives.has(node.name.value) ? null : undefined),
     ScalarTypeDefinition: (node) => (strip.scalars.has(node.name.value) ? null : undefined),
   });
-  return { rules: new AuthorizationRules(schema, typeRules, fieldRules, inProcessFields), gatewaySdl: print(stripped) };
+  return { rules: new AuthorizationRules(schema, typeRules, fieldRules, inProcessFields), gatewaySdl: print(stripped), warnings };
 }

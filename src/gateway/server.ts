@@ -23,7 +23,7 @@ import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
-import { ACCESS_CONTROL_SUBGRAPH, graphEnumName, loadSupergraph, supergraphSubgraphs } from './supergraph';
+import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
 /** Largest accepted request body. */
 const MAX_BODY_BYTES = 1_000_000;
@@ -89,7 +89,11 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     apollo = new ApolloServer<BaseContext>({ ...common, schema });
     contextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
   } else {
-    const { rules, gatewaySdl } = readAuthorizationRules(supergraph, engine, { inProcessGraph: graphEnumName(ACCESS_CONTROL_SUBGRAPH) });
+    const { rules, gatewaySdl, warnings } = readAuthorizationRules(supergraph, engine);
+    for (const warning of warnings) {
+      logger.warn(warning);
+      log(`warning: ${warning}`);
+    }
     const subgraphs = supergraphSubgraphs(supergraph);
     if (!subgraphs.has(ACCESS_CONTROL_SUBGRAPH)) throw new ConfigError('PORTICO_SUPERGRAPH', config.supergraphPath, `a supergraph that includes the ${ACCESS_CONTROL_SUBGRAPH} subgraph`);
     for (const { name } of config.subgraphs) {
@@ -106,7 +110,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement), formatError: formatGatewayErrorWith(logger, development) });
     const tokens = new ContextTokens(signer);
     contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
-    log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} protected coordinates`);
+    log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
   }
   await apollo.start();
 

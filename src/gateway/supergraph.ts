@@ -1,5 +1,6 @@
 import { composeServices } from '@apollo/composition';
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
+import { basename, join } from 'path';
 import { Kind, parse, visit, type DirectiveNode, type DocumentNode, type ValueNode } from 'graphql';
 import { ConfigError, type PorticoConfig, type SubgraphEndpoint } from '../config';
 import { PORTICO_SPEC_URL } from '../graph/directives';
@@ -136,4 +137,25 @@ export function supergraphSubgraphs(supergraphSdl: string): Map<string, string> 
   const graphs = new Map<string, string>();
   for (const match of supergraphSdl.matchAll(/@join__graph\(\s*name:\s*"([^"]+)"\s*,?\s*url:\s*"([^"]*)"\s*\)/g)) graphs.set(match[1], match[2]);
   return graphs;
+}
+
+/** Where a subgraph named in no configuration is expected: its docker compose service, listening on 4000. */
+export const defaultSubgraphUrl = (name: string): string => `http://${name}:4000/graphql`;
+
+/**
+ * Composes the printed SDL files: schema/access-control.graphql and every schema/subgraphs/<name>.graphql, the
+ * URLs taken from `urls` by name or else the default. The gateway overrides them at start from PORTICO_SUBGRAPHS.
+ */
+export function composeSchemaFiles(schemaDir: string, urls: ReadonlyMap<string, string> = new Map(), log: (line: string) => void = () => {}): { supergraph: string; subgraphs: SubgraphSource[] } {
+  const subgraphDir = join(schemaDir, 'subgraphs');
+  const files = existsSync(subgraphDir) ? readdirSync(subgraphDir).filter((f) => f.endsWith('.graphql')).sort() : [];
+  const subgraphs: SubgraphSource[] = [{ name: ACCESS_CONTROL_SUBGRAPH, url: ACCESS_CONTROL_URL, sdl: readFileSync(join(schemaDir, 'access-control.graphql'), 'utf8') }];
+  log(`${ACCESS_CONTROL_SUBGRAPH}: schema/access-control.graphql (in-process)`);
+  for (const file of files) {
+    const name = basename(file, '.graphql');
+    const url = urls.get(name) ?? defaultSubgraphUrl(name);
+    subgraphs.push({ name, url, sdl: readFileSync(join(subgraphDir, file), 'utf8') });
+    log(`${name}: schema/subgraphs/${file} at ${url}`);
+  }
+  return { supergraph: composeSupergraph(subgraphs), subgraphs };
 }
