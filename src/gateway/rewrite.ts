@@ -355,7 +355,8 @@ export function restoreRemovedFields(result: { data?: Json | null; errors?: read
   }
   let nulled = false;
   for (const { occurrence } of removals) if (!nulled && propagate(data, rootType, occurrence.path, 0)) nulled = true;
-  for (const { occurrence } of removals) if (occurrence.path.length > 1) forEachParent(data, occurrence.path, (parent) => delete parent[MARKER]);
+  // Skipped occurrences too: a field's own @skip leaves its fragment's marker in the response.
+  for (const { occurrence } of rewrite.removals) if (occurrence.path.length > 1) forEachParent(data, occurrence.path, (parent) => delete parent[MARKER]);
   if (nulled) result.data = null;
-  result.errors = [...errors, ...(result.errors ?? [])];
+  if (errors.length > 0) result.errors = [...errors, ...(result.errors ?? [])];
 }
