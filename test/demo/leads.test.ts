@@ -1,3 +1,4 @@
+import type { AccountSettings } from '../../src/policy';
 import { AccountEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { errorPaths, startDemoHarness, type DemoHarness } from './support';
@@ -54,14 +55,15 @@ describe.each(databaseKinds())('the leads demo subgraph (unifyr) on %s', (kind) 
       const em = h.t.portico.services.db.manager;
       const account = await em.findOneByOrFail(AccountEntity, { id: contoso });
       const original = account.settings;
+      const setSettings = (settings: AccountSettings) => em.save(Object.assign(account, { settings }));
       try {
-        await em.update(AccountEntity, { id: contoso }, { settings: { ...original, leadsVisibilityByRole: { SALES: 'assigned' } } });
+        await setSettings({ ...original, leadsVisibilityByRole: { SALES: 'assigned' } });
         // assigned to them: Coho Winery; Lucerne Publishing is assigned too, but registered
         expect(companies(await h.ask('sales@contoso.example', LEADS, { a: contoso }))).toEqual(['Coho Winery']);
-        await em.update(AccountEntity, { id: contoso }, { settings: { ...original, leadsVisibilityByRole: { SALES: 'all' } } });
+        await setSettings({ ...original, leadsVisibilityByRole: { SALES: 'all' } });
         expect(companies(await h.ask('sales@contoso.example', LEADS, { a: contoso }))).toEqual(['Woodgrove Bank', 'Coho Winery', 'Lucerne Publishing', "Margie's Travel"]);
       } finally {
-        await em.update(AccountEntity, { id: contoso }, { settings: original });
+        await setSettings(original);
       }
       expect(companies(await h.ask('sales@contoso.example', LEADS, { a: contoso }))).toEqual(['Woodgrove Bank', 'Coho Winery']);
     });

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'fs';
 import { createServer, type Server } from 'http';
-import { tmpdir } from 'os';
-import { join } from 'path';
-import { CONTEXT_HEADER, contextVerifier, loadOrCreateContextSigner, startDemoSubgraph, type ContextSigner, type DemoSubgraph, type DemoSubgraphName } from '../../src';
-import { signDevToken } from '../../src/identity';
+import { CONTEXT_HEADER, loadOrCreateContextSigner, startDemoSubgraph, type ContextSigner, type DemoSubgraph, type DemoSubgraphName } from '../../src';
+import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import type { DatabaseKind } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
@@ -13,41 +10,22 @@ export interface Result {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
 
-/**
- * Stands in for the gateway on the subgraph's side: publishes the keys of a context signer, and passes the
- * subgraph's calls to Portico on as the user the context token names (a development bearer token for them).
- * It counts the calls, so tests can see what the subgraph asked.
- */
-async function startGatewayStandIn(t: TestPortico, signer: ContextSigner): Promise<{ porticoUrl: string; contextJwksUrl: string; calls: () => number; stop(): Promise<void> }> {
-  const verifier = contextVerifier({ jwks: signer.jwks() });
+/** Passes the subgraph's calls to Portico unchanged (its context token included) and counts them. */
+async function startCountingProxy(target: string): Promise<{ url: string; calls: () => number; stop(): Promise<void> }> {
   let calls = 0;
   const server: Server = createServer(async (req, res) => {
-    if (req.url === '/.well-known/portico/context-jwks.json') {
-      res.setHeader('content-type', 'application/json');
-      return res.end(JSON.stringify(signer.jwks()));
-    }
     let body = '';
     for await (const chunk of req) body += chunk;
     calls += 1;
-    try {
-      const claims = await verifier.verify(String(req.headers[CONTEXT_HEADER] ?? ''));
-      const bearer = await signDevToken(t.portico.devKeys!, { id: claims.sub, email: claims.email ?? '' }, '1m');
-      const response = await fetch(t.portico.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body });
-      res.writeHead(response.status, { 'content-type': 'application/json' });
-      res.end(await response.text());
-    } catch {
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'bad context token', extensions: { code: 'UNAUTHENTICATED' } }] }));
-    }
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (const name of [CONTEXT_HEADER, 'authorization', 'x-request-id']) if (typeof req.headers[name] === 'string') headers[name] = req.headers[name] as string;
+    const response = await fetch(target, { method: 'POST', headers, body });
+    res.writeHead(response.status, { 'content-type': 'application/json' });
+    res.end(await response.text());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
-    porticoUrl: `http://127.0.0.1:${port}/graphql`,
-    contextJwksUrl: `http://127.0.0.1:${port}/.well-known/portico/context-jwks.json`,
-    calls: () => calls,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: `http://127.0.0.1:${port}/graphql`, calls: () => calls, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export interface DemoHarness {
@@ -62,13 +40,16 @@ export interface DemoHarness {
   stop(): Promise<void>;
 }
 
-/** Portico on the preset's demo data, and the demo subgraph in front of it, asked directly with context tokens. */
+/**
+ * Portico on the preset's demo data, and the demo subgraph beside it, asked directly with context tokens signed by
+ * Portico's own context signer; the subgraph verifies them with Portico's published keys and asks Portico back.
+ */
 export async function startDemoHarness(kind: DatabaseKind, preset: string, name: DemoSubgraphName): Promise<DemoHarness> {
   const t = await startTestPortico(kind, preset);
-  const signerDir = mkdtempSync(join(tmpdir(), 'portico-demo-signer-'));
-  const signer = await loadOrCreateContextSigner(signerDir);
-  const standIn = await startGatewayStandIn(t, signer);
-  const subgraph = await startDemoSubgraph(name, { porticoUrl: standIn.porticoUrl, contextJwksUrl: standIn.contextJwksUrl });
+  // The gateway's own signer (its key lives in the data directory): the tokens are those the gateway would send.
+  const signer = await loadOrCreateContextSigner(t.portico.services.config.dataDir, t.portico.services.config.contextSigningKey);
+  const proxy = await startCountingProxy(t.portico.url);
+  const subgraph = await startDemoSubgraph(name, { porticoUrl: proxy.url, contextJwksUrl: new URL(CONTEXT_JWKS_PATH, t.portico.url).toString() });
   const harness: DemoHarness = {
     t,
     subgraph,
@@ -83,12 +64,11 @@ export async function startDemoHarness(kind: DatabaseKind, preset: string, name:
       return { status: response.status, ...((await response.json()) as object) };
     },
     accountId: async (accountName) => (await t.account(accountName)).id,
-    porticoCalls: standIn.calls,
+    porticoCalls: proxy.calls,
     async stop() {
       await subgraph.stop();
-      await standIn.stop();
+      await proxy.stop();
       await t.stop();
-      rmSync(signerDir, { recursive: true, force: true });
     },
   };
   return harness;
