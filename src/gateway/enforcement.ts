@@ -3,7 +3,7 @@ import { GraphQLNonNull, valueFromASTUntyped, type GraphQLObjectType } from 'gra
 import type { EnforcementMode } from '../config';
 import type { GatewayContext } from './context';
 import { analyzeOperation, deniedSelections, denialError, denialsOf, restoreRemovedFields, rewriteOperation, type Check, type OperationAnalysis } from './rewrite';
-import type { AuthorizationRules } from './rules';
+import { permissionAlternatives, type AuthorizationRules } from './rules';
 
 /** Operations whose analysis is kept; a client sending more distinct texts than this only costs re-analysis. */
 const ANALYSIS_CACHE_SIZE = 2000;
@@ -26,11 +26,14 @@ async function decide(checks: readonly Check[], context: GatewayContext, variabl
           // A policy name is a permission or one of Portico's actions, decided on the caller's current account.
           return rule.anyOf.some((all) => all.every(onCurrentAccount));
         case 'permission': {
-          if (rule.argument === undefined) return onCurrentAccount(rule.permission);
+          const anyOf = permissionAlternatives(rule.permission);
+          if (rule.argument === undefined) return anyOf.some(onCurrentAccount);
           if (principal === null || accountValue === undefined) return false;
           const [, ...inside] = rule.argument.split('.');
           const accountId = inside.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), valueFromASTUntyped(accountValue, variables ?? {}));
-          return typeof accountId === 'string' && (await request.authorize(rule.permission, accountId)).allowed;
+          if (typeof accountId !== 'string') return false;
+          for (const permission of anyOf) if ((await request.authorize(permission, accountId)).allowed) return true;
+          return false;
         }
       }
     }),

@@ -23,7 +23,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { PorticoError } from '../errors';
-import type { AuthorizationRules, GatewayRule } from './rules';
+import { permissionAlternatives, type AuthorizationRules, type GatewayRule } from './rules';
 
 /** One step of a response path: the response key and the field's declared type there. */
 export interface PathSegment {
@@ -167,7 +167,7 @@ const describe = (rule: GatewayRule): string => {
     case 'authenticated':
       return 'a signed-in caller';
     case 'permission':
-      return rule.permission;
+      return permissionAlternatives(rule.permission).join(' or ');
     case 'scopes':
       return `scope ${alternatives(rule.anyOf)}`;
     case 'policy':

@@ -21,6 +21,7 @@ import { ACCESS_CONTROL_SUBGRAPH, graphEnumName } from './supergraph';
 /**
  * What the gateway checks before planning. A permission without `argument` is decided on the caller's current
  * account; with one, on the account whose id the operation passes in that argument (dotted into input objects).
+ * `permission` may name alternatives, `"offers:read|offers:readRetailPrice"`: any one of them allows.
  */
 export type GatewayRule =
   | { kind: 'authenticated' }
@@ -53,6 +54,13 @@ interface LinkedNames {
   /** Apollo security links, their directives and scalars: removed before @apollo/gateway reads the SDL. */
   strip: { links: Set<string>; directives: Set<string>; scalars: Set<string> };
 }
+
+/** The alternatives of a `permission` argument (the subgraph kit's `anyOf` writes them separated by `|`). */
+export const permissionAlternatives = (permission: string): string[] =>
+  permission
+    .split('|')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 
 const argument = (directive: ConstDirectiveNode, name: string): ConstValueNode | undefined => directive.arguments?.find((a) => a.name.value === name)?.value;
 const stringValue = (value: ConstValueNode | undefined): string | undefined => (value?.kind === Kind.STRING ? value.value : undefined);
@@ -212,8 +220,11 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
       } else {
         const permission = stringValue(argument(directive, 'permission')) ?? '';
         const account = stringValue(argument(directive, 'account'));
-        if (!permission) problems.push(`${where}: @${directive.name.value} names no permission`);
-        else if (!known(permission)) warnings.push(`${where}: @${directive.name.value} names ${JSON.stringify(permission)}, which is no permission or action of the ${engine.policy.name} policy: it always denies`);
+        const unknown = permissionAlternatives(permission).filter((p) => !known(p));
+        if (permissionAlternatives(permission).length === 0) problems.push(`${where}: @${directive.name.value} names no permission`);
+        else if (unknown.length > 0) {
+          warnings.push(`${where}: @${directive.name.value} names ${unknown.map((p) => JSON.stringify(p)).join(', ')}, which the ${engine.policy.name} policy does not know: ${unknown.length < permissionAlternatives(permission).length ? 'those alternatives never allow' : 'it always denies'}`);
+        }
         if (account === undefined) out.rules.push({ kind: 'permission', permission });
         else if (arg(account.split('.')[0])) out.rules.push({ kind: 'permission', permission, argument: account });
         else if (parentField(account.split('.')[0])) out.objectLevel++;
