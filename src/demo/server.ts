@@ -108,7 +108,7 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
   let requests = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', subgraph: definition.name });
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok', subgraph: definition.name });
     if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
     let body: unknown;
     try {
