@@ -19,11 +19,11 @@ export const alternatives = (permission: string): string[] =>
     .filter((p) => p !== '');
 
 /**
- * What a subgraph's SDL starts with to use Portico's directives: the Federation 2 link, the link to Portico's spec
- * and `@composeDirective`, so the gateway sees the rules in the supergraph; then the directive definitions.
- * Add federation imports your schema needs (`@shareable`, `@external`, …) with `federationImports`.
+ * The links a subgraph's SDL starts with to use Portico's directives: Federation 2, Portico's spec, and
+ * `@composeDirective` so the gateway sees the rules in the supergraph. Add the federation directives your schema
+ * uses besides `@key` (`@shareable`, `@external`, …) with `federationImports`.
  */
-export function porticoSubgraphHeader(federationImports: string[] = []): string {
+export function porticoSubgraphLinks(federationImports: string[] = []): string {
   const imports = ['@key', '@composeDirective', ...federationImports.filter((name) => name !== '@key' && name !== '@composeDirective')];
   return (
     'extend schema\n' +
@@ -31,9 +31,13 @@ export function porticoSubgraphHeader(federationImports: string[] = []): string 
     `  @link(url: "${PORTICO_SPEC_URL}", import: ["@authenticated", "@requiresPermission", "@public"])\n` +
     '  @composeDirective(name: "@authenticated")\n' +
     '  @composeDirective(name: "@requiresPermission")\n' +
-    '  @composeDirective(name: "@public")\n\n' +
-    PORTICO_DIRECTIVE_DEFINITIONS
+    '  @composeDirective(name: "@public")\n\n'
   );
+}
+
+/** The links and the directive definitions: what a hand-written SDL starts with. */
+export function porticoSubgraphHeader(federationImports: string[] = []): string {
+  return porticoSubgraphLinks(federationImports) + PORTICO_DIRECTIVE_DEFINITIONS;
 }
 
 /** The definitions of Portico's directives, printed from the same objects the access-control subgraph uses (composition wants them equal). */

@@ -8,9 +8,11 @@ export {
   Public,
   RequiresPermission,
   porticoSubgraphHeader,
+  porticoSubgraphLinks,
   PORTICO_DIRECTIVE_DEFINITIONS,
   PORTICO_DIRECTIVES,
   PORTICO_SPEC_URL,
 } from './directives';
+export { subgraphFromTypeGraphQL } from './type-graphql';
 export { applyPorticoDirectives, porticoProtectionReport, type PorticoDirectivesReport } from './enforce';
 export { CONTEXT_AUDIENCE, CONTEXT_HEADER, CONTEXT_ISSUER, contextVerifier, loadOrCreateContextSigner, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
