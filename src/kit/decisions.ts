@@ -13,6 +13,8 @@ export interface PorticoDecision {
   reason: string;
 }
 
+const DEFAULT_TIMEOUT_MS = 10_000;
+
 /** Portico takes at most this many checks per `authorize` query. */
 const MAX_CHECKS_PER_CALL = 100;
 
@@ -27,6 +29,8 @@ export interface PorticoClientOptions {
   requestId?: string;
   /** Counts or replaces the HTTP calls (tests). @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** How long to wait for Portico before the field fails. @default 10000 */
+  timeoutMs?: number;
 }
 
 /**
@@ -61,6 +65,7 @@ export class PorticoClient {
           ...(this.options.requestId ? { 'x-request-id': this.options.requestId } : {}),
         },
         body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch (error) {
       throw new Error(`Portico is unreachable at ${this.options.porticoUrl}: ${(error as Error).message}`);
