@@ -31,8 +31,9 @@ async function decide(checks: readonly Check[], context: GatewayContext, variabl
           if (principal === null || accountValue === undefined) return false;
           const [, ...inside] = rule.argument.split('.');
           const accountId = inside.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), valueFromASTUntyped(accountValue, variables ?? {}));
-          if (typeof accountId !== 'string') return false;
-          for (const permission of anyOf) if ((await request.authorize(permission, accountId)).allowed) return true;
+          // An ID may arrive as a number; anything else names no account and denies.
+          if (typeof accountId !== 'string' && typeof accountId !== 'number') return false;
+          for (const permission of anyOf) if ((await request.authorize(permission, String(accountId))).allowed) return true;
           return false;
         }
       }

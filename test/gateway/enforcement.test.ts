@@ -223,6 +223,15 @@ describe.each(databaseKinds())('the gateway on %s', (kind) => {
       expect(other).toEqual({ status: 200, data: { account: null } });
     });
 
+    it("keeps the access-control graph's error codes and messages through the gateway, and names no subgraph", async () => {
+      const result = await gw.send('mutation { setAccountStatus(id: "no-such-account", status: SUSPENDED) { id } }', { as: ADMIN });
+      expect(result).toEqual({
+        status: 200,
+        data: null,
+        errors: [{ message: 'account no-such-account was not found', path: ['setAccountStatus'], extensions: { code: 'NOT_FOUND', id: 'no-such-account' } }],
+      });
+    });
+
     describe('identity to subgraphs', () => {
       it("strips the client's identity headers and sends a context token the gateway signed", async () => {
         const headers = { cookie: 'session=stolen', 'x-user-id': 'someone-else', 'x-portico-context': 'forged.token.here', 'x-forwarded-user': 'root', 'x-api-key': 'k' };
