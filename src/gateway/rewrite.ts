@@ -282,7 +282,14 @@ export function denialsOf(removals: readonly Removal[], variables: Record<string
 
 export const denialError = (denial: Denial): GraphQLError => {
   const { code, ...rest } = denial.extensions;
-  return new GraphQLError(denial.message, { path: denial.path, originalError: new PorticoError(code as 'UNAUTHORIZED_FIELD_OR_TYPE', denial.message, rest) });
+  // A denial is an answer, not a fault: no stack trace to capture (the costliest part of an error, per removed field).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GraphQLError(denial.message, { path: denial.path, originalError: new PorticoError(code as 'UNAUTHORIZED_FIELD_OR_TYPE', denial.message, rest) });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 };
 
 type Json = Record<string, unknown>;
