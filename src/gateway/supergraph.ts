@@ -66,14 +66,15 @@ export function normalizeSubgraph(sdl: string): DocumentNode {
       const federation = FEDERATION_SPEC.exec(url);
       if (!federation) return undefined;
       const version = Math.max(5, Number(federation[1]));
-      return {
-        ...node,
-        arguments: args.map((a) => {
-          if (a.name.value === 'url') return { ...a, value: { kind: Kind.STRING, value: `https://specs.apollo.dev/federation/v2.${version}` } };
-          if (a.name.value === 'import' && a.value.kind === Kind.LIST) return { ...a, value: { ...a.value, values: [...a.value.values, { kind: Kind.STRING, value: '@authenticated' }] } };
-          return a;
-        }),
-      };
+      const authenticated = { kind: Kind.STRING, value: '@authenticated' } as const;
+      const hasImports = args.some((a) => a.name.value === 'import');
+      const rewritten = args.map((a) => {
+        if (a.name.value === 'url') return { ...a, value: { kind: Kind.STRING, value: `https://specs.apollo.dev/federation/v2.${version}` } };
+        if (a.name.value === 'import' && a.value.kind === Kind.LIST) return { ...a, value: { ...a.value, values: [...a.value.values, authenticated] } };
+        return a;
+      });
+      const imports = { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'import' }, value: { kind: Kind.LIST, values: [authenticated] } } as const;
+      return { ...node, arguments: hasImports ? rewritten : [...rewritten, imports] };
     },
   });
 }
