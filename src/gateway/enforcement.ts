@@ -1,5 +1,6 @@
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLNonNull, valueFromASTUntyped, type GraphQLObjectType } from 'graphql';
+import type { Logger } from 'pino';
 import type { EnforcementMode } from '../config';
 import type { GatewayContext } from './context';
 import { analyzeOperation, deniedSelections, denialError, denialsOf, restoreRemovedFields, rewriteOperation, type Check, type OperationAnalysis } from './rewrite';
@@ -46,7 +47,7 @@ async function decide(checks: readonly Check[], context: GatewayContext, variabl
  * once per text, the caller's verdicts are decided per request, and the rewrite for a set of verdicts is kept,
  * so a denied field or mutation never reaches a subgraph and an allowed operation passes untouched.
  */
-export function enforcingExecutor(executor: GatewayExecutor, rules: AuthorizationRules, mode: EnforcementMode): GatewayExecutor {
+export function enforcingExecutor(executor: GatewayExecutor, rules: AuthorizationRules, mode: EnforcementMode, logger?: Logger): GatewayExecutor {
   if (mode === 'off') return executor;
   const analyses = new Map<string, OperationAnalysis>();
   const analysisOf = (request: GatewayGraphQLRequestContext): OperationAnalysis => {
@@ -70,6 +71,8 @@ export function enforcingExecutor(executor: GatewayExecutor, rules: Authorizatio
     if (mode === 'dry-run') {
       const result = await executor(request);
       const wouldDeny = denialsOf(deniedSelections(analysis, verdicts), variables).map(({ path, message, extensions }) => ({ path, message, ...extensions }));
+      // What switching to filter would change, for the operator deciding whether to switch.
+      logger?.info({ requestId: (request.context as GatewayContext).portico.requestId, operationName: request.operationName, wouldDeny }, 'dry-run: would deny');
       return { ...result, extensions: { ...result.extensions, portico: { enforcement: 'dry-run', wouldDeny } } };
     }
     if (mode === 'reject') {
@@ -94,11 +97,11 @@ export function enforcingExecutor(executor: GatewayExecutor, rules: Authorizatio
 }
 
 /** Wraps a gateway so that every operation goes through the enforcing executor. */
-export function enforcingGateway(gateway: GatewayInterface, rules: AuthorizationRules, mode: EnforcementMode): GatewayInterface {
+export function enforcingGateway(gateway: GatewayInterface, rules: AuthorizationRules, mode: EnforcementMode, logger?: Logger): GatewayInterface {
   return {
     async load(options) {
       const loaded = await gateway.load(options);
-      return { executor: loaded.executor && enforcingExecutor(loaded.executor, rules, mode) };
+      return { executor: loaded.executor && enforcingExecutor(loaded.executor, rules, mode, logger) };
     },
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     stop: () => gateway.stop(),

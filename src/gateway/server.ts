@@ -109,7 +109,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         buildService: ({ name, url }) =>
           name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : new ContextForwardingSubgraph({ url: urls.get(name) ?? url }),
       });
-      apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement), formatError: formatGatewayErrorWith(logger, development) });
+      apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       const tokens = new ContextTokens(signer);
       contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);

@@ -86,9 +86,9 @@ export function composeSupergraph(subgraphs: SubgraphSource[]): string {
   return result.supergraphSdl;
 }
 
-/** Reads a running subgraph's SDL through `_service { sdl }`, waiting for it to come up for a while. */
+/** Reads a running subgraph's SDL through `_service { sdl }`, waiting up to 30 s for it to come up (containers start together). */
 export async function fetchSubgraphSdl(endpoint: SubgraphEndpoint, options: { attempts?: number; delayMs?: number; log?: (line: string) => void } = {}): Promise<string> {
-  const { attempts = 20, delayMs = 500, log = () => {} } = options;
+  const { attempts = 60, delayMs = 500, log = () => {} } = options;
   let lastError = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
@@ -106,7 +106,7 @@ export async function fetchSubgraphSdl(endpoint: SubgraphEndpoint, options: { at
     } catch (error) {
       lastError = (error as Error).message;
       if (attempt < attempts) {
-        log(`subgraph ${endpoint.name} at ${endpoint.url} is not answering yet (${lastError}); retrying`);
+        if (attempt % 10 === 1) log(`subgraph ${endpoint.name} at ${endpoint.url} is not answering yet (${lastError}); retrying`);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
