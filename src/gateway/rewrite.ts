@@ -363,7 +363,7 @@ export function restoreRemovedFields(result: { data?: Json | null; errors?: read
   let nulled = false;
   for (const { occurrence } of removals) if (!nulled && propagate(data, rootType, occurrence.path, 0)) nulled = true;
   // Skipped occurrences too: a field's own @skip leaves its fragment's marker in the response.
-  for (const { occurrence } of rewrite.removals) if (occurrence.path.length > 1) forEachParent(data, occurrence.path, (parent) => delete parent[MARKER]);
+  for (const { occurrence } of rewrite.removals) forEachParent(data, occurrence.path, (parent) => delete parent[MARKER]);
   if (nulled) result.data = null;
   if (errors.length > 0) result.errors = [...errors, ...(result.errors ?? [])];
 }

@@ -115,6 +115,11 @@ describe.each(databaseKinds())('the gateway on %s', (kind) => {
       });
     });
 
+    it('keeps a fragment on the root type valid, and nothing of it leaks', async () => {
+      const result = await gw.send('query Status { ...Status } fragment Status on Query { telemetry fleetStatus }', { as: INSIGHT });
+      expect(result).toEqual({ status: 200, data: { telemetry: null, fleetStatus: 'operational' }, errors: [denied(['telemetry'], { scopes: [['fleet.read', 'fleet.export'], ['fleet.admin']] })] });
+    });
+
     it('nulls a field removed from a fragment on one member of a union only where that member answered', async () => {
       const query = '{ assets { ... on Vehicle { id mileage } ... on Phone { id number } } }';
       const result = await gw.send(query, { as: INSIGHT });
