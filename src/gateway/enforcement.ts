@@ -68,15 +68,16 @@ export function enforcingExecutor(executor: GatewayExecutor, rules: Authorizatio
     const verdicts = await decide(analysis.checks, request.context as GatewayContext, variables);
     if (verdicts.every(Boolean)) return executor(request);
 
-    if (mode === 'dry-run') {
+    if (mode !== 'filter') {
+      // Denied fields the operation skips (@skip / @include) are not in its answer: nothing to reject or report.
+      const denials = denialsOf(deniedSelections(analysis, verdicts), variables);
+      if (denials.length === 0) return executor(request);
+      if (mode === 'reject') return { errors: denials.map(denialError) };
       const result = await executor(request);
-      const wouldDeny = denialsOf(deniedSelections(analysis, verdicts), variables).map(({ path, message, extensions }) => ({ path, message, ...extensions }));
+      const wouldDeny = denials.map(({ path, message, extensions }) => ({ path, message, ...extensions }));
       // What switching to filter would change, for the operator deciding whether to switch.
       logger?.info({ requestId: (request.context as GatewayContext).portico.requestId, operationName: request.operationName, wouldDeny }, 'dry-run: would deny');
       return { ...result, extensions: { ...result.extensions, portico: { enforcement: 'dry-run', wouldDeny } } };
-    }
-    if (mode === 'reject') {
-      return { errors: denialsOf(deniedSelections(analysis, verdicts), variables).map(denialError) };
     }
 
     const key = verdicts.map((v) => (v ? '1' : '0')).join('');

@@ -303,6 +303,11 @@ describe.each(databaseKinds())('the gateway on %s', (kind) => {
       });
     });
 
+    it('answers an operation that skips its denied fields normally', async () => {
+      const result = await gw.send('query($s: Boolean!) { fleetStatus vehicles { name mileage @skip(if: $s) } }', { as: INSIGHT, variables: { s: true } });
+      expect(result).toEqual({ status: 200, data: { fleetStatus: 'operational', vehicles: [{ name: 'Van 1' }, { name: 'Van 2' }] } });
+    });
+
     it('handles an operation with denied fields as the mode says', async () => {
       const result = await gw.send(QUERY, { as: INSIGHT });
       const full = { fleetStatus: 'operational', vehicles: [{ name: 'Van 1', mileage: 1200 }, { name: 'Van 2', mileage: 800 }], telemetry: 'telemetry' };
