@@ -92,10 +92,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       contextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
     } else {
       const { rules, gatewaySdl, warnings } = readAuthorizationRules(supergraph, engine);
-      for (const warning of warnings) {
-        logger.warn(warning);
-        log(`warning: ${warning}`);
-      }
+      for (const warning of warnings) logger.warn(warning);
       const subgraphs = supergraphSubgraphs(supergraph);
       if (!subgraphs.has(ACCESS_CONTROL_SUBGRAPH)) throw new ConfigError('PORTICO_SUPERGRAPH', config.supergraphPath, `a supergraph that includes the ${ACCESS_CONTROL_SUBGRAPH} subgraph`);
       for (const { name } of config.subgraphs) {
