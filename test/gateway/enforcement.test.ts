@@ -228,6 +228,12 @@ describe.each(databaseKinds())('the gateway on %s', (kind) => {
       expect(other).toEqual({ status: 200, data: { account: null } });
     });
 
+    it("leaves the access-control graph's own fields to it: an anonymous viewer is UNAUTHENTICATED, as without the gateway", async () => {
+      const result = await gw.send('{ viewer { roles } }');
+      expect(result.data).toBeNull();
+      expect(result.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['viewer'], 'UNAUTHENTICATED']]);
+    });
+
     it("keeps the access-control graph's error codes and messages through the gateway, and names no subgraph", async () => {
       const result = await gw.send('mutation { setAccountStatus(id: "no-such-account", status: SUSPENDED) { id } }', { as: ADMIN });
       expect(result).toEqual({

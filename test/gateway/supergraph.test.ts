@@ -50,6 +50,23 @@ describe('composition', () => {
     expect(rulesOf('Query', 'viewer')).toEqual([]);
   });
 
+  it('a field selected through an interface must pass the rules of every implementation', () => {
+    const sdl = `
+      extend schema
+        @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@composeDirective"])
+        @link(url: "https://portico.dev/authz/v0.1", import: ["@requiresPermission"])
+        @composeDirective(name: "@requiresPermission")
+      directive @requiresPermission(permission: String!, account: String) on FIELD_DEFINITION | OBJECT
+      interface Priced { price: Float }
+      type Gadget implements Priced { price: Float @requiresPermission(permission: "fleet:read") }
+      type Gizmo implements Priced { price: Float }
+      type Query { priced: [Priced!]! }
+    `;
+    const { rules } = readAuthorizationRules(compose({ name: 'catalog', sdl }), dstny);
+    expect(rules.forField(rules.schema.getType('Priced') as never, 'price')).toEqual([{ kind: 'permission', permission: 'fleet:read' }]);
+    expect(rules.forField(rules.schema.getType('Gizmo') as never, 'price')).toEqual([]);
+  });
+
   it('names every problem when the subgraphs do not compose', () => {
     const clash = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])\ntype Query { viewer: String }';
     expect(() => compose({ name: 'clash', sdl: clash })).toThrow(CompositionError);
