@@ -9,7 +9,6 @@ import type { AddressInfo } from 'net';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
-import { loadPrincipal } from '../domain/principal';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -85,7 +84,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
     };
     let apollo: ApolloServer<BaseContext>;
-    let contextOf: (principal: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+    let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
     if (!supergraph) {
       // No downstream subgraph: the access-control graph alone, served directly.
       apollo = new ApolloServer<BaseContext>({ ...common, schema });
