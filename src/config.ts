@@ -5,6 +5,20 @@ import { parsePolicy, type CompiledPolicy } from './policy';
 
 export const PRESETS = ['dstny', 'appdirect', 'unifyr'] as const;
 
+/**
+ * How the gateway applies the graph's authorization directives before planning: `filter` removes denied fields
+ * (they read null with an error), `reject` fails the whole operation, `dry-run` only reports what would be denied,
+ * `off` skips the gateway's checks (subgraphs still enforce their own; for benchmarks and diagnosis).
+ */
+export const ENFORCEMENT_MODES = ['filter', 'reject', 'dry-run', 'off'] as const;
+export type EnforcementMode = (typeof ENFORCEMENT_MODES)[number];
+
+/** A downstream subgraph the gateway composes: its name in the supergraph and its GraphQL URL. */
+export interface SubgraphEndpoint {
+  name: string;
+  url: string;
+}
+
 /** A configuration value that cannot be used: names the variable, the value and what is accepted. */
 export class ConfigError extends Error {
   constructor(variable: string, value: string | undefined, accepted: string) {
@@ -46,6 +60,38 @@ export interface PorticoConfig {
   environment: 'development' | 'production' | 'test';
   /** pino level. `LOG_LEVEL` @default "info" ("silent" under test) */
   logLevel: string;
+  /**
+   * Downstream subgraphs, `name=url,...`. Without a static supergraph they are composed at start from their
+   * `_service { sdl }`; with one, they override the URLs it names. `PORTICO_SUBGRAPHS` @default [] (the access-control graph alone)
+   */
+  subgraphs: SubgraphEndpoint[];
+  /** A supergraph SDL file (written by `npm run compose`) to serve instead of composing at start. `PORTICO_SUPERGRAPH` @default undefined */
+  supergraphPath?: string;
+  /** `PORTICO_ENFORCEMENT` @default "filter" */
+  enforcement: EnforcementMode;
+  /**
+   * Private EC P-256 JWK (JSON) that signs the context tokens sent to subgraphs; give every gateway instance the
+   * same one. Unset means a key created once under the data directory. `PORTICO_CONTEXT_SIGNING_KEY` @default undefined
+   */
+  contextSigningKey?: string;
+}
+
+const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** Parses `name=url,name=url`; names are unique and may not be the access-control graph's own. */
+function parseSubgraphs(value: string | undefined): SubgraphEndpoint[] {
+  if (value === undefined || value.trim() === '') return [];
+  const accepted = 'a comma-separated list of name=http(s)://url pairs with distinct names other than access-control';
+  const endpoints = value.split(',').map((pair) => {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at).trim();
+    const url = pair.slice(at + 1).trim();
+    if (at < 1 || !SUBGRAPH_NAME.test(name) || !z.url({ protocol: /^https?$/ }).safeParse(url).success) throw new ConfigError('PORTICO_SUBGRAPHS', value, accepted);
+    return { name, url };
+  });
+  const names = endpoints.map((e) => e.name);
+  if (new Set(names).size !== names.length || names.includes('access-control')) throw new ConfigError('PORTICO_SUBGRAPHS', value, accepted);
+  return endpoints;
 }
 
 const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -88,6 +134,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     maxPageSize: read('PORTICO_MAX_PAGE_SIZE', z.coerce.number().int().min(1).max(10000), 'an integer from 1 to 10000') ?? 100,
     environment,
     logLevel: env.LOG_LEVEL || (environment === 'test' ? 'silent' : 'info'),
+    subgraphs: parseSubgraphs(env.PORTICO_SUBGRAPHS),
+    supergraphPath: env.PORTICO_SUPERGRAPH ? resolve(env.PORTICO_SUPERGRAPH) : undefined,
+    enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
+    contextSigningKey: env.PORTICO_CONTEXT_SIGNING_KEY || undefined,
   };
 }
 

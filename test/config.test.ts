@@ -18,6 +18,10 @@ describe('configuration', () => {
       maxPageSize: 100,
       environment: 'development',
       logLevel: 'info',
+      subgraphs: [],
+      supergraphPath: undefined,
+      enforcement: 'filter',
+      contextSigningKey: undefined,
     });
   });
 

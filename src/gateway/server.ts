@@ -1,4 +1,5 @@
-import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { randomUUID } from 'crypto';
@@ -6,19 +7,27 @@ import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type Logger } from 'pino';
-import { loadPolicy, type PorticoConfig } from '../config';
+import { ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
-import { loadPrincipal } from '../domain/principal';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
+import { loadOrCreateContextSigner } from '../identity/context-token';
 import { PolicyEngine } from '../policy';
 import { bootstrapPlatform } from '../storage/bootstrap';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
+import { ContextTokens, gatewayContext, identityResolver } from './context';
+import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
+import { enforcingGateway } from './enforcement';
+import { formatGatewayErrorWith } from './errors';
+import { readAuthorizationRules } from './rules';
+import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
 /** Largest accepted request body. */
 const MAX_BODY_BYTES = 1_000_000;
+/** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
+export const CONTEXT_JWKS_PATH = '/.well-known/portico/context-jwks.json';
 
 export interface Portico {
   url: string;
@@ -49,98 +58,132 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
-  const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
-  if (config.seedDemo) {
-    const seeded = await seedDemoData(db, engine.policy.name, platform);
-    if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset`);
-  }
-  const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
-  const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;
-  const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: signingKeys });
-  const services: Services = { config, db, engine, signingKeys };
-  const { schema } = await buildAccessControlSubgraph();
-  const production = config.environment === 'production';
+  let started = false;
+  try {
+    const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
+    if (config.seedDemo) {
+      const seeded = await seedDemoData(db, engine.policy.name, platform);
+      if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset`);
+    }
+    const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
+    const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;
+    const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: signingKeys });
+    const services: Services = { config, db, engine, signingKeys };
+    const { sdl: accessControlSdl, schema } = await buildAccessControlSubgraph();
+    const production = config.environment === 'production';
+    const development = config.environment === 'development';
+    const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
+    const identities = identityResolver(services, verifier, signer);
+    const supergraph = await loadSupergraph(config, accessControlSdl, log);
 
-  const apollo = new ApolloServer<BaseContext>({
-    schema,
-    introspection: !production,
-    includeStacktraceInErrorResponses: false,
-    hideSchemaDetailsFromClientErrors: true,
-    csrfPrevention: true,
-    formatError: formatErrorWith(logger, config.environment === 'development'),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
-  });
-  await apollo.start();
-
-  const contextFor = async (req: IncomingMessage, requestId: string): Promise<RequestContext> => {
-    try {
-      const token = TokenVerifier.bearer(req.headers.authorization);
-      if (!token) return new RequestContext(services, requestId, null);
-      const identity = await verifier.verify(token);
-      const principal = await loadPrincipal(db, engine, identity, requestId);
-      return new RequestContext(services, requestId, principal);
-    } catch (error) {
-      if (error instanceof AuthenticationError) {
-        throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    const common: Omit<ApolloServerOptionsWithGateway<BaseContext>, 'gateway'> = {
+      introspection: !production,
+      includeStacktraceInErrorResponses: false,
+      hideSchemaDetailsFromClientErrors: true,
+      csrfPrevention: true,
+      formatError: formatErrorWith(logger, development),
+      plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+    };
+    let apollo: ApolloServer<BaseContext>;
+    let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+    if (!supergraph) {
+      // No downstream subgraph: the access-control graph alone, served directly.
+      apollo = new ApolloServer<BaseContext>({ ...common, schema });
+      contextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
+    } else {
+      const { rules, gatewaySdl, warnings } = readAuthorizationRules(supergraph, engine);
+      for (const warning of warnings) logger.warn(warning);
+      const subgraphs = supergraphSubgraphs(supergraph);
+      if (!subgraphs.has(ACCESS_CONTROL_SUBGRAPH)) throw new ConfigError('PORTICO_SUPERGRAPH', config.supergraphPath, `a supergraph that includes the ${ACCESS_CONTROL_SUBGRAPH} subgraph`);
+      for (const { name } of config.subgraphs) {
+        if (!subgraphs.has(name)) throw new ConfigError('PORTICO_SUBGRAPHS', config.subgraphs.map((s) => `${s.name}=${s.url}`).join(','), `subgraphs of the supergraph (${[...subgraphs.keys()].join(', ')})`);
       }
-      throw error;
+      const urls = new Map(config.subgraphs.map((s) => [s.name, s.url]));
+      const anonymous = () => new RequestContext(services, 'gateway', null);
+      const gateway = new ApolloGateway({
+        supergraphSdl: gatewaySdl,
+        logger,
+        buildService: ({ name, url }) =>
+          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : new ContextForwardingSubgraph({ url: urls.get(name) ?? url }),
+      });
+      apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
+      const tokens = new ContextTokens(signer);
+      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
+      log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
-  };
+    await apollo.start();
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') {
-      const ready = await db.ping();
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
-    }
-    if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
-    const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
-    let body: unknown;
-    try {
-      const raw = req.method === 'POST' ? await readBody(req) : '';
-      const type = req.headers['content-type'] ?? '';
-      body = raw && type.includes('application/json') ? JSON.parse(raw) : raw || undefined;
-    } catch (error) {
-      const status = (error as { status?: number }).status ?? 400;
-      // The rest of an oversized body is never read: the connection cannot carry another request.
-      if (status === 413) res.setHeader('connection', 'close');
-      return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
-    }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: () => contextFor(req, requestId) as Promise<BaseContext>,
-    });
-    const outHeaders: Record<string, string> = { 'x-request-id': requestId };
-    for (const [key, value] of response.headers) outHeaders[key] = value;
-    res.writeHead(response.status ?? 200, outHeaders);
-    if (response.body.kind === 'complete') res.end(response.body.string);
-    else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-  };
+    const contextFor = async (req: IncomingMessage, requestId: string): Promise<BaseContext> => {
+      try {
+        return contextOf(await identities.resolve(req, requestId), requestId);
+      } catch (error) {
+        if (error instanceof AuthenticationError) {
+          throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        }
+        throw error;
+      }
+    };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.end();
+    const handle = async (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === CONTEXT_JWKS_PATH) return sendJson(res, 200, signer.jwks());
+      if (url.pathname === '/readyz') {
+        const ready = await db.ping();
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+      }
+      if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
+      const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
+      let body: unknown;
+      try {
+        const raw = req.method === 'POST' ? await readBody(req) : '';
+        const type = req.headers['content-type'] ?? '';
+        body = raw && type.includes('application/json') ? JSON.parse(raw) : raw || undefined;
+      } catch (error) {
+        const status = (error as { status?: number }).status ?? 400;
+        // The rest of an oversized body is never read: the connection cannot carry another request.
+        if (status === 413) res.setHeader('connection', 'close');
+        return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+        context: () => contextFor(req, requestId),
+      });
+      const outHeaders: Record<string, string> = { 'x-request-id': requestId };
+      for (const [key, value] of response.headers) outHeaders[key] = value;
+      res.writeHead(response.status ?? 200, outHeaders);
+      if (response.body.kind === 'complete') res.end(response.body.string);
+      else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    };
+
+    const server: Server = createServer((req, res) => {
+      handle(req, res).catch((error) => {
+        logger.error({ err: error }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else res.end();
+      });
     });
-  });
-  await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    services,
-    devKeys,
-    logger,
-    async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
-      await db.close();
-    },
-  };
+    await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
+    const { port } = server.address() as AddressInfo;
+    started = true;
+    return {
+      url: `http://127.0.0.1:${port}/graphql`,
+      services,
+      devKeys,
+      logger,
+      async stop() {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await apollo.stop();
+        await db.close();
+      },
+    };
+  } finally {
+    // A start that fails (a supergraph Portico cannot enforce, a subgraph that is down) leaves nothing open.
+    if (!started) await db.close();
+  }
 }

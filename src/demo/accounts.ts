@@ -1,0 +1,61 @@
+import type { EntityManager } from 'typeorm';
+import type { PorticoViewer } from '../kit';
+import { DemoAccountEntity } from './demo-account.entity';
+import type { DemoStore } from './store';
+
+/** Writes a demo account's seed rows, keyed to its Portico account id. */
+export type AccountSeeder = (em: EntityManager, accountId: string, accountName: string) => Promise<void>;
+
+const ACCOUNT_NAME_QUERY = 'query DemoAccountName($id: ID!) { account(id: $id) { id name } }';
+
+/**
+ * Ties the demo rows to Portico's accounts. The seed is written per demo account *name* (the names of
+ * src/storage/demo-data.ts); Portico's ids are random, so the subgraph learns them: from a name → id map given at
+ * start, or else the first time a request touches an account id it has no rows for, by asking Portico (as that
+ * request's caller, who may see the account since they passed its permission check) for the account's name. The
+ * binding is stored, so each account is seeded once.
+ */
+export class AccountDirectory {
+  private readonly known = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: DemoStore,
+    private readonly seeders: Readonly<Record<string, AccountSeeder>>,
+  ) {}
+
+  /** Seeds the named accounts at once (a name → Portico id map, e.g. from the demo script). */
+  async bindAll(accounts: Readonly<Record<string, string>>): Promise<void> {
+    for (const [name, id] of Object.entries(accounts)) await this.bind(id, name);
+  }
+
+  /** Makes sure the account's seed rows exist before its rows are read or written. */
+  ensure(viewer: PorticoViewer, accountId: string): Promise<void> {
+    let pending = this.known.get(accountId);
+    if (!pending) {
+      pending = this.learn(viewer, accountId).then((bound) => {
+        // an account the caller could not name is asked about again next time, perhaps by someone who can
+        if (!bound) this.known.delete(accountId);
+      });
+      this.known.set(accountId, pending);
+      pending.catch(() => this.known.delete(accountId));
+    }
+    return pending;
+  }
+
+  private async learn(viewer: PorticoViewer, accountId: string): Promise<boolean> {
+    if (await this.store.manager.existsBy(DemoAccountEntity, { id: accountId })) return true;
+    const { account } = await viewer.query<{ account: { id: string; name: string } | null }>(ACCOUNT_NAME_QUERY, { id: accountId });
+    if (!account) return false;
+    await this.bind(account.id, account.name);
+    return true;
+  }
+
+  private async bind(id: string, name: string): Promise<void> {
+    await this.store.write(async (em) => {
+      if (await em.existsBy(DemoAccountEntity, { id })) return;
+      await em.insert(DemoAccountEntity, { id, name });
+      await this.seeders[name]?.(em, id, name);
+    });
+    this.known.set(id, Promise.resolve());
+  }
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from 'crypto';
+import { IsNull, type EntityManager } from 'typeorm';
+import type { PorticoViewer } from '../../kit';
+import type { DemoContext, DemoDefinition, DemoServices } from '../server';
+import { LeadEntity, type LeadSource, type LeadStage } from './lead.entity';
+import { leadInScope, whereLeadScope } from './lead-scope';
+
+const typeDefs = /* GraphQL */ `
+type Query {
+  """
+  The account's leads that the viewer's leads:read scope covers, newest first: all of them; or (distributed) those
+  from marketing activities and those distributed to the viewer; or (assigned) those assigned to the viewer.
+  Registered leads need the scope all.
+  """
+  leads(accountId: ID!): [Lead!] @requiresPermission(permission: "leads:read", account: "accountId")
+  "The lead, or null when it does not exist or the viewer's scope does not cover it."
+  lead(id: ID!): Lead @authenticated
+}
+
+enum LeadSource {
+  MARKETING
+  DISTRIBUTED
+  REGISTERED
+}
+
+enum LeadStage {
+  NEW
+  CONTACTED
+  QUALIFIED
+}
+
+"A sales lead of a partner account."
+type Lead @key(fields: "id") @requiresPermission(permission: "leads:read", account: "accountId") {
+  id: ID!
+  company: String!
+  contactName: String!
+  source: LeadSource!
+  stage: LeadStage!
+  "yyyy-mm-dd"
+  createdOn: String!
+  accountId: ID!
+  account: Account!
+  "Who the lead is assigned or distributed to."
+  assignedTo: User
+}
+
+type User @key(fields: "id", resolvable: false) @authenticated {
+  id: ID!
+}
+
+type Account @key(fields: "id") @authenticated {
+  id: ID!
+  leads: [Lead!] @requiresPermission(permission: "leads:read", account: "id")
+}
+`;
+
+const viewerOf = (ctx: DemoContext): PorticoViewer => ctx.portico!;
+
+const leadView = (row: LeadEntity) => ({ ...row, account: { id: row.accountId }, assignedTo: row.assignedToUserId ? { id: row.assignedToUserId } : null });
+
+function resolvers({ store, accounts }: DemoServices) {
+  /** Binds the seed's assignments (by email) to the viewer's user id; a no-op once they are bound. */
+  const claimAssignments = async (viewer: PorticoViewer) => {
+    if (!viewer.email) return;
+    const email = viewer.email.toLowerCase();
+    if (!(await store.manager.existsBy(LeadEntity, { assignedToEmail: email, assignedToUserId: IsNull() }))) return;
+    await store.write((em) => em.update(LeadEntity, { assignedToEmail: email, assignedToUserId: IsNull() }, { assignedToUserId: viewer.userId }));
+  };
+
+  const leads = async (ctx: DemoContext, accountId: string) => {
+    const viewer = viewerOf(ctx);
+    const [scope] = await Promise.all([viewer.scopeFor('leads:read', accountId), accounts.ensure(viewer, accountId).then(() => claimAssignments(viewer))]);
+    if (scope === null) return [];
+    const query = store.manager.createQueryBuilder(LeadEntity, 'lead').where('lead.accountId = :accountId', { accountId });
+    const rows = await whereLeadScope(query, 'lead', scope, viewer.userId).orderBy('lead.createdOn', 'DESC').addOrderBy('lead.company', 'ASC').getMany();
+    return rows.map(leadView);
+  };
+
+  /** One lead, only if the viewer's scope on its account covers it: the same rule for `lead(id)` and `_entities`. */
+  const oneLead = async (ctx: DemoContext, id: string) => {
+    const viewer = viewerOf(ctx);
+    await claimAssignments(viewer);
+    const row = await store.manager.findOneBy(LeadEntity, { id });
+    if (!row || !leadInScope(row, await viewer.scopeFor('leads:read', row.accountId), viewer.userId)) return null;
+    return leadView(row);
+  };
+
+  return {
+    Query: {
+      leads: (_: unknown, { accountId }: { accountId: string }, ctx: DemoContext) => leads(ctx, accountId),
+      lead: (_: unknown, { id }: { id: string }, ctx: DemoContext) => oneLead(ctx, id),
+    },
+    Lead: {
+      __resolveReference: ({ id }: { id: string }, ctx: DemoContext) => oneLead(ctx, id),
+    },
+    Account: {
+      leads: (account: { id: string }, _: unknown, ctx: DemoContext) => leads(ctx, account.id),
+    },
+  };
+}
+
+type LeadSeed = [company: string, contactName: string, source: LeadSource, stage: LeadStage, createdOn: string, assignedToEmail: string | null];
+/** Leads per partner of the unifyr demo data. */
+const SEED: Record<string, LeadSeed[]> = {
+  'Northwind Solutions': [
+    ['Fabrikam Inc.', 'Dana Fabrikam', 'MARKETING', 'NEW', '2026-11-19', null],
+    ['Tailspin Toys', 'Tom Tailspin', 'DISTRIBUTED', 'CONTACTED', '2026-11-17', 'sales@northwind.example'],
+    ['Wingtip Toys', 'Wendy Wingtip', 'DISTRIBUTED', 'NEW', '2026-11-16', 'marketing@northwind.example'],
+    ['Litware', 'Lars Litware', 'REGISTERED', 'QUALIFIED', '2026-11-10', 'sales@northwind.example'],
+    ['Proseware', 'Paula Proseware', 'REGISTERED', 'NEW', '2026-11-08', null],
+    ['Adventure Works', 'Alan Adventure', 'DISTRIBUTED', 'CONTACTED', '2026-11-05', 'rep@northwind.example'],
+  ],
+  'Contoso Resellers': [
+    ['Woodgrove Bank', 'Will Woodgrove', 'MARKETING', 'NEW', '2026-11-18', null],
+    ['Coho Winery', 'Cora Coho', 'DISTRIBUTED', 'CONTACTED', '2026-11-14', 'sales@contoso.example'],
+    ['Lucerne Publishing', 'Luc Lucerne', 'REGISTERED', 'QUALIFIED', '2026-11-12', 'sales@contoso.example'],
+    ["Margie's Travel", 'Margie Travel', 'DISTRIBUTED', 'NEW', '2026-11-02', 'admin@contoso.example'],
+  ],
+};
+
+async function seedLeads(em: EntityManager, accountId: string, name: string): Promise<void> {
+  for (const [company, contactName, source, stage, createdOn, assignedToEmail] of SEED[name] ?? []) {
+    await em.insert(LeadEntity, { id: randomUUID(), accountId, company, contactName, source, stage, createdOn, assignedToUserId: null, assignedToEmail });
+  }
+}
+
+/** unifyr: leads filtered by the viewer's leads:read scope. */
+export const leadsSubgraph: DemoDefinition = {
+  name: 'leads',
+  preset: 'unifyr',
+  entities: [LeadEntity],
+  typeDefs,
+  resolvers: resolvers as DemoDefinition['resolvers'],
+  seeders: Object.fromEntries(Object.keys(SEED).map((name) => [name, seedLeads])),
+};

@@ -1,0 +1,162 @@
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { applyPorticoDirectives, porticoKit, porticoSubgraphHeader, type PorticoContext } from '../kit';
+import { AccountDirectory, type AccountSeeder } from './accounts';
+import { DemoStore } from './store';
+
+export type DemoSubgraphName = 'tickets' | 'offers' | 'leads';
+
+export interface DemoSubgraphOptions {
+  /** Loopback port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Portico's GraphQL endpoint, asked for decisions, row scopes and account names. */
+  porticoUrl: string;
+  /** The gateway's context-signing keys: `<gateway>/.well-known/portico/context-jwks.json`. */
+  contextJwksUrl: string;
+  /** Keep the subgraph's SQLite file here (`demo-<name>.sqlite`); unset keeps it in memory. @default undefined */
+  dataDir?: string;
+  /** Demo account name → Portico account id, seeded at start; unset learns ids from Portico on first use. @default undefined */
+  accounts?: Record<string, string>;
+  /** Interface to listen on. @default "127.0.0.1" */
+  host?: string;
+}
+
+export interface DemoSubgraph {
+  name: string;
+  url: string;
+  /** GraphQL requests received, not counting the gateway's schema loads (`{ _service { sdl } }`). */
+  requests(): number;
+  stop(): Promise<void>;
+}
+
+/** What a demo subgraph's resolvers get besides the request context. */
+export interface DemoServices {
+  store: DemoStore;
+  accounts: AccountDirectory;
+}
+
+export type DemoContext = PorticoContext;
+
+/** One demo subgraph: its schema, resolvers, entities and seed. */
+export interface DemoDefinition {
+  name: DemoSubgraphName;
+  /** The policy preset whose demo accounts and permissions it is written for. */
+  preset: 'dstny' | 'appdirect' | 'unifyr';
+  entities: Array<EntityTarget<ObjectLiteral>>;
+  /** The schema below the header that links Portico's directives. */
+  typeDefs: string;
+  resolvers(services: DemoServices): GraphQLResolverMap<DemoContext>;
+  /** Rows per demo account name, written when the account is first bound. */
+  seeders: Record<string, AccountSeeder>;
+  /** Rows that belong to no account (a catalog), written once into an empty database. */
+  seedCatalog?(em: EntityManager): Promise<void>;
+}
+
+export const sdlOf = (definition: DemoDefinition): string => porticoSubgraphHeader() + definition.typeDefs.trim() + '\n';
+
+const MAX_BODY_BYTES = 1_000_000;
+const SCHEMA_LOAD = /^\s*(query\b[^{]*)?\{\s*_service\s*\{\s*sdl\s*\}\s*\}\s*$/;
+/** GraphQL's and the kit's errors keep their code and message; anything else (a database error, a bug) is masked. */
+function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (unwrapResolverError(error) instanceof GraphQLError) return formatted;
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts a demo subgraph: its storage and seed, the kit, and a GraphQL endpoint at `/graphql`. */
+export async function serveDemoSubgraph(definition: DemoDefinition, options: DemoSubgraphOptions): Promise<DemoSubgraph> {
+  const store = await DemoStore.open(definition.name, definition.entities, options.dataDir);
+  const accounts = new AccountDirectory(store, definition.seeders);
+  if (definition.seedCatalog) await store.write((em) => definition.seedCatalog!(em));
+  if (options.accounts) await accounts.bindAll(options.accounts);
+
+  const kit = porticoKit({ porticoUrl: options.porticoUrl, contextJwksUrl: options.contextJwksUrl });
+  const schema = applyPorticoDirectives(buildSubgraphSchema({ typeDefs: parse(sdlOf(definition)), resolvers: definition.resolvers({ store, accounts }) as GraphQLResolverMap<unknown> }));
+  const apollo = new ApolloServer<DemoContext>({
+    schema,
+    introspection: process.env.NODE_ENV !== 'production',
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
+    csrfPrevention: true,
+    formatError,
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  let requests = 0;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok', subgraph: definition.name });
+    if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
+    let body: unknown;
+    try {
+      const raw = req.method === 'POST' ? await readBody(req) : '';
+      body = raw && (req.headers['content-type'] ?? '').includes('application/json') ? JSON.parse(raw) : raw || undefined;
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 400;
+      if (status === 413) res.setHeader('connection', 'close');
+      return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    const query = (body as { query?: unknown } | undefined)?.query ?? url.searchParams.get('query');
+    if (!(typeof query === 'string' && SCHEMA_LOAD.test(query))) requests += 1;
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: () => kit.context(req),
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') res.end(response.body.string);
+    else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    name: definition.name,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/graphql`,
+    requests: () => requests,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'fs';
+import { join } from 'path';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { DemoAccountEntity } from './demo-account.entity';
+
+/**
+ * A demo subgraph's own storage: SQLite through sql.js, in memory, or in `<dataDir>/demo-<name>.sqlite` when a
+ * data directory is given. The schema is the entities' (synchronize): this is a throwaway demo database, not
+ * Portico's, whose schema migrations manage.
+ */
+export class DemoStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly dataSource: DataSource) {}
+
+  static async open(name: string, entities: Array<EntityTarget<ObjectLiteral>>, dataDir?: string): Promise<DemoStore> {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const dataSource = new DataSource({
+      type: 'sqljs',
+      entities: [DemoAccountEntity, ...(entities as Function[])],
+      synchronize: true,
+      ...(dataDir ? { location: join(dataDir, `demo-${name}.sqlite`), autoSave: true } : {}),
+    });
+    await dataSource.initialize();
+    return new DemoStore(dataSource);
+  }
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /** sql.js has one connection: writes run one after another, each in a transaction. */
+  write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => this.dataSource.transaction(work));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.dataSource.destroy();
+  }
+}

@@ -1,0 +1,30 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { PorticoError } from '../errors';
+import { formatErrorWith } from '../graph/errors';
+import { ACCESS_CONTROL_SUBGRAPH } from './supergraph';
+
+/** Codes a subgraph may hand the client: the public contract's, and GraphQL's request errors. */
+const CLIENT_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'UNAUTHORIZED_FIELD_OR_TYPE', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED']);
+/** Extensions that describe the gateway's inside, never the client's problem. */
+const INTERNAL_EXTENSIONS = new Set(['serviceName', 'stacktrace', 'exception']);
+
+/**
+ * The gateway's error formatter: Portico's own errors as in the access-control graph; a subgraph's error passes
+ * with its message and extensions when its code is one the contract defines (the in-process graph's were masked
+ * already); anything else is masked and logged.
+ */
+export function formatGatewayErrorWith(logger: Logger, development: boolean) {
+  const format = formatErrorWith(logger, development);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    const service = formatted.extensions?.serviceName;
+    const code = formatted.extensions?.code;
+    const fromSubgraph = typeof service === 'string' && !(original instanceof PorticoError);
+    if (fromSubgraph && typeof code === 'string' && (CLIENT_CODES.has(code) || (service === ACCESS_CONTROL_SUBGRAPH && code === 'INTERNAL_SERVER_ERROR'))) {
+      const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    return format(formatted, error);
+  };
+}

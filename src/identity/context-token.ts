@@ -1,0 +1,131 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { createLocalJWKSet, createRemoteJWKSet, errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
+import { join } from 'path';
+import { AuthenticationError } from './errors';
+
+/** The header the gateway sends to downstream subgraphs in place of the client's own credentials. */
+export const CONTEXT_HEADER = 'x-portico-context';
+export const CONTEXT_ISSUER = 'portico-gateway';
+export const CONTEXT_AUDIENCE = 'portico-subgraph';
+
+const ALG = 'ES256';
+const LIFETIME_SECONDS = 60;
+const KEY_FILE = 'context-signing-key.json';
+
+/**
+ * What the gateway tells a subgraph about the caller: the user (`sub`) acting for account `acct`; in an
+ * impersonation session the partner user behind them (`act`, RFC 8693) and the session (`sid`); the scopes of the
+ * client's token (`scope`) and the gateway's request id (`rid`).
+ */
+export interface ContextClaims {
+  sub: string;
+  acct: string;
+  email?: string;
+  act?: { sub: string; acct?: string };
+  sid?: string;
+  scope?: string;
+  rid?: string;
+}
+
+export interface ContextSigner {
+  sign(claims: ContextClaims): Promise<string>;
+  jwks(): { keys: JWK[] };
+}
+
+export interface ContextVerifier {
+  /** Throws AuthenticationError when the token is missing, forged, expired or not meant for a subgraph. */
+  verify(token: string): Promise<ContextClaims>;
+}
+
+/**
+ * The gateway's signer for context tokens: ES256, short-lived (60 s). The key comes from a private JWK (JSON string)
+ * when given, so several gateway instances sign alike; otherwise it is created once under the data directory.
+ */
+export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: string): Promise<ContextSigner> {
+  const jwk = privateJwk !== undefined ? parsePrivateJwk(privateJwk) : await loadOrCreateKeyFile(dataDir);
+  const kid = jwk.kid ?? `context-${Date.now().toString(36)}`;
+  const privateKey = (await importJWK({ ...jwk, alg: ALG }, ALG)) as KeyLike;
+  const { d: _private, ...rest } = jwk;
+  const publicJwk: JWK = { ...rest, alg: ALG, use: 'sig', kid };
+  return {
+    async sign(claims: ContextClaims): Promise<string> {
+      const { sub, ...others } = claims;
+      const payload: JWTPayload = {};
+      for (const [name, value] of Object.entries(others)) if (value !== undefined) payload[name] = value;
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
+        .setSubject(sub)
+        .setIssuer(CONTEXT_ISSUER)
+        .setAudience(CONTEXT_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${LIFETIME_SECONDS}s`)
+        .sign(privateKey);
+    },
+    jwks: () => ({ keys: [{ ...publicJwk }] }),
+  };
+}
+
+/** Verifies context tokens against the gateway's published keys (fetched once and cached) or a given key set. */
+export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }): ContextVerifier {
+  const keys = 'jwksUrl' in source ? createRemoteJWKSet(new URL(source.jwksUrl)) : createLocalJWKSet(source.jwks);
+  return {
+    async verify(token: string): Promise<ContextClaims> {
+      if (typeof token !== 'string' || token === '') throw new AuthenticationError('the request carries no context token');
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, { issuer: CONTEXT_ISSUER, audience: CONTEXT_AUDIENCE, algorithms: [ALG], requiredClaims: ['exp', 'sub'] }));
+      } catch (error) {
+        if (error instanceof errors.JWTExpired) throw new AuthenticationError('the context token has expired');
+        throw new AuthenticationError('the context token is not valid');
+      }
+      return toClaims(payload);
+    },
+  };
+}
+
+function toClaims(payload: JWTPayload): ContextClaims {
+  const { sub, acct, email, act, sid, scope, rid } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || sub === '' || typeof acct !== 'string' || acct === '') {
+    throw new AuthenticationError('the context token names no user or account');
+  }
+  const claims: ContextClaims = { sub, acct };
+  if (typeof email === 'string') claims.email = email;
+  if (typeof sid === 'string') claims.sid = sid;
+  if (typeof scope === 'string') claims.scope = scope;
+  if (typeof rid === 'string') claims.rid = rid;
+  if (act !== undefined && act !== null) {
+    const actor = act as Record<string, unknown>;
+    if (typeof actor !== 'object' || typeof actor.sub !== 'string') throw new AuthenticationError('the context token names no acting user');
+    claims.act = typeof actor.acct === 'string' ? { sub: actor.sub, acct: actor.acct } : { sub: actor.sub };
+  }
+  return claims;
+}
+
+function parsePrivateJwk(text: string): JWK {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(text) as JWK;
+  } catch {
+    throw new Error('the context signing key is not a JSON Web Key');
+  }
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
+    throw new Error('the context signing key must be a private EC P-256 JSON Web Key (ES256)');
+  }
+  return jwk;
+}
+
+async function loadOrCreateKeyFile(dataDir: string): Promise<JWK> {
+  const file = join(dataDir, KEY_FILE);
+  if (!existsSync(file)) {
+    const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), alg: ALG, kid: `context-${Date.now().toString(36)}` };
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      writeFileSync(file, JSON.stringify(jwk, null, 2), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // another instance sharing the data directory created it first: use theirs
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return parsePrivateJwk(readFileSync(file, 'utf8'));
+}

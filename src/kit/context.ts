@@ -1,0 +1,134 @@
+import { GraphQLError } from 'graphql';
+import type { IncomingHttpHeaders } from 'http';
+import type { JWK } from 'jose';
+import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextVerifier } from '../identity/context-token';
+import { AuthenticationError } from '../identity/errors';
+import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisions';
+import { alternatives } from './directives';
+
+export interface PorticoKitOptions {
+  /** Portico's GraphQL endpoint, asked for decisions and row scopes. */
+  porticoUrl: string;
+  /** Where the gateway publishes its context-signing keys (`<gateway>/.well-known/portico/context-jwks.json`); fetched once and cached. */
+  contextJwksUrl?: string;
+  /** The keys themselves, instead of a URL. */
+  contextJwks?: { keys: JWK[] };
+  /** Replaces the HTTP client used to ask Portico (tests). @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** Who is calling, as the gateway vouched for it, and a client for Portico's decisions on their behalf. */
+export class PorticoViewer {
+  readonly userId: string;
+  /** The account the caller acts for. */
+  readonly accountId: string;
+  readonly email?: string;
+  /** In an impersonation session: the partner user acting in the customer's account. */
+  readonly actor?: { userId: string; accountId?: string };
+  readonly sessionId?: string;
+  /** The scopes of the client's own token (space-separated), for `@requiresScopes`-style checks. */
+  readonly scope?: string;
+  readonly requestId?: string;
+  /** The context token itself, sent back to Portico as the caller's identity. */
+  readonly token: string;
+  private readonly client: PorticoClient;
+
+  constructor(claims: ContextClaims, token: string, options: Pick<PorticoKitOptions, 'porticoUrl' | 'fetch'>) {
+    this.userId = claims.sub;
+    this.accountId = claims.acct;
+    this.email = claims.email;
+    if (claims.act) this.actor = { userId: claims.act.sub, accountId: claims.act.acct };
+    this.sessionId = claims.sid;
+    this.scope = claims.scope;
+    this.requestId = claims.rid;
+    this.token = token;
+    this.client = new PorticoClient({ porticoUrl: options.porticoUrl, token, requestId: claims.rid, fetch: options.fetch });
+  }
+
+  /**
+   * Portico's decision on a permission (or `a|b`: any of them) on an account, the caller's own by default. Every
+   * check asked in the same tick goes to Portico in one query.
+   */
+  async authorize(permission: string, accountId: string = this.accountId): Promise<PorticoDecision> {
+    const names = alternatives(permission);
+    if (names.length === 0) return { permission, accountId, allowed: false, scope: null, reason: 'no permission named' };
+    if (names.length === 1) return this.client.authorize(names[0], accountId);
+    const decisions = await Promise.all(names.map((name) => this.client.authorize(name, accountId)));
+    return decisions.find((d) => d.allowed) ?? { ...decisions[0], permission, reason: decisions.map((d) => d.reason).join('; ') };
+  }
+
+  async can(permission: string, accountId: string = this.accountId): Promise<boolean> {
+    return (await this.authorize(permission, accountId)).allowed;
+  }
+
+  /**
+   * The caller's row scope for a permission on an account: the widest held (`all`, `distributed`, `assigned`), `all`
+   * for an allowed permission that has no scopes, null when denied. Turn it into a WHERE clause.
+   */
+  async scopeFor(permission: string, accountId: string = this.accountId): Promise<PorticoScope | null> {
+    const decision = await this.authorize(permission, accountId);
+    if (!decision.allowed) return null;
+    return (decision.scope ?? 'all') as PorticoScope;
+  }
+
+  /** Throws FORBIDDEN unless the permission is allowed on the account. */
+  async require(permission: string, accountId: string = this.accountId): Promise<void> {
+    const decision = await this.authorize(permission, accountId);
+    if (!decision.allowed) throw forbidden(permission, accountId);
+  }
+
+  /** Runs a GraphQL operation against Portico as the caller (e.g. to read an account's name). */
+  query<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    return this.client.query<T>(query, variables);
+  }
+}
+
+export const forbidden = (permission: string, accountId: string) =>
+  new GraphQLError(`not allowed: requires ${permission} on account ${accountId}`, { extensions: { code: 'FORBIDDEN', permission, accountId } });
+
+export const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+
+/** What the kit puts in a resolver's context: the viewer, or null for a request that carries no context token. */
+export interface PorticoContext {
+  portico: PorticoViewer | null;
+}
+
+/** Anything with request headers: Node's IncomingMessage, a Fetch Request, Apollo's HeaderMap holder. */
+export type RequestWithHeaders = { headers: IncomingHttpHeaders | Headers | Map<string, string> };
+
+function headerOf(req: RequestWithHeaders, name: string): string | undefined {
+  const headers = req.headers;
+  if (headers instanceof Map || (typeof Headers !== 'undefined' && headers instanceof Headers)) return (headers as Map<string, string>).get(name) ?? undefined;
+  const value = (headers as IncomingHttpHeaders)[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export interface PorticoKit {
+  verifier: ContextVerifier;
+  /**
+   * The context of one request: the viewer from the gateway's context token. A request without one gets
+   * `portico: null` (only `_service` answers it); a forged, expired or wrongly signed token is refused with
+   * UNAUTHENTICATED. Client identity headers (`Authorization`, …) are never read.
+   */
+  context(req: RequestWithHeaders): Promise<PorticoContext>;
+}
+
+/** The kit for a subgraph behind Portico: `context: ({ req }) => kit.context(req)`. */
+export function porticoKit(options: PorticoKitOptions): PorticoKit {
+  if (!options.contextJwksUrl && !options.contextJwks) throw new Error('porticoKit needs contextJwksUrl (or contextJwks) to verify context tokens');
+  const verifier = contextVerifier(options.contextJwksUrl ? { jwksUrl: options.contextJwksUrl } : { jwks: options.contextJwks! });
+  return {
+    verifier,
+    async context(req) {
+      const token = headerOf(req, CONTEXT_HEADER);
+      if (token === undefined || token === '') return { portico: null };
+      try {
+        const claims = await verifier.verify(token);
+        return { portico: new PorticoViewer(claims, token, options) };
+      } catch (error) {
+        if (error instanceof AuthenticationError) throw unauthenticated(error.message);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { astFromDirective } from '@graphql-tools/utils';
+import { print } from 'graphql';
+import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from '../graph/directives';
+
+export { Authenticated, Public, RequiresPermission } from '../graph/directives';
+export { PORTICO_DIRECTIVES, PORTICO_SPEC_URL };
+
+/** Separates alternatives in `@requiresPermission(permission:)`: `"offers:read|offers:readRetailPrice"` is allowed by either. */
+export const ANY_OF_SEPARATOR = '|';
+
+/** A permission allowed by any one of the given permissions, for `@requiresPermission(permission:)`. */
+export const anyOf = (...permissions: string[]): string => permissions.join(ANY_OF_SEPARATOR);
+
+/** The alternatives a `permission` argument names; one for a plain permission. */
+export const alternatives = (permission: string): string[] =>
+  permission
+    .split(ANY_OF_SEPARATOR)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+
+/**
+ * The links a subgraph's SDL starts with to use Portico's directives: Federation 2, Portico's spec, and
+ * `@composeDirective` so the gateway sees the rules in the supergraph. Add the federation directives your schema
+ * uses besides `@key` (`@shareable`, `@external`, …) with `federationImports`.
+ */
+export function porticoSubgraphLinks(federationImports: string[] = []): string {
+  const imports = ['@key', '@composeDirective', ...federationImports.filter((name) => name !== '@key' && name !== '@composeDirective')];
+  return (
+    'extend schema\n' +
+    `  @link(url: "https://specs.apollo.dev/federation/v2.3", import: [${imports.map((name) => JSON.stringify(name)).join(', ')}])\n` +
+    `  @link(url: "${PORTICO_SPEC_URL}", import: ["@authenticated", "@requiresPermission", "@public"])\n` +
+    '  @composeDirective(name: "@authenticated")\n' +
+    '  @composeDirective(name: "@requiresPermission")\n' +
+    '  @composeDirective(name: "@public")\n\n'
+  );
+}
+
+/** The links and the directive definitions: what a hand-written SDL starts with. */
+export function porticoSubgraphHeader(federationImports: string[] = []): string {
+  return porticoSubgraphLinks(federationImports) + PORTICO_DIRECTIVE_DEFINITIONS;
+}
+
+/** The definitions of Portico's directives, printed from the same objects the access-control subgraph uses (composition wants them equal). */
+export const PORTICO_DIRECTIVE_DEFINITIONS = PORTICO_DIRECTIVES.map((directive) => print(astFromDirective(directive))).join('\n\n') + '\n\n';

@@ -1,0 +1,18 @@
+export { porticoKit, PorticoViewer, forbidden, unauthenticated, type PorticoContext, type PorticoKit, type PorticoKitOptions, type RequestWithHeaders } from './context';
+export { PorticoClient, type PorticoClientOptions, type PorticoDecision, type PorticoScope } from './decisions';
+export {
+  alternatives,
+  ANY_OF_SEPARATOR,
+  anyOf,
+  Authenticated,
+  Public,
+  RequiresPermission,
+  porticoSubgraphHeader,
+  porticoSubgraphLinks,
+  PORTICO_DIRECTIVE_DEFINITIONS,
+  PORTICO_DIRECTIVES,
+  PORTICO_SPEC_URL,
+} from './directives';
+export { subgraphFromTypeGraphQL } from './type-graphql';
+export { applyPorticoDirectives, porticoProtectionReport, type PorticoDirectivesReport } from './enforce';
+export { CONTEXT_AUDIENCE, CONTEXT_HEADER, CONTEXT_ISSUER, contextVerifier, loadOrCreateContextSigner, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';

@@ -1,0 +1,24 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { parse, type GraphQLSchema } from 'graphql';
+import { createResolversMap } from 'type-graphql';
+import { porticoSubgraphLinks } from './directives';
+
+type ReferenceResolver = (reference: { [key: string]: unknown }, context: never, info: never) => unknown;
+
+/**
+ * A Federation 2 subgraph from a type-graphql schema (built with `directives: PORTICO_DIRECTIVES` and the
+ * `Authenticated()` / `RequiresPermission()` / `Public()` decorators, plus `@Directive('@key(fields: "id")')` on
+ * entities), with its reference resolvers. Pass the result's schema to `applyPorticoDirectives`.
+ */
+export function subgraphFromTypeGraphQL(
+  schema: GraphQLSchema,
+  referenceResolvers: Record<string, ReferenceResolver> = {},
+  federationImports: string[] = [],
+): { sdl: string; schema: GraphQLSchema } {
+  const sdl = porticoSubgraphLinks(federationImports) + printSchemaWithDirectives(schema).replace(/^schema \{[^}]*\}\n*/m, '');
+  const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  for (const [type, resolveReference] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], __resolveReference: resolveReference };
+  return { sdl, schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> }) };
+}

@@ -1,0 +1,47 @@
+import { composeServices } from '@apollo/composition';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { readFileSync } from 'fs';
+import { parse } from 'graphql';
+import { join } from 'path';
+import { porticoProtectionReport } from '../../src/kit';
+import { DEMO_SUBGRAPH_NAMES, DEMO_SUBGRAPHS, demoSubgraphSdl } from '../../src/demo';
+import { buildAccessControlSubgraph } from '../../src/graph/schema';
+import type { FieldRule } from '../../src/graph/enforce';
+
+const describeRules = (rules: FieldRule[]) =>
+  rules.map((r) => (r.kind === 'permission' ? `@requiresPermission(${r.permission}${r.account ? `, account: ${r.account}` : ''})` : `@${r.kind}`)).join(' ');
+
+describe.each(DEMO_SUBGRAPH_NAMES)('the %s demo subgraph schema', (name) => {
+  const sdl = demoSubgraphSdl(name);
+  const schema = buildSubgraphSchema({ typeDefs: parse(sdl) });
+
+  it(`matches the committed schema/subgraphs/${name}.graphql (run \`npm run demo:schemas\` after a change)`, () => {
+    expect(readFileSync(join(__dirname, '..', '..', 'schema', 'subgraphs', `${name}.graphql`), 'utf8')).toBe(sdl);
+  });
+
+  it('declares every field protected or explicitly public: no field is left silent', () => {
+    expect(porticoProtectionReport(schema).filter((entry) => entry.rules.length === 0)).toEqual([]);
+  });
+
+  it('lists what every field requires; a change here is a permission change to review', () => {
+    expect(porticoProtectionReport(schema).map((entry) => `${entry.field}: ${describeRules(entry.rules)}`)).toMatchSnapshot();
+  });
+
+  it(`is written for the ${DEMO_SUBGRAPHS[name].preset} preset`, () => {
+    expect({ tickets: 'dstny', offers: 'appdirect', leads: 'unifyr' }[name]).toBe(DEMO_SUBGRAPHS[name].preset);
+  });
+});
+
+describe('composition', () => {
+  it('the three demo subgraphs compose with the access-control subgraph, and the supergraph keeps their rules', async () => {
+    const { sdl } = await buildAccessControlSubgraph();
+    const result = composeServices([
+      { name: 'access-control', typeDefs: parse(sdl), url: 'http://127.0.0.1:1/graphql' },
+      ...DEMO_SUBGRAPH_NAMES.map((name) => ({ name, typeDefs: parse(demoSubgraphSdl(name)), url: `http://127.0.0.1:1/${name}` })),
+    ]);
+    expect(result.errors?.map((e) => e.message)).toBeUndefined();
+    const supergraph = result.supergraphSdl!;
+    expect(supergraph).toContain('retailPrice: Float @requiresPermission(permission: "offers:read|offers:readRetailPrice")');
+    expect(supergraph).toContain('tickets: [Ticket!] @join__field(graph: TICKETS) @requiresPermission(permission: "tickets:read", account: "id")');
+  });
+});

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { print } from 'graphql';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import type { Principal } from '../../src/domain/principal';
+import { contextClaimsOf, ContextTokens, scopesOf } from '../../src/gateway/context';
+import { normalizeSubgraph } from '../../src/gateway/supergraph';
+import { loadOrCreateContextSigner } from '../../src/identity/context-token';
+
+const principal = (extra: Record<string, unknown> = {}, sessionId?: string) =>
+  ({
+    user: { id: 'u-1', email: 'insight@acme.example' },
+    account: { id: 'acme' },
+    facts: { userId: 'u-1', homeAccountId: 'acme', active: true, assignments: [], ...(sessionId ? { impersonation: { sessionId } } : {}) },
+    ...extra,
+  }) as unknown as Principal;
+
+describe('the context forwarded to subgraphs', () => {
+  it.each([
+    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example' } },
+    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', scope: 'fleet.read fleet.admin' } },
+    {
+      title: 'a partner user acting in an impersonation session: act and sid',
+      principal: principal({ actor: { id: 'partner-7', accountId: 'northwind' } }, 'session-9'),
+      scopes: [],
+      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9' },
+    },
+  ])('carries $title', ({ principal, scopes, claims }) => {
+    expect(contextClaimsOf(principal, new Set(scopes))).toEqual(claims);
+  });
+
+  it.each([
+    { title: "OAuth's space-separated scope", claims: { scope: 'a b  c' }, scopes: ['a', 'b', 'c'] },
+    { title: 'an scp list', claims: { scp: ['a', 'b'] }, scopes: ['a', 'b'] },
+    { title: 'no scope at all', claims: {}, scopes: [] },
+  ])("reads the token's scopes from $title", ({ claims, scopes }) => {
+    expect([...scopesOf(claims)]).toEqual(scopes);
+  });
+
+  it('signs once per caller and half-minute, not per request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
+    try {
+      const signer = await loadOrCreateContextSigner(dir);
+      let signed = 0;
+      const tokens = new ContextTokens({ ...signer, sign: (claims) => (signed++, signer.sign(claims)) });
+      const first = await tokens.sign({ sub: 'u-1', acct: 'acme' });
+      expect(await tokens.sign({ sub: 'u-1', acct: 'acme' })).toBe(first);
+      await tokens.sign({ sub: 'u-2', acct: 'acme' });
+      expect(signed).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a subgraph importing Portico's @authenticated", () => {
+  it.each([
+    {
+      title: 'imports federation\'s instead (v2.5 or later), keeping the rest',
+      sdl: 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@composeDirective"]) @link(url: "https://portico.dev/authz/v0.1", import: ["@authenticated", "@requiresPermission"]) @composeDirective(name: "@authenticated") @composeDirective(name: "@requiresPermission")\ndirective @authenticated on FIELD_DEFINITION | OBJECT\ntype Query { a: String @authenticated }',
+      expected:
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@composeDirective", "@authenticated"]) @link(url: "https://portico.dev/authz/v0.1", import: ["@requiresPermission"]) @composeDirective(name: "@requiresPermission")\n\ntype Query {\n  a: String @authenticated\n}',
+    },
+    {
+      title: 'gets an import list when its federation link had none',
+      sdl: 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7") @link(url: "https://portico.dev/authz/v0.1", import: ["@authenticated"])\ntype Query { a: String @authenticated }',
+      expected: 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@authenticated"]) @link(url: "https://portico.dev/authz/v0.1", import: [])\n\ntype Query {\n  a: String @authenticated\n}',
+    },
+  ])('$title', ({ sdl, expected }) => {
+    expect(print(normalizeSubgraph(sdl))).toBe(expected);
+  });
+});
