@@ -124,6 +124,32 @@ describe.each(databaseKinds())('the demo subgraphs through the gateway on %s', (
       expect(result.data!.viewer.account.deliveries).toHaveLength(3);
       expect(result.errors).toEqual([expect.objectContaining({ path: ['viewer', 'account', 'tickets'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE', permission: 'tickets:read' }) })]);
     });
+    it('in an impersonation session only the granted rights work, on that customer only, until the session ends', async () => {
+      const northwind = (await g.t.account('Northwind Telecom')).id;
+      const globex = (await g.t.account('Globex')).id;
+      const granted = await g.t.gql('admin@acme.example', 'mutation($c: ID!, $p: ID!) { grantImpersonation(input: { customerAccountId: $c, partnerAccountId: $p, rights: ["tickets:create", "tickets:read"] }) { id } }', { c: acme, p: northwind });
+      expect(granted.errors).toBeUndefined();
+      const started = await g.t.gql('ppm@northwind.example', 'mutation($c: ID!) { startImpersonation(customerAccountId: $c, reason: "porting request") { token session { id } } }', { c: acme });
+      const { token, session } = started.data!.startImpersonation;
+      const as = { token };
+      const OPEN = 'mutation($a: ID!) { openTicket(input: { accountId: $a, subject: "Port three numbers" }) { number subject status } }';
+
+      const opened = await g.t.gql(as, OPEN, { a: acme });
+      expect(opened.errors).toBeUndefined();
+      expect(opened.data!.openTicket).toMatchObject({ subject: 'Port three numbers', status: 'OPEN' });
+
+      // Not granted: deliveries; not that customer: Globex. Neither reaches the subgraph.
+      const before = g.subgraph.requests();
+      expect(await g.t.gql(as, DELIVERIES, { a: acme })).toEqual({ status: 200, data: { deliveries: null }, errors: [denied(['deliveries'], 'deliveries:read')] });
+      expect(await g.t.gql(as, OPEN, { a: globex })).toEqual({ status: 200, data: { openTicket: null }, errors: [denied(['openTicket'], 'tickets:create')] });
+      expect(g.subgraph.requests()).toBe(before);
+
+      const ended = await g.t.gql(as, 'mutation($s: ID!) { endImpersonation(sessionId: $s) { status } }', { s: session.id });
+      expect(ended.data!.endImpersonation.status).toBe('ENDED');
+      const after = await g.t.gql(as, OPEN, { a: acme });
+      expect(after.errors!.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+      expect(g.subgraph.requests()).toBe(before);
+    });
   });
 
   describe('appdirect: offers and invoices', () => {
