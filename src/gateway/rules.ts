@@ -17,6 +17,7 @@ import {
 } from 'graphql';
 import type { PolicyEngine } from '../policy';
 import { ACCESS_CONTROL_SUBGRAPH, graphEnumName } from './supergraph';
+import { PORTICO_ACTIONS } from '../policy';
 
 /**
  * What the gateway checks before planning. A permission without `argument` is decided on the caller's current
@@ -203,7 +204,9 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
   const { names, problems } = linkedNames(document);
   const warnings: string[] = [];
   const schema = buildASTSchema(document, { assumeValid: true, assumeValidSDL: true });
-  const known = (requirement: string) => engine.isKnownPermission(requirement) || engine.policy.actions.has(requirement as never);
+  // Portico's own actions are known even where a policy leaves them unmapped (no impersonation in the marketplace):
+  // they deny there by design, which is nothing to warn about.
+  const known = (requirement: string) => engine.isKnownPermission(requirement) || (PORTICO_ACTIONS as readonly string[]).includes(requirement);
 
   const declared = (directives: readonly ConstDirectiveNode[] | undefined, where: string, arg: (name: string) => boolean, parentField: (name: string) => boolean): DeclaredRules => {
     const out: DeclaredRules = { rules: [], public: false, objectLevel: 0 };

@@ -110,6 +110,12 @@ describe('a supergraph whose authorization metadata Portico cannot enforce', () 
     expect(warnings).toEqual(['Mutation.renameVehicle: @requiresPermission names "fleet:mange", which the dstny policy does not know: it always denies']);
   });
 
+  it.each(['dstny', 'appdirect', 'unifyr'])('the access-control graph itself raises no warning under the %s policy, whose unmapped actions simply deny', async (preset) => {
+    const { sdl } = await buildAccessControlSubgraph();
+    const supergraph = composeSupergraph([{ name: ACCESS_CONTROL_SUBGRAPH, url: ACCESS_CONTROL_URL, sdl }]);
+    expect(readAuthorizationRules(supergraph, new PolicyEngine(loadPolicy(preset))).warnings).toEqual([]);
+  });
+
   it('stops the gateway from starting, and leaves nothing open', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'portico-refusal-'));
     try {
