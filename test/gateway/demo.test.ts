@@ -1,18 +1,9 @@
-import { createServer } from 'net';
 import type { EnforcementMode } from '../../src/config';
 import { startDemoSubgraph, type DemoSubgraph, type DemoSubgraphName } from '../../src/demo';
+import { freePort } from '../../src/demo/run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { databaseKinds, type DatabaseKind } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
-
-/** A port nobody listens on now: the demo subgraph must know the gateway's URL before the gateway starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface DemoGateway {
   t: TestPortico;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { AccountEntity, UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { codes, refused, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { codes, ok, refused, startTestPortico, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 
@@ -38,11 +38,6 @@ const tag = () => randomUUID().slice(0, 8);
 const em = (t: TestPortico) => t.portico.services.db.manager;
 const platformOf = (t: TestPortico) => em(t).findOneByOrFail(AccountEntity, { type: 'PLATFORM' });
 const entity = (t: TestPortico, id: string) => em(t).findOneByOrFail(AccountEntity, { id });
-
-function ok<T>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
-}
 
 async function createAccount(t: TestPortico, as: string, type: string, name: string, parentId: string): Promise<AccountView> {
   return ok(await t.gql(as, CREATE, { input: { type, name, parentId } })).createAccount;

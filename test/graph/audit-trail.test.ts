@@ -5,7 +5,7 @@ import { In } from 'typeorm';
 import { policyPath } from '../../src/config';
 import { AuditEventEntity, type AccountEntity, type UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { codes, startTestPortico, type Caller, type GraphQLResult, type TestPortico } from '../support/portico';
+import { type Caller, codes, type GraphQLResult, ok, startTestPortico, type TestPortico } from '../support/portico';
 
 const CUSTOMER_MANAGER = 'am@acme.example';
 const PARTNER_MANAGER = 'am@northwind.example';
@@ -32,11 +32,6 @@ function marketplaceWithImpersonation(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'portico-policy-')), 'marketplace.yaml');
   writeFileSync(file, text);
   return file;
-}
-
-function ok<T = Record<string, any>>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
 }
 
 type Expected = { actor: string; session: string | null; relationship: string | null };

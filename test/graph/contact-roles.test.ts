@@ -2,7 +2,7 @@ import { loadPolicy } from '../../src/config';
 import type { CompiledPolicy } from '../../src/policy';
 import { addAccount, addUser } from '../../src/storage/bootstrap';
 import { databaseKinds } from '../support/databases';
-import { refused, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { ok, refused, startTestPortico, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 const SET = 'mutation($userId: ID!, $roles: [ContactRole!]!) { setContactRoles(userId: $userId, roles: $roles) { id email contactRoles } }';
@@ -23,11 +23,6 @@ const ROUTING: Record<string, string[]> = {
   NEWS: ['COMMERCIAL_CONTACT'],
   INVOICE: [],
 };
-
-function ok<T>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
-}
 
 describe.each(databaseKinds())('contact roles on %s', (kind) => {
   let t: TestPortico;

@@ -2,7 +2,7 @@ import { loadPolicy } from '../../src/config';
 import type { CompiledPolicy } from '../../src/policy';
 import { AccountEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { refused, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { ok, refused, startTestPortico, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 const SUPPLIER = 'supplier@platform.local';
@@ -24,11 +24,6 @@ interface RoleView {
   canLogin: boolean;
   assignableBy: string[];
   permissions: Array<{ permission: string; descendants: boolean; scope: string | null; module: string | null }>;
-}
-
-function ok<T>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
 }
 
 describe.each(databaseKinds())('custom roles on %s', (kind) => {

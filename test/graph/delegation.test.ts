@@ -1,6 +1,6 @@
 import { AuditEventEntity, DelegatedAdminRelationshipEntity, type AccountEntity, type UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { codes, refused, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { codes, ok, refused, startTestPortico, type TestPortico } from '../support/portico';
 
 const ADVISOR = 'advisor@northwind.example';
 const PARTNER_MANAGER = 'am@northwind.example';
@@ -19,11 +19,6 @@ const INVITE = 'mutation($input: InviteUserInput!) { inviteUser(input: $input) {
 const AUDIT = 'query($accountId: ID!) { auditEvents(accountId: $accountId, first: 100) { nodes { action actorUserId targetId delegatedRelationshipId requestId } } }';
 
 const DAY = 24 * 60 * 60 * 1000;
-
-function ok<T = Record<string, any>>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
-}
 
 describe.each(databaseKinds())('delegated administration on %s', (kind) => {
   let t: TestPortico;

@@ -2,7 +2,7 @@ import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { IsNull } from 'typeorm';
 import { ImpersonationGrantEntity, ImpersonationSessionEntity, type AccountEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { codes, refused, startTestPortico, type Caller, type GraphQLResult, type TestPortico } from '../support/portico';
+import { type Caller, codes, ok, refused, startTestPortico, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 const CUSTOMER_ADMIN = 'admin@acme.example';
@@ -25,11 +25,6 @@ const CAN = 'query($id: ID!) { account(id: $id) { name viewerCanImpersonate impe
 const RIGHTS = ['FLEET_ADMINISTRATOR', 'tickets:create', 'contactRoles:manage'];
 const FLEET = ['deliveries:manage', 'deliveries:read', 'fleet:manage', 'fleet:read', 'insights:read', 'installations:manage', 'processes:read', 'providerContacts:read'];
 const GRANTED = [...FLEET, 'contactRoles:manage', 'tickets:create'].sort();
-
-function ok<T = Record<string, any>>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
-}
 
 describe.each(databaseKinds())('impersonation on %s', (kind) => {
   let t: TestPortico;

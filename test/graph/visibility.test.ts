@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { DEMO_DATA, type DemoAccount } from '../../src/storage/demo-data';
 import { AccountEntity, UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
-import { codes, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { codes, type GraphQLResult, ok, startTestPortico, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 
@@ -71,11 +71,6 @@ const homeOf = (tree: Map<string, TreeNode>, email: string) => [...tree.values()
 
 /** Name order, as `accounts` and `children` sort (the demo names compare the same with or without case). */
 const byName = (names: string[]) => [...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
-
-function ok<T>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
-}
 
 /** Every page of `accounts`, two at a time; checks that pages are full until the last one. */
 async function allPages(t: TestPortico, as: string, filter?: Record<string, unknown>): Promise<string[]> {

@@ -7,16 +7,11 @@ import { join, resolve } from 'path';
 import { DEV_AUDIENCE, DEV_ISSUER, signDevToken, TokenVerifier } from '../../src/identity';
 import { addUser } from '../../src/storage/bootstrap';
 import { databaseKinds } from '../support/databases';
-import { codes, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
+import { codes, type GraphQLResult, ok, startTestPortico, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 const ROOT = resolve(__dirname, '../..');
 const VIEWER = '{ viewer { user { email status canLogin } account { name status } roles permissions { permission } } }';
-
-function ok<T>(result: GraphQLResult<T>): T {
-  expect(result.errors).toBeUndefined();
-  return result.data!;
-}
 
 /** Posts an operation with exactly this Authorization header (or none). */
 async function withHeader(t: TestPortico, authorization: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult> {

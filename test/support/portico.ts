@@ -127,6 +127,12 @@ function hash(text: string): number {
   return h;
 }
 
+/** The data of a result that must have succeeded: no errors at all. */
+export function ok<T = Record<string, any>>(result: GraphQLResult<T>): T {
+  expect(result.errors).toBeUndefined();
+  return result.data!;
+}
+
 /** The error codes of a result, in order. */
 export const codes = (result: GraphQLResult) => (result.errors ?? []).map((e) => e.extensions?.code);
 
