@@ -44,7 +44,8 @@ export interface DemoGateway {
   example(): Promise<{ email: string; token: string; query: string } | undefined>;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nobody listens on now: a demo subgraph must know its gateway's URL before the gateway starts. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

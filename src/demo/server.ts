@@ -1,4 +1,4 @@
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -7,6 +7,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../gateway/http';
 import { applyPorticoDirectives, porticoKit, porticoSubgraphHeader, type PorticoContext } from '../kit';
 import { AccountDirectory, type AccountSeeder } from './accounts';
 import { DemoStore } from './store';
@@ -61,28 +62,11 @@ export interface DemoDefinition {
 
 export const sdlOf = (definition: DemoDefinition): string => porticoSubgraphHeader() + definition.typeDefs.trim() + '\n';
 
-const MAX_BODY_BYTES = 1_000_000;
 const SCHEMA_LOAD = /^\s*(query\b[^{]*)?\{\s*_service\s*\{\s*sdl\s*\}\s*\}\s*$/;
 /** GraphQL's and the kit's errors keep their code and message; anything else (a database error, a bug) is masked. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   if (unwrapResolverError(error) instanceof GraphQLError) return formatted;
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
 }
 
 /** Starts a demo subgraph: its storage and seed, the kit, and a GraphQL endpoint at `/graphql`. */
@@ -110,38 +94,21 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok', subgraph: definition.name });
     if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
-    let body: unknown;
-    try {
-      const raw = req.method === 'POST' ? await readBody(req) : '';
-      body = raw && (req.headers['content-type'] ?? '').includes('application/json') ? JSON.parse(raw) : raw || undefined;
-    } catch (error) {
-      const status = (error as { status?: number }).status ?? 400;
-      if (status === 413) res.setHeader('connection', 'close');
-      return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
-    }
+    const read = await readGraphQLBody(req, res);
+    if (!read) return;
+    const { body } = read;
     const query = (body as { query?: unknown } | undefined)?.query ?? url.searchParams.get('query');
     if (!(typeof query === 'string' && SCHEMA_LOAD.test(query))) requests += 1;
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    const headers = headerMapOf(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
       context: () => kit.context(req),
     });
-    const outHeaders: Record<string, string> = {};
-    for (const [key, value] of response.headers) outHeaders[key] = value;
-    res.writeHead(response.status ?? 200, outHeaders);
-    if (response.body.kind === 'complete') res.end(response.body.string);
-    else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
+    await sendGraphQLResponse(res, response);
   };
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.end();
-    });
+    handle(req, res).catch(() => sendInternalError(res));
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@ import { badInput, forbidden, InvariantError } from '../errors';
 import { mergeGrant, type AccountType, type CompiledRole, type PermissionGrant } from '../policy';
 import { CustomRoleEntity } from '../storage/entities';
 import { audit } from './audit';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
 
 export interface CreateCustomRoleInput {
   accountId: string;

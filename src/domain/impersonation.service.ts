@@ -197,15 +197,12 @@ export async function startImpersonation(ctx: RequestContext, customerAccountId:
 export async function endImpersonation(ctx: RequestContext, sessionId: string): Promise<ImpersonationSessionEntity> {
   const principal = ctx.requirePrincipal();
   const found = await ctx.services.db.manager.findOneBy(ImpersonationSessionEntity, { id: sessionId });
-  const mine = found?.actorUserId === (principal.actor ?? principal.user).id;
-  let allowed = mine;
-  if (found && !mine) {
+  if (!found) throw notFound('impersonation session', sessionId);
+  if (found.actorUserId !== principal.user.id) {
     const customer = await ctx.visibleAccount(found.customerAccountId);
     if (!customer) throw notFound('impersonation session', sessionId);
     requireConsentOn(ctx, customer);
-    allowed = true;
   }
-  if (!found || !allowed) throw notFound('impersonation session', sessionId);
   return ctx.services.db.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [found.customerAccountId]);
     const session = await em.findOneByOrFail(ImpersonationSessionEntity, { id: sessionId });

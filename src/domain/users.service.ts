@@ -17,17 +17,11 @@ export interface InviteUserInput {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/**
- * The actor's rights as they are now, under the account lock: a decision made from facts loaded at the start
- * of the request could rest on a right another request has just revoked.
- */
-function currentActor(em: EntityManager, ctx: RequestContext) {
-  return currentFacts(em, ctx.requirePrincipal());
-}
-
 async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {
   const resolved = await resolveRole(em, ctx.engine, account, roleName);
-  const actor = await currentActor(em, ctx);
+  // The actor's rights as they are now, under the account lock: facts loaded at the start of the request could
+  // rest on a right another request has just revoked.
+  const actor = await currentFacts(em, ctx.requirePrincipal());
   const check = ctx.engine.checkAssignment(actor, resolved?.role, roleName, accountFacts(account));
   if (!check.ok) throw new PorticoError(check.code, check.reason, { role: roleName });
   return resolved!;

@@ -1,5 +1,5 @@
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { randomUUID } from 'crypto';
@@ -22,10 +22,9 @@ import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
+import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
-/** Largest accepted request body. */
-const MAX_BODY_BYTES = 1_000_000;
 /** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
 export const CONTEXT_JWKS_PATH = '/.well-known/portico/context-jwks.json';
 
@@ -35,22 +34,6 @@ export interface Portico {
   devKeys?: DevKeyPair;
   logger: Logger;
   stop(): Promise<void>;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
 }
 
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
@@ -134,38 +117,21 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       }
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
-      let body: unknown;
-      try {
-        const raw = req.method === 'POST' ? await readBody(req) : '';
-        const type = req.headers['content-type'] ?? '';
-        body = raw && type.includes('application/json') ? JSON.parse(raw) : raw || undefined;
-      } catch (error) {
-        const status = (error as { status?: number }).status ?? 400;
-        // The rest of an oversized body is never read: the connection cannot carry another request.
-        if (status === 413) res.setHeader('connection', 'close');
-        return sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
-      }
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      const read = await readGraphQLBody(req, res);
+      if (!read) return;
+      const { body } = read;
+      const headers = headerMapOf(req);
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
         context: () => contextFor(req, requestId),
       });
-      const outHeaders: Record<string, string> = { 'x-request-id': requestId };
-      for (const [key, value] of response.headers) outHeaders[key] = value;
-      res.writeHead(response.status ?? 200, outHeaders);
-      if (response.body.kind === 'complete') res.end(response.body.string);
-      else {
-        for await (const chunk of response.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
+      await sendGraphQLResponse(res, response, { 'x-request-id': requestId });
     };
 
     const server: Server = createServer((req, res) => {
       handle(req, res).catch((error) => {
         logger.error({ err: error }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-        else res.end();
+        sendInternalError(res);
       });
     });
     await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));

@@ -12,7 +12,8 @@ const FEDERATION_RULES: Record<string, FieldRule[]> = {
   'Query._entities': [{ kind: 'authenticated' }],
 };
 
-function rulesOf(directives: readonly ConstDirectiveNode[] | undefined): FieldRule[] {
+/** The rules a list of directives declares (a field's or a type's). */
+export function rulesOf(directives: readonly ConstDirectiveNode[] | undefined): FieldRule[] {
   const rules: FieldRule[] = [];
   for (const directive of directives ?? []) {
     const arg = (name: string) => {

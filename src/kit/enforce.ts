@@ -3,13 +3,12 @@ import {
   GraphQLError,
   isInterfaceType,
   isObjectType,
-  type ConstDirectiveNode,
   type GraphQLFieldResolver,
   type GraphQLInterfaceType,
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { fieldRules, type FieldRule } from '../graph/enforce';
+import { fieldRules, rulesOf, type FieldRule } from '../graph/enforce';
 import type { PorticoContext, PorticoViewer } from './context';
 import { forbidden, unauthenticated } from './context';
 
@@ -53,22 +52,7 @@ const notAuthorized = (what: string, permission: string) =>
   new GraphQLError(`not authorized to read ${what}: requires ${permission}`, { extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', permission } });
 
 function typeRules(type: GraphQLObjectType | GraphQLInterfaceType): FieldRule[] {
-  return [type.astNode, ...type.extensionASTNodes].flatMap((node) => rulesOfDirectives(node?.directives));
-}
-
-function rulesOfDirectives(directives: readonly ConstDirectiveNode[] | undefined): FieldRule[] {
-  // fieldRules reads the same directives for fields; a type's own are read here for entity resolution.
-  const rules: FieldRule[] = [];
-  for (const directive of directives ?? []) {
-    const arg = (name: string) => {
-      const value = directive.arguments?.find((a) => a.name.value === name)?.value;
-      return value?.kind === 'StringValue' ? value.value : undefined;
-    };
-    if (directive.name.value === 'public') rules.push({ kind: 'public' });
-    if (directive.name.value === 'authenticated') rules.push({ kind: 'authenticated' });
-    if (directive.name.value === 'requiresPermission') rules.push({ kind: 'permission', permission: arg('permission') ?? '', account: arg('account') });
-  }
-  return rules;
+  return [type.astNode, ...type.extensionASTNodes].flatMap((node) => rulesOf(node?.directives));
 }
 
 /** The fields named by the type's `@key` directives: what a representation may be trusted for. */
