@@ -74,6 +74,20 @@ export interface PorticoConfig {
    * same one. Unset means a key created once under the data directory. `PORTICO_CONTEXT_SIGNING_KEY` @default undefined
    */
   contextSigningKey?: string;
+  /** Deepest field nesting an operation may have (fragments counted by their fields). `PORTICO_MAX_DEPTH` @default 10 */
+  maxDepth: number;
+  /** Most aliases in one operation. `PORTICO_MAX_ALIASES` @default 15 */
+  maxAliases: number;
+  /** Most directives in one operation. `PORTICO_MAX_DIRECTIVES` @default 20 */
+  maxDirectives: number;
+  /** Most lexical tokens in one operation document. `PORTICO_MAX_TOKENS` @default 500 */
+  maxTokens: number;
+  /** Highest cost of an operation (graphql-armor's model; `first`/`last`/`limit` multiply a list). `PORTICO_MAX_COST` @default 100000 */
+  maxCost: number;
+  /** Largest request body, in bytes; a larger one is answered 413. `PORTICO_MAX_BODY_BYTES` @default 1000000 */
+  maxBodyBytes: number;
+  /** Time a request may take before it is stopped with a `TIMEOUT` error (HTTP 504). `PORTICO_REQUEST_TIMEOUT_MS` @default 10000 */
+  requestTimeoutMs: number;
 }
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -114,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     return parsed.data;
   };
   const environment = read('NODE_ENV', z.enum(['development', 'production', 'test']), 'development, production or test') ?? 'development';
+  assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined });
   const databaseUrl = read('DATABASE_URL', z.string().regex(/^(mysql|mariadb):\/\/.+/), 'a mysql://user:password@host:port/database URL');
   const policy = env.PORTICO_POLICY || 'dstny';
   if (!(PRESETS as readonly string[]).includes(policy) && !/\.ya?ml$/.test(policy)) {
@@ -138,7 +153,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     supergraphPath: env.PORTICO_SUPERGRAPH ? resolve(env.PORTICO_SUPERGRAPH) : undefined,
     enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
     contextSigningKey: env.PORTICO_CONTEXT_SIGNING_KEY || undefined,
+    maxDepth: read('PORTICO_MAX_DEPTH', positiveInteger(1000), 'an integer from 1 to 1000') ?? 10,
+    maxAliases: read('PORTICO_MAX_ALIASES', positiveInteger(1000), 'an integer from 1 to 1000') ?? 15,
+    maxDirectives: read('PORTICO_MAX_DIRECTIVES', positiveInteger(1000), 'an integer from 1 to 1000') ?? 20,
+    maxTokens: read('PORTICO_MAX_TOKENS', positiveInteger(1_000_000), 'an integer from 1 to 1000000') ?? 500,
+    maxCost: read('PORTICO_MAX_COST', positiveInteger(1_000_000_000), 'an integer from 1 to 1000000000') ?? 100_000,
+    maxBodyBytes: read('PORTICO_MAX_BODY_BYTES', positiveInteger(100_000_000), 'a number of bytes from 1 to 100000000') ?? 1_000_000,
+    requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 10_000,
   };
+}
+
+const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** In production bearer tokens are verified against the identity provider's keys: the development key is refused. */
+export function assertProductionIdentity(config: Pick<PorticoConfig, 'environment' | 'jwksUrl'>): void {
+  if (config.environment === 'production' && !config.jwksUrl) throw new ConfigError('PORTICO_JWKS_URL', undefined, 'the JWKS URL of the identity provider when NODE_ENV=production (the development key is refused there)');
 }
 
 /** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */

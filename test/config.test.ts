@@ -22,7 +22,25 @@ describe('configuration', () => {
       supergraphPath: undefined,
       enforcement: 'filter',
       contextSigningKey: undefined,
+      maxDepth: 10,
+      maxAliases: 15,
+      maxDirectives: 20,
+      maxTokens: 500,
+      maxCost: 100_000,
+      maxBodyBytes: 1_000_000,
+      requestTimeoutMs: 10_000,
     });
+  });
+
+  it('reads the operation limits', () => {
+    const config = loadConfig({ PORTICO_MAX_DEPTH: '7', PORTICO_MAX_ALIASES: '3', PORTICO_MAX_DIRECTIVES: '4', PORTICO_MAX_TOKENS: '900', PORTICO_MAX_COST: '2500', PORTICO_MAX_BODY_BYTES: '65536', PORTICO_REQUEST_TIMEOUT_MS: '1500' });
+    expect(config).toMatchObject({ maxDepth: 7, maxAliases: 3, maxDirectives: 4, maxTokens: 900, maxCost: 2500, maxBodyBytes: 65536, requestTimeoutMs: 1500 });
+  });
+
+  it('refuses production without an identity provider: the development key is for development', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PORTICO_JWKS_URL=\(unset\) is not valid: expected the JWKS URL of the identity provider when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks' }).environment).toBe('production');
   });
 
   it('reads every variable', () => {
@@ -74,6 +92,13 @@ describe('configuration', () => {
     { variable: 'PORTICO_IMPERSONATION_MAX_MINUTES', value: '0', accepted: /integer from 1 to 1440/ },
     { variable: 'PORTICO_SIGNING_KEY', value: '{"kty":"RSA"}', accepted: /EC P-256 JWK/ },
     { variable: 'NODE_ENV', value: 'staging', accepted: /development, production or test/ },
+    { variable: 'PORTICO_MAX_DEPTH', value: '0', accepted: /integer from 1 to 1000/ },
+    { variable: 'PORTICO_MAX_ALIASES', value: 'many', accepted: /integer from 1 to 1000/ },
+    { variable: 'PORTICO_MAX_DIRECTIVES', value: '2.5', accepted: /integer from 1 to 1000/ },
+    { variable: 'PORTICO_MAX_TOKENS', value: '-1', accepted: /integer from 1 to 1000000/ },
+    { variable: 'PORTICO_MAX_COST', value: 'cheap', accepted: /integer from 1 to 1000000000/ },
+    { variable: 'PORTICO_MAX_BODY_BYTES', value: '1MB', accepted: /number of bytes/ },
+    { variable: 'PORTICO_REQUEST_TIMEOUT_MS', value: '0', accepted: /number of milliseconds from 1 to 600000/ },
   ])('refuses $variable=$value, naming the variable, the value and what is accepted', ({ variable, value, accepted }) => {
     let error: unknown;
     try {

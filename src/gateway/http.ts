@@ -1,7 +1,7 @@
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { IncomingMessage, ServerResponse } from 'http';
 
-/** Largest accepted request body. */
+/** Largest accepted request body, unless configured (`PORTICO_MAX_BODY_BYTES`). */
 export const MAX_BODY_BYTES = 1_000_000;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -15,12 +15,12 @@ export function sendInternalError(res: ServerResponse): void {
   else res.end();
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('request body too large'), { status: 413 });
+    if (size > maxBytes) throw Object.assign(new Error('request body too large'), { status: 413 });
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -30,9 +30,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
  * The body of a GraphQL request: parsed JSON, the raw text of another content type, undefined without one. An
  * oversized or malformed body is answered here (413 / 400) and null returned: the caller has nothing left to do.
  */
-export async function readGraphQLBody(req: IncomingMessage, res: ServerResponse): Promise<{ body: unknown } | null> {
+export async function readGraphQLBody(req: IncomingMessage, res: ServerResponse, maxBytes = MAX_BODY_BYTES): Promise<{ body: unknown } | null> {
   try {
-    const raw = req.method === 'POST' ? await readBody(req) : '';
+    const raw = req.method === 'POST' ? await readBody(req, maxBytes) : '';
     const type = req.headers['content-type'] ?? '';
     return { body: raw && type.includes('application/json') ? JSON.parse(raw) : raw || undefined };
   } catch (error) {

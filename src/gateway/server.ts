@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadPolicy, type PorticoConfig } from '../config';
+import { assertProductionIdentity, ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
@@ -23,6 +23,7 @@ import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
+import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
 /** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
@@ -38,6 +39,7 @@ export interface Portico {
 
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}): Promise<Portico> {
+  assertProductionIdentity(config);
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
@@ -67,6 +69,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       formatError: formatErrorWith(logger, development),
       plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
     };
+    const limits = operationLimits(config);
+    Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
     let apollo: ApolloServer<BaseContext>;
     let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
     if (!supergraph) {
@@ -117,14 +121,20 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       }
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
-      const read = await readGraphQLBody(req, res);
+      const read = await readGraphQLBody(req, res, config.maxBodyBytes);
       if (!read) return;
       const { body } = read;
       const headers = headerMapOf(req);
-      const response = await apollo.executeHTTPGraphQLRequest({
+      const execution = apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
         context: () => contextFor(req, requestId),
       });
+      const response = await withinDeadline(execution, config.requestTimeoutMs);
+      if (!response) {
+        logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');
+        res.setHeader('x-request-id', requestId);
+        return sendJson(res, 504, TIMEOUT_RESPONSE);
+      }
       await sendGraphQLResponse(res, response, { 'x-request-id': requestId });
     };
 

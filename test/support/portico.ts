@@ -17,6 +17,7 @@ import {
   UserEntity,
 } from '../../src/storage/entities';
 import { createMysqlDatabase, type DatabaseKind } from './databases';
+import { startTestIdentityProvider } from './identity-provider';
 
 export interface GraphQLResult<T = Record<string, any>> {
   status: number;
@@ -47,6 +48,8 @@ export interface TestPortico {
 export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', overrides: Partial<PorticoConfig> = {}): Promise<TestPortico> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-test-'));
   const mysql = kind === 'mysql' ? await createMysqlDatabase() : undefined;
+  // Production refuses the development key: tokens then come from an identity provider of the test's own.
+  const provider = overrides.environment === 'production' && !overrides.jwksUrl ? await startTestIdentityProvider() : undefined;
   const config: PorticoConfig = {
     ...loadConfig({ NODE_ENV: 'test' }),
     port: 0,
@@ -54,6 +57,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     databaseUrl: mysql?.url,
     policy,
     seedDemo: true,
+    jwksUrl: provider?.jwksUrl,
     ...overrides,
   };
   const portico = await startPortico(config);
@@ -64,7 +68,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     dataDir,
     async token(email, lifetime) {
       const user = await api.user(email);
-      return signDevToken(portico.devKeys!, user, lifetime);
+      return signDevToken(provider?.keys ?? portico.devKeys!, user, lifetime);
     },
     async raw({ token, body, contentType = 'application/json', method = 'POST', headers = {} }) {
       return fetch(portico.url, {
@@ -114,6 +118,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     },
     async stop() {
       await portico.stop();
+      await provider?.stop();
       await mysql?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

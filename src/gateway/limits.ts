@@ -1,0 +1,147 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
+import { GraphQLError, Kind, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+
+/** The limits an operation must stay within before anything runs. */
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxCost: number;
+  maxPageSize: number;
+}
+
+/** List arguments capped at the largest page size, on every field of the graph (subgraphs' too). */
+export const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last', 'limit']);
+
+/** Apollo's code for an invalid operation: a limit exceeded is one. */
+const LIMIT_CODE = 'GRAPHQL_VALIDATION_FAILED';
+
+/** Armor words its refusals as syntax errors; the client is told which limit it crossed, nothing more. */
+function reportTo(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: LIMIT_CODE } }));
+}
+
+function armorConfig(limits: OperationLimits, enabled: { cost: boolean; others: boolean }): GraphQLArmorConfig {
+  const reporting = { propagateOnRejection: false, onReject: [reportTo] };
+  return {
+    // Apollo's parser limit does the token count (below): armor's plugin throws from a hook Apollo answers with a 500.
+    maxTokens: { enabled: false },
+    blockFieldSuggestion: { enabled: enabled.others },
+    // Depth counts fields, not fragment spreads; a `__schema` that is an operation or fragment name is no introspection.
+    maxDepth: { enabled: enabled.others, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...reporting },
+    maxAliases: { enabled: enabled.others, n: limits.maxAliases, ...reporting },
+    maxDirectives: { enabled: enabled.others, n: limits.maxDirectives, ...reporting },
+    costLimit: { enabled: enabled.cost, maxCost: limits.maxCost, ...reporting },
+  };
+}
+
+/** Removes "Did you mean …?" from an error message: a suggestion is a free tour of the schema. */
+export const withoutSuggestions = (message: string): string => message.replace(/ ?Did you mean [^?]*\?/g, '');
+
+/** Integer defaults of the operation's variables (`$first: Int = 500`). */
+function variableDefaults(document: DocumentNode): Map<string, number> {
+  const defaults = new Map<string, number>();
+  visit(document, {
+    VariableDefinition(node) {
+      if (node.defaultValue?.kind === Kind.INT) defaults.set(node.variable.name.value, Number(node.defaultValue.value));
+    },
+  });
+  return defaults;
+}
+
+/**
+ * The page size an argument asks for: its literal, or the variable it names. Not a number (an absent variable, a
+ * string a later coercion refuses) is left to GraphQL's own checks.
+ */
+function pageSizesOf(document: DocumentNode, variables: Record<string, unknown>): Array<{ name: string; size: number }> {
+  const sizes: Array<{ name: string; size: number }> = [];
+  const defaults = variableDefaults(document);
+  visit(document, {
+    Argument(node) {
+      if (!PAGE_SIZE_ARGUMENTS.has(node.name.value)) return;
+      const value = node.value.kind === Kind.INT ? Number(node.value.value) : node.value.kind === Kind.VARIABLE ? (variables[node.value.name.value] ?? defaults.get(node.value.name.value)) : undefined;
+      if (typeof value === 'number') sizes.push({ name: node.name.value, size: value });
+    },
+  });
+  return sizes;
+}
+
+/** The document with the page-size variables written in, so the cost counts the pages actually asked for. */
+function withPageSizesInlined(document: DocumentNode, variables: Record<string, unknown>): DocumentNode | null {
+  let inlined = false;
+  const defaults = variableDefaults(document);
+  const result = visit(document, {
+    Argument(node) {
+      if (!PAGE_SIZE_ARGUMENTS.has(node.name.value) || node.value.kind !== Kind.VARIABLE) return;
+      const value = variables[node.value.name.value] ?? defaults.get(node.value.name.value);
+      if (typeof value !== 'number' || !Number.isInteger(value)) return;
+      inlined = true;
+      return { ...node, value: { kind: Kind.INT, value: String(value) } };
+    },
+  });
+  return inlined ? result : null;
+}
+
+const refusal = (message: string, code: string, extensions: Record<string, unknown> = {}) => new GraphQLError(message, { extensions: { code, ...extensions, http: { status: 400 } } });
+
+/**
+ * Operation limits for Apollo Server, gateway or not: depth, aliases and directives as validation rules (the
+ * graphql-armor ones), the token count in the parser, and, once the variables are known, the page sizes and the
+ * cost. All run before any resolver, query plan or subgraph request. Suggestions are taken out of every error.
+ */
+export function operationLimits(limits: OperationLimits): {
+  validationRules: ValidationRule[];
+  parseOptions: { maxTokens: number };
+  allowBatchedHttpRequests: false;
+  plugins: ApolloServerPlugin<BaseContext>[];
+} {
+  const armor = new ApolloArmor(armorConfig(limits, { cost: true, others: true })).protect();
+  const costRules = new ApolloArmor(armorConfig(limits, { cost: true, others: false })).protect().validationRules;
+  const checkVariables = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | undefined => {
+    for (const { name, size } of pageSizesOf(document, variables)) {
+      if (!Number.isInteger(size) || size < 0 || size > limits.maxPageSize) {
+        return refusal(`${name} must be between 0 and ${limits.maxPageSize}`, 'BAD_USER_INPUT', { field: name, max: limits.maxPageSize });
+      }
+    }
+    const inlined = withPageSizesInlined(document, variables);
+    const [tooCostly] = inlined ? validate(schema, inlined, costRules) : [];
+    return tooCostly && refusal(tooCostly.message, LIMIT_CODE);
+  };
+  const plugins: ApolloServerPlugin<BaseContext>[] = [
+    ...armor.plugins,
+    {
+      async requestDidStart() {
+        return {
+          async didResolveOperation({ schema, document, request }) {
+            const error = checkVariables(schema, document, request.variables ?? {});
+            if (error) throw error;
+          },
+          async didEncounterErrors({ errors }) {
+            for (const error of errors) error.message = withoutSuggestions(error.message);
+          },
+        };
+      },
+    },
+  ];
+  return { validationRules: armor.validationRules, parseOptions: { maxTokens: limits.maxTokens }, allowBatchedHttpRequests: false, plugins };
+}
+
+/** What a request that ran past its deadline answers: no hint of what was slow. */
+export const TIMEOUT_RESPONSE = { errors: [{ message: 'the request took too long and was stopped', extensions: { code: 'TIMEOUT' } }] };
+
+/** Resolves to the work's result, or to `null` once `ms` have passed; the timer never keeps the process alive. */
+export async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
