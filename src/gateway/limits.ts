@@ -32,7 +32,8 @@ function armorConfig(limits: OperationLimits, enabled: { cost: boolean; others: 
     blockFieldSuggestion: { enabled: enabled.others },
     // Depth counts fields, not fragment spreads; a `__schema` that is an operation or fragment name is no introspection.
     maxDepth: { enabled: enabled.others, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...reporting },
-    maxAliases: { enabled: enabled.others, n: limits.maxAliases, ...reporting },
+    // Armor lets `__typename` be aliased freely by default; 101 aliases of it are a batch all the same.
+    maxAliases: { enabled: enabled.others, n: limits.maxAliases, allowList: [], ...reporting },
     maxDirectives: { enabled: enabled.others, n: limits.maxDirectives, ...reporting },
     costLimit: { enabled: enabled.cost, maxCost: limits.maxCost, ...reporting },
   };

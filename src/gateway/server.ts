@@ -24,6 +24,7 @@ import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
+import { inRequestScope, requestScopeFields } from './request-scope';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
 /** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
@@ -40,7 +41,7 @@ export interface Portico {
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}): Promise<Portico> {
   assertProductionIdentity(config);
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'], mixin: requestScopeFields });
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
   let started = false;
@@ -125,10 +126,12 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       if (!read) return;
       const { body } = read;
       const headers = headerMapOf(req);
-      const execution = apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-        context: () => contextFor(req, requestId),
-      });
+      const execution = inRequestScope(requestId, () =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+          context: () => contextFor(req, requestId),
+        }),
+      );
       const response = await withinDeadline(execution, config.requestTimeoutMs);
       if (!response) {
         logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');
