@@ -149,7 +149,7 @@ describe.each(databaseKinds())('attacks on the production gateway on %s', (kind)
   const send = (attempt: Attempt, token: string | undefined) => {
     if (attempt.raw) {
       const { body, contentType, method = 'POST', search = '', headers = {} } = attempt.raw(ids);
-      const type = method === 'GET' ? {} : { 'content-type': contentType ?? 'application/json' };
+      const type: Record<string, string> = method === 'GET' ? {} : { 'content-type': contentType ?? 'application/json' };
       return fetch(t.portico.url + search, { method, headers: { ...type, ...(token && !headers.authorization ? { authorization: `Bearer ${token}` } : {}), ...headers }, body: method === 'GET' ? undefined : body });
     }
     const query = typeof attempt.query === 'function' ? attempt.query(ids) : attempt.query!;
