@@ -74,6 +74,8 @@ export interface PorticoConfig {
    * same one. Unset means a key created once under the data directory. `PORTICO_CONTEXT_SIGNING_KEY` @default undefined
    */
   contextSigningKey?: string;
+  /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` @default true */
+  metrics: boolean;
 }
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     supergraphPath: env.PORTICO_SUPERGRAPH ? resolve(env.PORTICO_SUPERGRAPH) : undefined,
     enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
     contextSigningKey: env.PORTICO_CONTEXT_SIGNING_KEY || undefined,
+    metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
   };
 }
 

@@ -21,7 +21,7 @@ export function formatGatewayErrorWith(logger: Logger, development: boolean) {
     const service = formatted.extensions?.serviceName;
     const code = formatted.extensions?.code;
     const fromSubgraph = typeof service === 'string' && !(original instanceof PorticoError);
-    if (fromSubgraph && typeof code === 'string' && (CLIENT_CODES.has(code) || (service === ACCESS_CONTROL_SUBGRAPH && code === 'INTERNAL_SERVER_ERROR'))) {
+    if (fromSubgraph && typeof code === 'string' && (CLIENT_CODES.has(code) || (service === ACCESS_CONTROL_SUBGRAPH && (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE')))) {
       const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
     }

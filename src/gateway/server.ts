@@ -6,7 +6,7 @@ import { randomUUID } from 'crypto';
 import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import { formatErrorWith } from '../graph/errors';
@@ -15,6 +15,7 @@ import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifie
 import { loadOrCreateContextSigner } from '../identity/context-token';
 import { PolicyEngine } from '../policy';
 import { bootstrapPlatform } from '../storage/bootstrap';
+import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
 import { ContextTokens, gatewayContext, identityResolver } from './context';
@@ -22,6 +23,7 @@ import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
+import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
@@ -33,15 +35,27 @@ export interface Portico {
   services: Services;
   devKeys?: DevKeyPair;
   logger: Logger;
+  /** Prometheus metrics, when `PORTICO_METRICS` is on. */
+  metrics?: PorticoMetrics;
   stop(): Promise<void>;
 }
 
+export interface PorticoStartOptions {
+  /** Where the log lines go. @default standard output */
+  logDestination?: DestinationStream;
+}
+
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
-export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}): Promise<Portico> {
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] }, options.logDestination);
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
   let started = false;
+  db.availability.onChange((available, { reason, downForMs }) =>
+    available ? logger.info({ downForMs }, 'database available again') : logger.error({ reason }, 'database unavailable: requests needing it are refused until it answers'),
+  );
+  const metrics = config.metrics ? new PorticoMetrics(db.availability) : undefined;
+  const observer = new RequestObserver(logger, metrics);
   try {
     const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
     if (config.seedDemo) {
@@ -65,7 +79,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       hideSchemaDetailsFromClientErrors: true,
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
-      plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+      plugins: [observer.plugin(), ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
     };
     let apollo: ApolloServer<BaseContext>;
     let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
@@ -96,13 +110,22 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     }
     await apollo.start();
 
-    const contextFor = async (req: IncomingMessage, requestId: string): Promise<BaseContext> => {
+    const contextFor = async (req: IncomingMessage, record: RequestRecord): Promise<BaseContext> => {
       try {
-        return contextOf(await identities.resolve(req, requestId), requestId);
+        const context = contextOf(await identities.resolve(req, record.requestId), record.requestId);
+        observer.attach(context, record);
+        return context;
       } catch (error) {
         if (error instanceof AuthenticationError) {
+          record.errorCodes = ['UNAUTHENTICATED'];
           throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
+        if (isConnectionError(error)) {
+          // Who is calling cannot be known without the database: refused as unavailable, never anonymous.
+          record.errorCodes = ['SERVICE_UNAVAILABLE'];
+          throw new GraphQLError('the database is unavailable', { originalError: error as Error, extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+        }
+        record.errorCodes = ['INTERNAL_SERVER_ERROR'];
         throw error;
       }
     };
@@ -112,8 +135,12 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === CONTEXT_JWKS_PATH) return sendJson(res, 200, signer.jwks());
       if (url.pathname === '/readyz') {
-        const ready = await db.ping();
-        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+        const ready = db.availability.available && (await db.ping());
+        return sendJson(res, ready ? 200 : 503, ready ? { status: 'ready' } : { status: 'database unreachable', reason: db.availability.reason ?? 'no answer' });
+      }
+      if (url.pathname === '/metrics' && metrics) {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        return res.end(await metrics.registry.metrics());
       }
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
@@ -121,11 +148,13 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       if (!read) return;
       const { body } = read;
       const headers = headerMapOf(req);
+      const record = observer.begin(requestId);
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-        context: () => contextFor(req, requestId),
+        context: () => contextFor(req, record),
       });
       await sendGraphQLResponse(res, response, { 'x-request-id': requestId });
+      observer.finish(record, response.status ?? 200);
     };
 
     const server: Server = createServer((req, res) => {
@@ -142,6 +171,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       services,
       devKeys,
       logger,
+      metrics,
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await apollo.stop();
