@@ -76,6 +76,8 @@ export interface PorticoConfig {
   contextSigningKey?: string;
   /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` @default true */
   metrics: boolean;
+  /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` @default 10000 */
+  subgraphTimeoutMs: number;
 }
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -141,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
     contextSigningKey: env.PORTICO_CONTEXT_SIGNING_KEY || undefined,
     metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
+    subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
   };
 }
 

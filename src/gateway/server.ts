@@ -23,6 +23,7 @@ import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
+import { withSubgraphTimeout } from './subgraph-faults';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
@@ -101,7 +102,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         supergraphSdl: gatewaySdl,
         logger,
         buildService: ({ name, url }) =>
-          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : new ContextForwardingSubgraph({ url: urls.get(name) ?? url }),
+          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph({ url: urls.get(name) ?? url }), config.subgraphTimeoutMs),
       });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       const tokens = new ContextTokens(signer);

@@ -1,15 +1,7 @@
 import { PorticoError } from '../errors';
 
-/** Driver codes that say the server cannot be reached or the connection is gone, not that a statement was wrong. */
+/** MySQL driver codes that say the server is gone or full, not that a statement was wrong. */
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_CON_COUNT_ERROR',
@@ -42,13 +34,16 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** True when an error means the database is out of reach (as opposed to a statement it refused). */
+/**
+ * True when an error from the database driver means the database is out of reach (as opposed to a statement it
+ * refused). Network errors count only when mysql2 flagged them: an HTTP client's ECONNREFUSED is not the database's.
+ */
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof DatabaseUnavailableError) return true;
   if (!error || typeof error !== 'object') return false;
   const code = codeOf(error);
   if (code && CONNECTION_CODES.has(code)) return true;
-  // mysql2 flags every error that kills the connection as fatal; "closed state" is a command on a dead one.
+  // mysql2 flags every error that kills a connection (refused, reset, timed out) as fatal.
   const { fatal, driverError, message } = error as { fatal?: unknown; driverError?: { fatal?: unknown; message?: unknown }; message?: unknown };
   if (fatal === true || driverError?.fatal === true) return true;
   const text = typeof driverError?.message === 'string' ? driverError.message : typeof message === 'string' ? message : '';
