@@ -22,6 +22,8 @@ describe('configuration', () => {
       supergraphPath: undefined,
       enforcement: 'filter',
       contextSigningKey: undefined,
+      metrics: true,
+      subgraphTimeoutMs: 10000,
     });
   });
 
@@ -57,6 +59,10 @@ describe('configuration', () => {
     });
   });
 
+  it('reads the metrics switch and the subgraph timeout', () => {
+    expect(loadConfig({ PORTICO_METRICS: 'false', PORTICO_SUBGRAPH_TIMEOUT_MS: '2500' })).toMatchObject({ metrics: false, subgraphTimeoutMs: 2500 });
+  });
+
   it('seeds demo data on MySQL only when asked to', () => {
     expect(loadConfig({ DATABASE_URL: 'mysql://root@127.0.0.1/test', PORTICO_SEED_DEMO: 'true' }).seedDemo).toBe(true);
     expect(loadConfig({ PORTICO_SEED_DEMO: 'false' }).seedDemo).toBe(false);
@@ -74,6 +80,8 @@ describe('configuration', () => {
     { variable: 'PORTICO_IMPERSONATION_MAX_MINUTES', value: '0', accepted: /integer from 1 to 1440/ },
     { variable: 'PORTICO_SIGNING_KEY', value: '{"kty":"RSA"}', accepted: /EC P-256 JWK/ },
     { variable: 'NODE_ENV', value: 'staging', accepted: /development, production or test/ },
+    { variable: 'PORTICO_METRICS', value: 'on', accepted: /true or false/ },
+    { variable: 'PORTICO_SUBGRAPH_TIMEOUT_MS', value: '50', accepted: /integer from 100 to 300000/ },
   ])('refuses $variable=$value, naming the variable, the value and what is accepted', ({ variable, value, accepted }) => {
     let error: unknown;
     try {
