@@ -84,7 +84,7 @@ describe.each(databaseKinds())('a downstream subgraph that is down or slow affec
     let backAt = Infinity;
     try {
       await until(() => answers.length >= 15, 'traffic before the kill');
-      await tickets.stop();
+      await tickets.kill();
       stoppedAt = Date.now();
       await until(() => answers.filter((a) => a.startedAt >= stoppedAt).length >= 15, 'traffic while the subgraph is down');
       restartAt = Date.now();
