@@ -88,6 +88,10 @@ export interface PorticoConfig {
   maxBodyBytes: number;
   /** Time a request may take before it is stopped with a `TIMEOUT` error (HTTP 504). `PORTICO_REQUEST_TIMEOUT_MS` @default 10000 */
   requestTimeoutMs: number;
+  /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` @default true */
+  metrics: boolean;
+  /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` @default 10000 */
+  subgraphTimeoutMs: number;
 }
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -160,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     maxCost: read('PORTICO_MAX_COST', positiveInteger(1_000_000_000), 'an integer from 1 to 1000000000') ?? 100_000,
     maxBodyBytes: read('PORTICO_MAX_BODY_BYTES', positiveInteger(100_000_000), 'a number of bytes from 1 to 100000000') ?? 1_000_000,
     requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 10_000,
+    metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
+    subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
   };
 }
 

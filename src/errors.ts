@@ -1,5 +1,5 @@
 /** The codes clients see in `extensions.code`. */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'UNAUTHORIZED_FIELD_OR_TYPE' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'UNAUTHORIZED_FIELD_OR_TYPE' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'SERVICE_UNAVAILABLE';
 
 /** An error whose message is written for the client; anything else is masked as an internal error. */
 export class PorticoError extends Error {

@@ -29,6 +29,8 @@ describe('configuration', () => {
       maxCost: 100_000,
       maxBodyBytes: 1_000_000,
       requestTimeoutMs: 10_000,
+      metrics: true,
+      subgraphTimeoutMs: 10000,
     });
   });
 
@@ -75,6 +77,10 @@ describe('configuration', () => {
     });
   });
 
+  it('reads the metrics switch and the subgraph timeout', () => {
+    expect(loadConfig({ PORTICO_METRICS: 'false', PORTICO_SUBGRAPH_TIMEOUT_MS: '2500' })).toMatchObject({ metrics: false, subgraphTimeoutMs: 2500 });
+  });
+
   it('seeds demo data on MySQL only when asked to', () => {
     expect(loadConfig({ DATABASE_URL: 'mysql://root@127.0.0.1/test', PORTICO_SEED_DEMO: 'true' }).seedDemo).toBe(true);
     expect(loadConfig({ PORTICO_SEED_DEMO: 'false' }).seedDemo).toBe(false);
@@ -99,6 +105,8 @@ describe('configuration', () => {
     { variable: 'PORTICO_MAX_COST', value: 'cheap', accepted: /integer from 1 to 1000000000/ },
     { variable: 'PORTICO_MAX_BODY_BYTES', value: '1MB', accepted: /number of bytes/ },
     { variable: 'PORTICO_REQUEST_TIMEOUT_MS', value: '0', accepted: /number of milliseconds from 1 to 600000/ },
+    { variable: 'PORTICO_METRICS', value: 'on', accepted: /true or false/ },
+    { variable: 'PORTICO_SUBGRAPH_TIMEOUT_MS', value: '50', accepted: /integer from 100 to 300000/ },
   ])('refuses $variable=$value, naming the variable, the value and what is accepted', ({ variable, value, accepted }) => {
     let error: unknown;
     try {

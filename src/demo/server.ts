@@ -35,6 +35,8 @@ export interface DemoSubgraph {
   /** GraphQL requests received, not counting the gateway's schema loads (`{ _service { sdl } }`). */
   requests(): number;
   stop(): Promise<void>;
+  /** Stops as a crashed process would: every open connection dropped at once, requests in flight included. */
+  kill(): Promise<void>;
 }
 
 /** What a demo subgraph's resolvers get besides the request context. */
@@ -122,6 +124,13 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
     requests: () => requests,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      await store.close();
+    },
+    async kill() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       await apollo.stop();
       await store.close();
     },

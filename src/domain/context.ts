@@ -6,6 +6,7 @@ import type { AccountFacts, Decision, PolicyEngine, PorticoAction } from '../pol
 import type { Database } from '../storage/database';
 import { AccountEntity, ancestorIdsOf, UserEntity } from '../storage/entities';
 import { createLoaders, type Loaders } from '../storage/loaders';
+import { DecisionTally } from './decision-tally';
 import type { Principal } from './principal';
 
 /** What lives for the whole process: configuration, the database and the decision engine. */
@@ -32,6 +33,8 @@ const isAction = (requirement: Requirement): requirement is PorticoAction => !re
 /** One request: who is calling, its loaders, and the decisions made about it. */
 export class RequestContext {
   readonly loaders: Loaders;
+  /** Every decision this request made, for its log line and the metrics. */
+  readonly decisions = new DecisionTally();
   /** Accounts this request was allowed to act on through a delegated relationship, for the audit trail. */
   private readonly delegatedVia = new Map<string, string>();
 
@@ -70,6 +73,7 @@ export class RequestContext {
     const principal = this.requirePrincipal();
     const facts = accountFacts(account);
     const decision = isAction(requirement) ? this.engine.authorizeAction(principal.facts, requirement, facts) : this.engine.authorize(principal.facts, requirement, facts);
+    this.decisions.record(requirement, decision.allowed);
     if (decision.allowed && decision.grant?.relationshipId) this.delegatedVia.set(account.id, decision.grant.relationshipId);
     return decision;
   }
@@ -83,6 +87,7 @@ export class RequestContext {
   async authorize(requirement: Requirement, accountId: string): Promise<Decision> {
     const account = await this.visibleAccount(accountId);
     if (!account) {
+      this.decisions.record(requirement, false);
       return { allowed: false, permission: requirement, accountId, scope: null, reason: `no role grants ${requirement} on account ${accountId}` };
     }
     return this.decide(requirement, account);

@@ -15,21 +15,32 @@ const REWRITES_PER_OPERATION = 64;
 async function decide(checks: readonly Check[], context: GatewayContext, variables: Record<string, unknown> | undefined): Promise<boolean[]> {
   const request = context.portico;
   const principal = request.principal;
-  const onCurrentAccount = (requirement: string) => principal !== null && request.decide(requirement, principal.account).allowed;
+  const onCurrentAccount = (requirement: string) => {
+    if (principal !== null) return request.decide(requirement, principal.account).allowed;
+    request.decisions.record(requirement, false);
+    return false;
+  };
   return Promise.all(
     checks.map(async ({ rule, accountValue }) => {
       switch (rule.kind) {
         case 'authenticated':
+          request.decisions.record('@authenticated', principal !== null);
           return principal !== null;
-        case 'scopes':
-          return rule.anyOf.some((all) => all.every((scope) => context.scopes.has(scope)));
+        case 'scopes': {
+          const allowed = rule.anyOf.some((all) => all.every((scope) => context.scopes.has(scope)));
+          request.decisions.record(`@requiresScopes(${rule.anyOf.map((all) => all.join(' ')).join(' | ')})`, allowed);
+          return allowed;
+        }
         case 'policy':
           // A policy name is a permission or one of Portico's actions, decided on the caller's current account.
           return rule.anyOf.some((all) => all.every(onCurrentAccount));
         case 'permission': {
           const anyOf = permissionAlternatives(rule.permission);
           if (rule.argument === undefined) return anyOf.some(onCurrentAccount);
-          if (principal === null || accountValue === undefined) return false;
+          if (principal === null || accountValue === undefined) {
+            for (const permission of anyOf) request.decisions.record(permission, false);
+            return false;
+          }
           const [, ...inside] = rule.argument.split('.');
           const accountId = inside.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), valueFromASTUntyped(accountValue, variables ?? {}));
           // An ID may arrive as a number; anything else names no account and denies.

@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { PorticoError } from '../errors';
 import { formatErrorWith } from '../graph/errors';
+import { isSubgraphUnavailable, SUBGRAPH_UNAVAILABLE_MESSAGE } from './subgraph-faults';
 import { ACCESS_CONTROL_SUBGRAPH } from './supergraph';
 
 /** Codes a subgraph may hand the client: the public contract's, and GraphQL's request errors. */
@@ -12,7 +13,7 @@ const INTERNAL_EXTENSIONS = new Set(['serviceName', 'stacktrace', 'exception']);
 /**
  * The gateway's error formatter: Portico's own errors as in the access-control graph; a subgraph's error passes
  * with its message and extensions when its code is one the contract defines (the in-process graph's were masked
- * already); anything else is masked and logged.
+ * already); a subgraph that is down or too slow is SERVICE_UNAVAILABLE; anything else is masked and logged.
  */
 export function formatGatewayErrorWith(logger: Logger, development: boolean) {
   const format = formatErrorWith(logger, development);
@@ -21,9 +22,14 @@ export function formatGatewayErrorWith(logger: Logger, development: boolean) {
     const service = formatted.extensions?.serviceName;
     const code = formatted.extensions?.code;
     const fromSubgraph = typeof service === 'string' && !(original instanceof PorticoError);
-    if (fromSubgraph && typeof code === 'string' && (CLIENT_CODES.has(code) || (service === ACCESS_CONTROL_SUBGRAPH && code === 'INTERNAL_SERVER_ERROR'))) {
+    if (fromSubgraph && typeof code === 'string' && (CLIENT_CODES.has(code) || (service === ACCESS_CONTROL_SUBGRAPH && (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE')))) {
       const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    if (isSubgraphUnavailable(error)) {
+      // Its URL and port stay in the log; the client learns only that some fields could not be fetched.
+      logger.warn({ err: original, path: formatted.path }, 'subgraph unavailable');
+      return { message: SUBGRAPH_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
     }
     return format(formatted, error);
   };

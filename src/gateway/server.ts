@@ -6,7 +6,7 @@ import { randomUUID } from 'crypto';
 import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { assertProductionIdentity, ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import { formatErrorWith } from '../graph/errors';
@@ -15,6 +15,7 @@ import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifie
 import { loadOrCreateContextSigner } from '../identity/context-token';
 import { PolicyEngine } from '../policy';
 import { bootstrapPlatform } from '../storage/bootstrap';
+import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
 import { ContextTokens, gatewayContext, identityResolver } from './context';
@@ -22,6 +23,8 @@ import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
+import { withSubgraphTimeout } from './subgraph-faults';
+import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
@@ -35,16 +38,28 @@ export interface Portico {
   services: Services;
   devKeys?: DevKeyPair;
   logger: Logger;
+  /** Prometheus metrics, when `PORTICO_METRICS` is on. */
+  metrics?: PorticoMetrics;
   stop(): Promise<void>;
 }
 
+export interface PorticoStartOptions {
+  /** Where the log lines go. @default standard output */
+  logDestination?: DestinationStream;
+}
+
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
-export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}): Promise<Portico> {
+export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
   assertProductionIdentity(config);
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'], mixin: requestScopeFields });
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'], mixin: requestScopeFields }, options.logDestination);
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
   let started = false;
+  db.availability.onChange((available, { reason, downForMs }) =>
+    available ? logger.info({ downForMs }, 'database available again') : logger.error({ reason }, 'database unavailable: requests needing it are refused until it answers'),
+  );
+  const metrics = config.metrics ? new PorticoMetrics(db.availability) : undefined;
+  const observer = new RequestObserver(logger, metrics);
   try {
     const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
     if (config.seedDemo) {
@@ -68,7 +83,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       hideSchemaDetailsFromClientErrors: true,
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
-      plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+      plugins: [observer.plugin(), ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
     };
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
@@ -92,7 +107,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         supergraphSdl: gatewaySdl,
         logger,
         buildService: ({ name, url }) =>
-          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : new ContextForwardingSubgraph({ url: urls.get(name) ?? url }),
+          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph({ url: urls.get(name) ?? url }), config.subgraphTimeoutMs),
       });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       const tokens = new ContextTokens(signer);
@@ -101,13 +116,22 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     }
     await apollo.start();
 
-    const contextFor = async (req: IncomingMessage, requestId: string): Promise<BaseContext> => {
+    const contextFor = async (req: IncomingMessage, record: RequestRecord): Promise<BaseContext> => {
       try {
-        return contextOf(await identities.resolve(req, requestId), requestId);
+        const context = contextOf(await identities.resolve(req, record.requestId), record.requestId);
+        observer.attach(context, record);
+        return context;
       } catch (error) {
         if (error instanceof AuthenticationError) {
+          record.errorCodes = ['UNAUTHENTICATED'];
           throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
+        if (isConnectionError(error)) {
+          // Who is calling cannot be known without the database: refused as unavailable, never anonymous.
+          record.errorCodes = ['SERVICE_UNAVAILABLE'];
+          throw new GraphQLError('the database is unavailable', { originalError: error as Error, extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+        }
+        record.errorCodes = ['INTERNAL_SERVER_ERROR'];
         throw error;
       }
     };
@@ -117,8 +141,12 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === CONTEXT_JWKS_PATH) return sendJson(res, 200, signer.jwks());
       if (url.pathname === '/readyz') {
-        const ready = await db.ping();
-        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+        const ready = db.availability.available && (await db.ping());
+        return sendJson(res, ready ? 200 : 503, ready ? { status: 'ready' } : { status: 'database unreachable', reason: db.availability.reason ?? 'no answer' });
+      }
+      if (url.pathname === '/metrics' && metrics) {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        return res.end(await metrics.registry.metrics());
       }
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
@@ -126,19 +154,23 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       if (!read) return;
       const { body } = read;
       const headers = headerMapOf(req);
+      const record = observer.begin(requestId);
       const execution = inRequestScope(requestId, () =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-          context: () => contextFor(req, requestId),
+          context: () => contextFor(req, record),
         }),
       );
       const response = await withinDeadline(execution, config.requestTimeoutMs);
       if (!response) {
         logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');
         res.setHeader('x-request-id', requestId);
-        return sendJson(res, 504, TIMEOUT_RESPONSE);
+        sendJson(res, 504, TIMEOUT_RESPONSE);
+        record.errorCodes.push('TIMEOUT');
+        return observer.finish(record, 504);
       }
       await sendGraphQLResponse(res, response, { 'x-request-id': requestId });
+      observer.finish(record, response.status ?? 200);
     };
 
     const server: Server = createServer((req, res) => {
@@ -155,6 +187,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       services,
       devKeys,
       logger,
+      metrics,
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await apollo.stop();

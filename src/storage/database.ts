@@ -2,6 +2,7 @@ import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
 import { dataSourceOptions } from '../../ormconfig';
 import type { PorticoConfig } from '../config';
+import { DatabaseAvailability } from './availability';
 import { AccountEntity } from './entities';
 
 /** Counts SQL statements, so tests can prove batching; logs nothing itself. */
@@ -9,12 +10,16 @@ export class StatementCounter implements Logger {
   count = 0;
   statements: string[] = [];
   record = false;
+  /** Told of every failed statement (the availability monitor watches for lost connections). */
+  onQueryError?: (error: unknown) => void;
 
   logQuery(query: string): void {
     this.count++;
     if (this.record) this.statements.push(query);
   }
-  logQueryError(): void {}
+  logQueryError(error: unknown): void {
+    this.onQueryError?.(error);
+  }
   logQuerySlow(): void {}
   logSchemaBuild(): void {}
   logMigration(): void {}
@@ -37,12 +42,51 @@ async function serverFlavor(url: string): Promise<'mysql' | 'mariadb'> {
   }
 }
 
+interface PooledConnection {
+  promise(): { query(sql: string): Promise<unknown> };
+  release(): void;
+  destroy(): void;
+}
+
+/**
+ * Puts the availability monitor in front of the MySQL pool: while the database is marked unavailable, asking for a
+ * connection fails at once with DatabaseUnavailableError; a connection that cannot be had, or a statement that
+ * loses its connection, marks it unavailable. The probe asks the pool directly, past the guard.
+ */
+function guardConnections(dataSource: DataSource, statements: StatementCounter): DatabaseAvailability {
+  const driver = dataSource.driver as unknown as { obtainMasterConnection(): Promise<PooledConnection> };
+  const obtain = driver.obtainMasterConnection.bind(driver);
+  const availability = new DatabaseAvailability(async () => {
+    const connection = await obtain();
+    try {
+      await connection.promise().query('SELECT 1');
+      connection.release();
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+  });
+  driver.obtainMasterConnection = async () => {
+    availability.assertAvailable();
+    try {
+      return await obtain();
+    } catch (error) {
+      availability.observe(error);
+      throw error;
+    }
+  };
+  statements.onQueryError = (error) => availability.observe(error);
+  return availability;
+}
+
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 const MAX_ATTEMPTS = 4;
 
 /** The data source and the two things every write needs: a transaction and a lock, on either database. */
 export class Database {
   readonly kind: 'mysql' | 'sqlite';
+  /** Whether the database can be reached; the embedded SQLite file always can. */
+  readonly availability: DatabaseAvailability;
   private sqliteQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -50,6 +94,7 @@ export class Database {
     readonly statements: StatementCounter,
   ) {
     this.kind = dataSource.options.type === 'sqljs' ? 'sqlite' : 'mysql';
+    this.availability = this.kind === 'mysql' ? guardConnections(dataSource, statements) : new DatabaseAvailability(async () => {});
   }
 
   static async open(config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'>, progress: (line: string) => void = () => {}): Promise<Database> {
@@ -116,6 +161,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    this.availability.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

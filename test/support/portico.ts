@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../../src/config';
-import { startPortico, type Portico } from '../../src/gateway/server';
+import { startPortico, type Portico, type PorticoStartOptions } from '../../src/gateway/server';
 import { signDevToken } from '../../src/identity';
 import {
   AccountEntity,
@@ -45,7 +45,7 @@ export interface TestPortico {
 }
 
 /** Starts Portico on a loopback port, on a fresh SQLite file or a fresh MariaDB database, seeded with the preset's demo data. */
-export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', overrides: Partial<PorticoConfig> = {}): Promise<TestPortico> {
+export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', overrides: Partial<PorticoConfig> = {}, start: PorticoStartOptions = {}): Promise<TestPortico> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-test-'));
   const mysql = kind === 'mysql' ? await createMysqlDatabase() : undefined;
   // Production refuses the development key: tokens then come from an identity provider of the test's own.
@@ -60,7 +60,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     jwksUrl: provider?.jwksUrl,
     ...overrides,
   };
-  const portico = await startPortico(config);
+  const portico = await startPortico(config, undefined, start);
   const em = () => portico.services.db.manager;
   const api: TestPortico = {
     portico,
