@@ -32,11 +32,10 @@ export interface Principal {
 export async function loadPrincipal(db: Database, engine: PolicyEngine, identity: Identity, requestId: string): Promise<Principal> {
   if (identity.impersonationSessionId) return loadSessionPrincipal(db, engine, identity.subject, identity.impersonationSessionId);
   const em = db.manager;
-  const users = em.getRepository(UserEntity);
-  let user = await users.findOneBy({ id: identity.subject });
-  if (!user && identity.email) user = await users.findOneBy({ email: identity.email.toLowerCase() });
-  if (!user) throw new AuthenticationError('the token names no known user');
-  const account = await em.getRepository(AccountEntity).findOneByOrFail({ id: user.accountId });
+  let found = await userWithAccount(em, 'id', identity.subject);
+  if (!found && identity.email) found = await userWithAccount(em, 'email', identity.email.toLowerCase());
+  if (!found) throw new AuthenticationError('the token names no known user');
+  const { user, account } = found;
   const assignments = await assignmentFacts(em, user, account);
   if (!engine.mayLogIn({ assignments })) throw new AuthenticationError('this user cannot log in');
   if (user.status === 'INVITED' && account.status === 'ACTIVE') {
@@ -45,6 +44,18 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
     user.status = 'ACTIVE';
   }
   return { user, account, facts: principalFacts(user, account, assignments) };
+}
+
+/** The user and their home account in one statement: every request reads both. */
+async function userWithAccount(em: EntityManager, by: 'id' | 'email', value: string): Promise<{ user: UserEntity; account: AccountEntity } | null> {
+  const row = (await em
+    .createQueryBuilder(UserEntity, 'u')
+    .innerJoinAndMapOne('u.homeAccount', AccountEntity, 'a', 'a.id = u.accountId')
+    .where(`u.${by} = :value`, { value })
+    .getOne()) as (UserEntity & { homeAccount: AccountEntity }) | null;
+  if (!row) return null;
+  const { homeAccount, ...user } = row;
+  return { user: Object.assign(new UserEntity(), user), account: homeAccount };
 }
 
 async function acceptInvitation(db: Database, user: UserEntity, requestId: string): Promise<void> {

@@ -16,6 +16,17 @@ interface Candidate {
   via: 'own' | 'ancestor' | 'delegated' | 'impersonation';
 }
 
+/** A grant of one permission held through one assignment; `order` is the assignment's position, which breaks ties. */
+interface Held {
+  grant: PermissionGrant;
+  assignment: RoleAssignmentFact;
+  role: CompiledRole;
+  order: number;
+}
+
+/** A principal's grants of one permission, by the account their assignment is on. */
+type HeldByAccount = Map<string, Held[]>;
+
 /**
  * The decision engine: pure functions over a compiled policy and the facts a caller loaded.
  * The decision: inactive principal or suspended account, impersonation limits, then the union of
@@ -23,6 +34,11 @@ interface Candidate {
  */
 export class PolicyEngine {
   private readonly customRoleCache = new Map<string, CompiledRole>();
+  /**
+   * Per principal (a request's facts, never changed once loaded) and permission: the grants held, by account. Built
+   * on first use, so a decision reads a few map entries instead of resolving every assignment's role again.
+   */
+  private readonly heldIndex = new WeakMap<PrincipalFacts, Map<string, HeldByAccount>>();
 
   constructor(readonly policy: CompiledPolicy) {}
 
@@ -194,18 +210,49 @@ export class PolicyEngine {
   }
 
   private candidates(principal: PrincipalFacts, permission: string, account: AccountFacts): Candidate[] {
-    const found: Candidate[] = [];
-    for (const assignment of principal.assignments) {
+    const held = this.heldOf(principal, permission);
+    if (held.size === 0) return [];
+    const found: Held[] = [];
+    const own = held.get(account.id);
+    if (own) found.push(...own);
+    let sources = own ? 1 : 0;
+    for (const ancestorId of account.ancestorIds) {
+      const above = held.get(ancestorId);
+      if (!above) continue;
+      let added = false;
+      for (const h of above) {
+        if (h.grant.descendants) {
+          found.push(h);
+          added = true;
+        }
+      }
+      if (added) sources++;
+    }
+    // Candidates come in assignment order, as the first of equally wide grants is the one a decision names.
+    if (sources > 1) found.sort((a, b) => a.order - b.order);
+    return found.map(({ grant, assignment, role }) => {
+      const kind = assignment.source.kind;
+      const via = kind === 'delegated' || kind === 'impersonation' ? kind : assignment.accountId === account.id ? 'own' : 'ancestor';
+      return { grant, assignment, role, via };
+    });
+  }
+
+  private heldOf(principal: PrincipalFacts, permission: string): HeldByAccount {
+    let byPermission = this.heldIndex.get(principal);
+    if (!byPermission) this.heldIndex.set(principal, (byPermission = new Map()));
+    let held = byPermission.get(permission);
+    if (held) return held;
+    held = new Map();
+    principal.assignments.forEach((assignment, order) => {
       const role = this.resolve(assignment);
       const grant = role?.grants.get(permission);
-      if (!role || !grant) continue;
-      const own = assignment.accountId === account.id;
-      if (!own && !(grant.descendants && account.ancestorIds.includes(assignment.accountId))) continue;
-      const kind = assignment.source.kind;
-      const via = kind === 'delegated' || kind === 'impersonation' ? kind : own ? 'own' : 'ancestor';
-      found.push({ grant, assignment, role, via });
-    }
-    return found;
+      if (!role || !grant) return;
+      const list = held!.get(assignment.accountId);
+      if (list) list.push({ grant, assignment, role, order });
+      else held!.set(assignment.accountId, [{ grant, assignment, role, order }]);
+    });
+    byPermission.set(permission, held);
+    return held;
   }
 
   private conditionFails(grant: PermissionGrant, account: AccountFacts): string | undefined {

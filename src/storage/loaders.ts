@@ -25,6 +25,15 @@ function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
   return groups;
 }
 
+/**
+ * `PORTICO_DATALOADER=off` turns batching off: every relation is then loaded with one statement per row, as a
+ * resolver without DataLoader would. A diagnosis and benchmark switch (`npm run bench` compares both), not a setting
+ * for production; read when a request's loaders are made.
+ */
+export function dataLoaderBatching(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PORTICO_DATALOADER !== 'off';
+}
+
 /** One loader per extra key (a role, say), created on first use. */
 function keyedLoader<K, V>(create: (key: K) => DataLoader<string, V>) {
   const loaders = new Map<K, DataLoader<string, V>>();
@@ -36,7 +45,7 @@ function keyedLoader<K, V>(create: (key: K) => DataLoader<string, V>) {
 }
 
 /** One loader per page shape (first, after), batching the parents that ask for that shape. */
-function pagedLoader<T>(fetch: (parentIds: readonly string[], args: PageArgs) => Promise<Map<string, T[]>>) {
+function pagedLoader<T>(fetch: (parentIds: readonly string[], args: PageArgs) => Promise<Map<string, T[]>>, options: DataLoader.Options<string, Page<T>>) {
   const loaders = new Map<string, DataLoader<string, Page<T>>>();
   return (args: PageArgs) => {
     const key = JSON.stringify([args.first, args.after ?? null]);
@@ -48,7 +57,7 @@ function pagedLoader<T>(fetch: (parentIds: readonly string[], args: PageArgs) =>
           const rows = grouped.get(id) ?? [];
           return { rows: rows.slice(0, args.first), hasNextPage: rows.length > args.first };
         });
-      });
+      }, options);
       loaders.set(key, loader);
     }
     return loader;
@@ -61,18 +70,19 @@ function pagedLoader<T>(fetch: (parentIds: readonly string[], args: PageArgs) =>
  * Created per request, so two viewers never share a cache.
  */
 export function createLoaders(em: EntityManager) {
+  const options = { batch: dataLoaderBatching() };
   const byIds = <T extends { id: string }>(entity: new () => T) =>
     new DataLoader<string, T | null>(async (ids) => {
       const rows = (await em.getRepository(entity).findBy({ id: In([...ids]) } as never)) as T[];
       const found = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => found.get(id) ?? null);
-    });
+    }, options);
   const byParent = <T>(entity: new () => T, column: keyof T & string) =>
     new DataLoader<string, T[]>(async (ids) => {
       const rows = (await em.getRepository(entity).find({ where: { [column]: In([...ids]) } as never, order: { id: 'ASC' } as never })) as T[];
       const grouped = groupBy(rows, (r) => r[column] as unknown as string);
       return ids.map((id) => grouped.get(id) ?? []);
-    });
+    }, options);
 
   // Window functions give each parent its own first N rows in a single statement (MariaDB 10.2+, SQLite 3.25+).
   const windowed = async <T>(entity: new () => T, parentColumn: string, orderColumns: string[], parentIds: readonly string[], args: PageArgs) => {
@@ -103,15 +113,15 @@ export function createLoaders(em: EntityManager) {
     customRole: byIds(CustomRoleEntity),
     rolesByUser: byParent(RoleAssignmentEntity, 'userId'),
     contactRolesByUser: byParent(ContactRoleEntity, 'userId'),
-    usersPage: pagedLoader((ids, args) => windowed(UserEntity, 'account_id', ['email'], ids, args)),
-    childrenPage: pagedLoader((ids, args) => windowed(AccountEntity, 'parent_id', ['name', 'id'], ids, args)),
+    usersPage: pagedLoader((ids, args) => windowed(UserEntity, 'account_id', ['email'], ids, args), options),
+    childrenPage: pagedLoader((ids, args) => windowed(AccountEntity, 'parent_id', ['name', 'id'], ids, args), options),
     /** Unrevoked impersonation grants from each customer to one partner account, one statement per partner. */
     grantsToPartner: keyedLoader((partnerAccountId: string) =>
       new DataLoader<string, ImpersonationGrantEntity[]>(async (customerIds) => {
         const rows = await em.findBy(ImpersonationGrantEntity, { partnerAccountId, customerAccountId: In([...customerIds]), revokedAt: IsNull() });
         const grouped = groupBy(rows, (g) => g.customerAccountId);
         return customerIds.map((id) => grouped.get(id) ?? []);
-      }),
+      }, options),
     ),
     /** Users of each account holding a contact role, one statement per role asked for. */
     contactsByAccount: keyedLoader((role: string) =>
@@ -124,7 +134,7 @@ export function createLoaders(em: EntityManager) {
           .getMany();
         const grouped = groupBy(rows, (u) => u.accountId);
         return accountIds.map((id) => grouped.get(id) ?? []);
-      }),
+      }, options),
     ),
   };
 }

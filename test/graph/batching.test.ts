@@ -81,6 +81,25 @@ describe.each(databaseKinds())('batching on %s', (kind) => {
     expect(large.statements).toBeLessThanOrEqual(11);
   });
 
+  describe('with PORTICO_DATALOADER=off (the benchmark and diagnosis switch)', () => {
+    afterEach(() => {
+      delete process.env.PORTICO_DATALOADER;
+    });
+
+    it('each relation costs one statement per row, and switching back restores the constant count', async () => {
+      const batched = await statementsFor(10);
+      process.env.PORTICO_DATALOADER = 'off';
+      const small = await statementsFor(10);
+      const large = await statementsFor(30);
+      delete process.env.PORTICO_DATALOADER;
+      // Per customer: its billing contacts and its page of users; per user (two each): their roles and contact roles.
+      const perCustomer = 2 + 2 * 2;
+      expect(large.statements - small.statements).toBe(20 * perCustomer);
+      expect(small.statements).toBeGreaterThanOrEqual(batched.statements + 10 * perCustomer - 6);
+      expect((await statementsFor(30)).statements).toBe(batched.statements);
+    });
+  });
+
   it('viewerCanImpersonate on a page of 200 customers costs as many statements as on a page of 10, and is true exactly where a grant is', async () => {
     const token = await t.token('ppm@batch.example');
     const query = 'query($first: Int!, $parentId: ID!) { accounts(first: $first, filter: { type: CUSTOMER, parentId: $parentId }) { nodes { name viewerCanImpersonate } } }';

@@ -1,0 +1,110 @@
+import { exportJWK, generateKeyPair } from 'jose';
+import { mkdtempSync } from 'fs';
+import { createServer, type Server } from 'http';
+import { createConnection } from 'mysql2/promise';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { loadPolicy } from '../../src/config';
+import { loadOrCreateDevKeys, signDevToken, type DevKeyPair } from '../../src/identity';
+import { loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
+import { PolicyEngine } from '../../src/policy';
+import { addAccount, addUser, bootstrapPlatform } from '../../src/storage/bootstrap';
+import { Database } from '../../src/storage/database';
+import { seedDemoData } from '../../src/storage/demo-data';
+import { AccountEntity, UserEntity } from '../../src/storage/entities';
+
+/** MariaDB / MySQL server the benchmark creates its `portico_bench_*` databases on. */
+export const BENCH_MYSQL_URL = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
+
+/** A fresh database on the benchmark's server (dropped first if a previous run left it). */
+export async function freshDatabase(name: string): Promise<string> {
+  const connection = await createConnection({ uri: BENCH_MYSQL_URL, connectTimeout: 5000 });
+  try {
+    await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await connection.end();
+  }
+  return `${BENCH_MYSQL_URL}/${name}`;
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const connection = await createConnection({ uri: BENCH_MYSQL_URL });
+  await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  await connection.end();
+}
+
+/** Keys and a database shared by every server of one benchmark stack. */
+export interface Environment {
+  preset: string;
+  databaseName: string;
+  databaseUrl: string;
+  dataDir: string;
+  devKeys: DevKeyPair;
+  contextSigningKey: string;
+  signer: ContextSigner;
+  /** The environment each server of the stack starts with. */
+  env: Record<string, string>;
+  token(email: string): Promise<string>;
+  /** A context token for the user, as Portico would send it to a subgraph (60 s). */
+  contextToken(email: string): Promise<string>;
+  accountId(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A preset's demo tenants in a fresh MariaDB database, through the same code Portico starts with (migrations,
+ * platform, demo data), plus `extra` work on it; a development key and a context-signing key every server shares.
+ */
+export async function prepareEnvironment(preset: string, databaseName: string, extra?: (db: Database, engine: PolicyEngine) => Promise<void>): Promise<Environment> {
+  const databaseUrl = await freshDatabase(databaseName);
+  const dataDir = mkdtempSync(join(tmpdir(), `portico-bench-${preset}-`));
+  const devKeys = await loadOrCreateDevKeys(dataDir);
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const contextSigningKey = JSON.stringify({ ...(await exportJWK(privateKey)), kid: `bench-${preset}` });
+  const signer = await loadOrCreateContextSigner(dataDir, contextSigningKey);
+  const engine = new PolicyEngine(loadPolicy(preset));
+  const db = await Database.open({ databaseUrl, dataDir });
+  const platform = await bootstrapPlatform(db, engine, 'admin@platform.local');
+  await seedDemoData(db, preset, platform);
+  await extra?.(db, engine);
+  const user = (email: string) => db.manager.findOneByOrFail(UserEntity, { email });
+  return {
+    preset,
+    databaseName,
+    databaseUrl,
+    dataDir,
+    devKeys,
+    contextSigningKey,
+    signer,
+    env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false' },
+    token: async (email) => signDevToken(devKeys, await user(email)),
+    contextToken: async (email) => {
+      const u = await user(email);
+      return signer.sign({ sub: u.id, acct: u.accountId, email: u.email });
+    },
+    accountId: async (name) => (await db.manager.findOneByOrFail(AccountEntity, { name })).id,
+    close: () => db.close(),
+  };
+}
+
+/** `count` customers under the partner, each with two users holding the roles given. */
+export async function addDashboardCustomers(db: Database, partnerName: string, count: number, roles: [string, string]): Promise<void> {
+  const partner = await db.manager.findOneByOrFail(AccountEntity, { name: partnerName });
+  await db.transaction(async (em) => {
+    for (let i = 0; i < count; i++) {
+      const customer = await addAccount(em, partner, 'CUSTOMER', `Dashboard Customer ${String(i).padStart(3, '0')}`);
+      await addUser(em, customer, { email: `first${i}@dashboard.example`, name: `First ${i}`, roles: [roles[0]] });
+      await addUser(em, customer, { email: `second${i}@dashboard.example`, name: `Second ${i}`, roles: [roles[1]] });
+    }
+  });
+}
+
+/** Serves the context-signing keys, for subgraphs behind the plain gateway (no Portico there to publish them). */
+export async function serveJwks(signer: ContextSigner): Promise<{ url: string; close(): Promise<void> }> {
+  const body = JSON.stringify(signer.jwks());
+  const server: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/jwks.json`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

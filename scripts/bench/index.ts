@@ -1,0 +1,129 @@
+import 'reflect-metadata';
+import { writeFileSync } from 'fs';
+import { cpus, totalmem } from 'os';
+import { join } from 'path';
+import { packageRoot } from '../../src/config';
+import { runBatching, type BatchingResult } from './batching';
+import { decisionsPerSecond, engineFixture } from './engine';
+import { parseBenchArgs, type BenchOptions } from './options';
+import { runOverhead, type OverheadResult } from './overhead';
+import { runScale, type ScaleResult } from './scale';
+import { alternate, fmt, measured, type Measured } from './stats';
+
+export interface EngineResult {
+  /** authorize() calls per second on one core: a partner's four roles on a six-level tree. */
+  principal: Measured;
+  /** The same with 50 role assignments (46 of them delegated, on other customers). */
+  wide: Measured;
+}
+
+function runEngine(options: BenchOptions): EngineResult {
+  const fixture = engineFixture();
+  const ms = options.quick ? 300 : 1000;
+  decisionsPerSecond(fixture, fixture.principal, ms);
+  decisionsPerSecond(fixture, fixture.wide, ms);
+  const rounds: Array<{ principal: number; wide: number }> = [];
+  for (let round = 0; round < options.load.rounds; round++) {
+    const order = round % 2 === 0 ? (['principal', 'wide'] as const) : (['wide', 'principal'] as const);
+    const result = { principal: 0, wide: 0 };
+    for (const which of order) result[which] = decisionsPerSecond(fixture, fixture[which], ms);
+    rounds.push(result);
+  }
+  return { principal: measured(rounds.map((r) => r.principal), 0), wide: measured(rounds.map((r) => r.wide), 0) };
+}
+
+const range = (m: Measured, digits = 2) => `${fmt(m.median, digits)} (${fmt(m.min, digits)}–${fmt(m.max, digits)})`;
+
+interface Row {
+  figure: string;
+  value: string;
+  target?: string;
+  met?: boolean;
+}
+
+function table(rows: Row[]): string {
+  const head = ['figure', 'median (min–max over rounds)', 'target', ''];
+  const lines = rows.map((r) => [r.figure, r.value, r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'MISSED']);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...lines.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchArgs(process.argv.slice(2), join(packageRoot(), 'scripts', 'bench', 'results.json'));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const started = new Date();
+  log(`bench: ${options.sections.join(', ')}${options.quick ? ' (quick)' : ''}; ${options.load.rounds} rounds of ${options.load.seconds} s, ${options.load.connections} connections`);
+  const engine = options.sections.includes('engine') ? runEngine(options) : undefined;
+  if (engine) log(`engine: ${fmt(engine.principal.median)} decisions/s; with 50 assignments ${fmt(engine.wide.median)}`);
+  const batching: BatchingResult | undefined = options.sections.includes('batching') ? await runBatching(options, log) : undefined;
+  const overhead: OverheadResult | undefined = options.sections.includes('overhead') ? await runOverhead(options, log) : undefined;
+  const scale: ScaleResult | undefined = options.sections.includes('scale') ? await runScale(options, log) : undefined;
+
+  const rows: Row[] = [];
+  const ratios: Record<string, Measured> = {};
+  if (overhead) {
+    ratios.authOnVsPlainGateway = overhead.authOnVsPlainGateway;
+    ratios.authOnVsAuthOff = overhead.authOnVsAuthOff;
+    rows.push({ figure: 'Portico (filter) ÷ plain @apollo/gateway, throughput, geometric mean of 4 operations', value: range(overhead.authOnVsPlainGateway), target: '≥ 0.95', met: overhead.authOnVsPlainGateway.median >= 0.95 });
+    rows.push({ figure: 'Portico (filter) ÷ Portico (enforcement off)', value: range(overhead.authOnVsAuthOff) });
+    for (const [name, op] of Object.entries(overhead.operations)) {
+      rows.push({ figure: `  ${name}: filter ÷ plain`, value: range(op.ratios.authOnVsPlainGateway) });
+      rows.push({ figure: `  ${name}: filter ÷ off`, value: range(op.ratios.authOnVsAuthOff) });
+      for (const [variant, figures] of Object.entries(op.variants)) rows.push({ figure: `  ${name}: ${variant} req/s (p99 ms)`, value: `${range(figures!.rps, 0)} (${fmt(figures!.p99.median, 1)})` });
+      if (op.ratios.authOnVsCeiling) {
+        ratios.authOnVsCeiling = op.ratios.authOnVsCeiling;
+        rows.push({ figure: `  ${name}: Portico ÷ bare node:http ceiling`, value: range(op.ratios.authOnVsCeiling, 4) });
+      }
+    }
+  }
+  if (engine) {
+    ratios.decisionsPerSecondPerCore = engine.principal;
+    ratios.decisionsPerSecondPerCoreWith50Assignments = engine.wide;
+    rows.push({ figure: 'authorize() decisions/s on one core, warm (4 roles, 6 levels)', value: range(engine.principal, 0), target: '≥ 1,000,000', met: engine.principal.median >= 1e6 });
+    rows.push({ figure: 'the same, 50 role assignments', value: range(engine.wide, 0), target: '≥ 1,000,000', met: engine.wide.median >= 1e6 });
+  }
+  if (batching) {
+    ratios.batchedVsUnbatched = batching.batchedVsUnbatched;
+    const constant = new Set(Object.values(batching.statements.batched)).size === 1;
+    rows.push({ figure: `dashboard, page of ${batching.pageSize}: DataLoader ÷ PORTICO_DATALOADER=off, throughput`, value: range(batching.batchedVsUnbatched), target: '≥ 5', met: batching.batchedVsUnbatched.median >= 5 });
+    rows.push({ figure: '  SQL statements per request at 10/50/100, batched', value: Object.values(batching.statements.batched).join(' / '), target: 'constant', met: constant });
+    rows.push({ figure: '  SQL statements per request at 10/50/100, unbatched', value: Object.values(batching.statements.unbatched).join(' / ') });
+    rows.push({ figure: '  req/s batched / unbatched', value: `${range(batching.rps.batched, 1)} / ${range(batching.rps.unbatched, 1)}` });
+  }
+  if (scale) {
+    const [smallest, largest] = [scale.scales[0], scale.scales[scale.scales.length - 1]];
+    ratios.p99GrowthAt100k = scale.p99GrowthAuthorize;
+    ratios.p99GrowthDescendantsPage = scale.p99GrowthDescendants;
+    rows.push({ figure: `authorize p99 at ${fmt(largest)} ÷ at ${fmt(smallest)} accounts`, value: range(scale.p99GrowthAuthorize), target: '≤ 1.5', met: scale.p99GrowthAuthorize.median <= 1.5 });
+    rows.push({ figure: `descendants page of 100, p99 at ${fmt(largest)} ÷ at ${fmt(smallest)}`, value: range(scale.p99GrowthDescendants) });
+    for (const s of scale.scales) {
+      rows.push({ figure: `  ${fmt(s)} accounts: authorize p50 / p99 ms`, value: `${fmt(scale.authorize[s].p50.median, 2)} / ${fmt(scale.authorize[s].p99.median, 2)}` });
+      rows.push({ figure: `  ${fmt(s)} accounts: descendants page p50 / p99 ms`, value: `${fmt(scale.descendants[s].p50.median, 2)} / ${fmt(scale.descendants[s].p99.median, 2)}` });
+    }
+  }
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+  console.log(`\nPortico benchmark, ${started.toISOString().slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${options.quick ? ' (quick run)' : ''}\n`);
+  console.log(table(rows));
+  const results = {
+    date: started.toISOString(),
+    machine,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    settings: { ...options.load, quick: options.quick, scales: options.scales },
+    note: 'Each ratio is measured in this run, its variants alternated round by round; median and range over the rounds. Absolute figures depend on the machine and its load.',
+    ratios,
+    overhead,
+    engine,
+    batching,
+    scale,
+  };
+  if (options.output) {
+    writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nwritten to ${options.output}`);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+export const SECTIONS = ['overhead', 'engine', 'batching', 'scale'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  sections: Section[];
+  quick: boolean;
+  /** Accounts per database of the scale section. */
+  scales: number[];
+  load: { connections: number; seconds: number; warmup: number; rounds: number };
+  /** Where results.json goes; none with --no-write. */
+  output?: string;
+}
+
+/** `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--scales 1000,10000`, `--rounds N`, `--seconds S`, `--no-write`. */
+export function parseBenchArgs(argv: readonly string[], defaultOutput: string): BenchOptions {
+  let sections: Section[] = [...SECTIONS];
+  let quick = false;
+  let scales: number[] | undefined;
+  let rounds: number | undefined;
+  let seconds: number | undefined;
+  let output: string | undefined = defaultOutput;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i] ?? '';
+    switch (flag) {
+      case '--only': {
+        const names = value().split(',').map((s) => s.trim()).filter(Boolean).map((s) => (s === 'ceiling' ? 'overhead' : s));
+        const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+        if (names.length === 0 || unknown.length > 0) throw new Error(`--only ${JSON.stringify(names.join(','))} is not valid: expected some of ${SECTIONS.join(', ')}, ceiling`);
+        sections = SECTIONS.filter((s) => names.includes(s));
+        break;
+      }
+      case '--quick':
+        quick = true;
+        break;
+      case '--scales':
+      case '--scale':
+        scales = value().split(',').map((s) => Number(s.replace(/_/g, '')));
+        if (scales.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--scales ${JSON.stringify(scales.join(','))} is not valid: expected account counts of at least 10, e.g. 1000,10000,100000`);
+        break;
+      case '--rounds':
+        rounds = Number(value());
+        if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds is not valid: expected a positive integer');
+        break;
+      case '--seconds':
+        seconds = Number(value());
+        if (!(seconds > 0)) throw new Error('--seconds is not valid: expected a positive number');
+        break;
+      case '--no-write':
+        output = undefined;
+        break;
+      default:
+        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --scales, --rounds, --seconds or --no-write`);
+    }
+  }
+  return {
+    sections,
+    quick,
+    scales: scales ?? (quick ? [1000, 10000] : [1000, 10000, 100000]),
+    load: { connections: 8, seconds: seconds ?? (quick ? 2 : 5), warmup: quick ? 2 : 3, rounds: rounds ?? (quick ? 2 : 5) },
+    // A quick run is for development: its figures are too short to replace the committed ones.
+    output: quick ? undefined : output,
+  };
+}

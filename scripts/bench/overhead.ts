@@ -1,0 +1,180 @@
+import type { DemoSubgraphName } from '../../src/demo';
+import { freePort } from '../../src/demo/run';
+import { addDashboardCustomers, dropDatabase, prepareEnvironment, serveJwks, type Environment } from './fixtures';
+import { load, type LoadResult } from './load';
+import { ENTRY, startChild, stopAll, type Child } from './processes';
+import { alternate, geometricMean, measured, type Measured } from './stats';
+import type { BenchOptions } from './options';
+
+/** Portico enforcing (filter), Portico with PORTICO_ENFORCEMENT=off, a plain @apollo/gateway; the ceiling for viewer. */
+export type Variant = 'portico' | 'porticoOff' | 'plain' | 'ceiling';
+
+interface Operation {
+  name: string;
+  as: string;
+  query: string;
+  variables?: (env: Environment) => Promise<Record<string, unknown>>;
+  /** The answer every variant must give (errors of filtered fields aside). */
+  check(data: Record<string, any>): string | undefined;
+}
+
+interface Group {
+  preset: string;
+  subgraph: DemoSubgraphName;
+  operations: Operation[];
+  extra?: Parameters<typeof prepareEnvironment>[2];
+}
+
+const DASHBOARD_SIZE = 100;
+
+const GROUPS: Group[] = [
+  {
+    preset: 'dstny',
+    subgraph: 'tickets',
+    operations: [
+      {
+        name: 'viewer',
+        as: 'admin@acme.example',
+        query: '{ viewer { user { email roles } account { name viewerCanManage } } }',
+        check: (d) => (d.viewer?.account?.name === 'Acme Logistics' ? undefined : 'viewer is not Acme Logistics'),
+      },
+    ],
+  },
+  {
+    preset: 'appdirect',
+    subgraph: 'offers',
+    extra: (db) => addDashboardCustomers(db, 'Northwind Cloud', DASHBOARD_SIZE, ['ACCOUNT_MANAGER', 'TECHNICAL_MANAGER']),
+    operations: [
+      {
+        name: 'dashboard',
+        as: 'am@northwind.example',
+        query: `query Dashboard($first: Int!, $parentId: ID!) {
+          accounts(first: $first, filter: { type: CUSTOMER, parentId: $parentId, nameContains: "Dashboard" }) {
+            nodes { id name viewerCanManage users(first: 5) { nodes { email roles } } }
+          }
+        }`,
+        variables: async (env) => ({ first: DASHBOARD_SIZE, parentId: await env.accountId('Northwind Cloud') }),
+        check: (d) => {
+          const nodes = d.accounts?.nodes ?? [];
+          return nodes.length === DASHBOARD_SIZE && nodes.every((n: any) => n.viewerCanManage && n.users.nodes.length === 2) ? undefined : `dashboard returned ${nodes.length} accounts, the first ${JSON.stringify(nodes[0])}`;
+        },
+      },
+      {
+        name: 'offers',
+        as: 'tech@northwind.example',
+        query: '{ offers { name retailPrice suggestedRetailPrice cost } }',
+        check: (d) => (Array.isArray(d.offers) && d.offers.length > 0 && d.offers.every((o: any) => o.cost === null && o.retailPrice !== null) ? undefined : 'offers without retail prices, or with cost prices'),
+      },
+    ],
+  },
+  {
+    preset: 'unifyr',
+    subgraph: 'leads',
+    operations: [
+      {
+        name: 'leads',
+        as: 'sales@northwind.example',
+        query: 'query($a: ID!) { leads(accountId: $a) { company source stage } }',
+        variables: async (env) => ({ a: await env.accountId('Northwind Solutions') }),
+        check: (d) => (Array.isArray(d.leads) && d.leads.length > 0 && d.leads.every((l: any) => l.stage !== 'REGISTERED') ? undefined : 'no leads, or registered ones'),
+      },
+    ],
+  },
+];
+
+export interface OperationResult {
+  variants: Partial<Record<Variant, { rps: Measured; p99: Measured }>>;
+  ratios: { authOnVsPlainGateway: Measured; authOnVsAuthOff: Measured; authOffVsPlainGateway: Measured; authOnVsCeiling?: Measured };
+  /** Errors in one answer (fields a variant filtered out). */
+  errors: Partial<Record<Variant, number>>;
+}
+
+export interface OverheadResult {
+  connections: number;
+  seconds: number;
+  rounds: number;
+  operations: Record<string, OperationResult>;
+  /** Per round, the geometric mean over the operations of Portico (filter) ÷ plain gateway. */
+  authOnVsPlainGateway: Measured;
+  authOnVsAuthOff: Measured;
+}
+
+/** The three gateways of one preset, each with its own demo subgraph asking that gateway (or the access-control graph) back. */
+async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string): Promise<Record<Exclude<Variant, 'ceiling'>, string>> {
+  const porticoOf = async (name: string, enforcement: string) => {
+    const port = await freePort();
+    const gateway = `http://127.0.0.1:${port}/graphql`;
+    const sub = await startChild(`${subgraph} for ${name}`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: gateway });
+    children.push(sub);
+    const portico = await startChild(name, ENTRY.portico, { ...env.env, PORTICO_ENFORCEMENT: enforcement, PORTICO_SUBGRAPHS: `${subgraph}=${sub.url}` }, { port });
+    children.push(portico);
+    return portico.url;
+  };
+  const portico = await porticoOf('portico', 'filter');
+  const porticoOff = await porticoOf('portico-off', 'off');
+  const accessControl = await startChild('access-control subgraph', ENTRY.accessControl, env.env);
+  children.push(accessControl);
+  const sub = await startChild(`${subgraph} for plain`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: accessControl.url, PORTICO_CONTEXT_JWKS_URL: jwksUrl });
+  children.push(sub);
+  const plain = await startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: `access-control=${accessControl.url},${subgraph}=${sub.url}` });
+  children.push(plain);
+  return { portico, porticoOff, plain: plain.url };
+}
+
+export async function runOverhead(options: BenchOptions, log: (line: string) => void): Promise<OverheadResult> {
+  const { connections, seconds, rounds, warmup } = options.load;
+  const operations: Record<string, OperationResult> = {};
+  const onVsPlain: number[][] = [];
+  const onVsOff: number[][] = [];
+  for (const group of GROUPS) {
+    const children: Child[] = [];
+    const env = await prepareEnvironment(group.preset, `portico_bench_${group.preset}`, group.extra);
+    const jwks = await serveJwks(env.signer);
+    try {
+      log(`overhead: starting the ${group.preset} stacks (access-control + ${group.subgraph})`);
+      const urls: Partial<Record<Variant, string>> = await startStack(env, group.subgraph, children, jwks.url);
+      for (const operation of group.operations) {
+        const body = JSON.stringify({ query: operation.query, variables: (await operation.variables?.(env)) ?? {} });
+        const token = await env.token(operation.as);
+        // Every variant gets the same request; Portico reads the bearer token, the plain stack's subgraphs the context token.
+        const headers = async () => ({ authorization: `Bearer ${token}`, 'x-portico-context': await env.contextToken(operation.as) });
+        const variants: Variant[] = ['portico', 'porticoOff', 'plain'];
+        const errors: OperationResult['errors'] = {};
+        for (const variant of variants) {
+          const response = await fetch(urls[variant]!, { method: 'POST', headers: { 'content-type': 'application/json', ...(await headers()) }, body });
+          const json = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+          const problem = response.status !== 200 || !json.data ? `HTTP ${response.status} ${JSON.stringify(json).slice(0, 300)}` : operation.check(json.data);
+          if (problem) throw new Error(`${operation.name} through ${variant}: ${problem}`);
+          errors[variant] = json.errors?.length ?? 0;
+          if (operation.name === 'viewer' && variant === 'portico') {
+            const ceiling = await startChild('ceiling', ENTRY.ceiling, { BODY: JSON.stringify(json) });
+            children.push(ceiling);
+            urls.ceiling = ceiling.url;
+          }
+        }
+        if (urls.ceiling && operation.name === 'viewer') variants.push('ceiling');
+        for (const variant of variants) await load({ url: urls[variant]!, body, headers: await headers() }, warmup, connections, true);
+        const results = await alternate(variants, rounds, async (variant) => load({ url: urls[variant]!, body, headers: await headers() }, seconds, connections));
+        const series = (variant: Variant, pick: (r: LoadResult) => number) => results.map((r) => pick(r[variant]));
+        const ratio = (a: Variant, b: Variant) => measured(results.map((r) => r[a].rps / r[b].rps));
+        const result: OperationResult = {
+          variants: Object.fromEntries(variants.map((v) => [v, { rps: measured(series(v, (r) => r.rps), 0), p99: measured(series(v, (r) => r.p99), 1) }])),
+          ratios: { authOnVsPlainGateway: ratio('portico', 'plain'), authOnVsAuthOff: ratio('portico', 'porticoOff'), authOffVsPlainGateway: ratio('porticoOff', 'plain') },
+          errors,
+        };
+        if (variants.includes('ceiling')) result.ratios.authOnVsCeiling = ratio('portico', 'ceiling');
+        operations[operation.name] = result;
+        onVsPlain.push(results.map((r) => r.portico.rps / r.plain.rps));
+        onVsOff.push(results.map((r) => r.portico.rps / r.porticoOff.rps));
+        log(`overhead: ${operation.name}: portico ${result.variants.portico!.rps.median} req/s, off ${result.variants.porticoOff!.rps.median}, plain ${result.variants.plain!.rps.median}${urls.ceiling && operation.name === 'viewer' ? `, ceiling ${result.variants.ceiling!.rps.median}` : ''}`);
+      }
+    } finally {
+      await stopAll(children);
+      await jwks.close();
+      await env.close();
+      await dropDatabase(env.databaseName);
+    }
+  }
+  const perRound = (series: number[][]) => measured(series[0].map((_, round) => geometricMean(series.map((s) => s[round]))));
+  return { connections, seconds, rounds, operations, authOnVsPlainGateway: perRound(onVsPlain), authOnVsAuthOff: perRound(onVsOff) };
+}

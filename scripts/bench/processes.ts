@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'child_process';
+import { join } from 'path';
+import { freePort } from '../../src/demo/run';
+
+/** A server the benchmark started as a child process on a loopback port. */
+export interface Child {
+  name: string;
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const DIST = join(__dirname, '..', '..');
+/** The built entry points, relative to dist/. */
+export const ENTRY = {
+  portico: join(DIST, 'src', 'main.js'),
+  demoSubgraph: join(DIST, 'scripts', 'demo-subgraph.js'),
+  plainGateway: join(DIST, 'scripts', 'bench', 'plain-gateway.js'),
+  accessControl: join(DIST, 'scripts', 'bench', 'access-control-server.js'),
+  ceiling: join(DIST, 'scripts', 'bench', 'ceiling.js'),
+};
+
+/**
+ * Starts `node <entry>` with the environment given and a free loopback port in PORT, and waits until it answers
+ * HTTP at `path`. Its output is kept and shown only if it fails to start.
+ */
+export async function startChild(name: string, entry: string, env: Record<string, string>, options: { path?: string; port?: number } = {}): Promise<Child> {
+  const port = options.port ?? (await freePort());
+  const path = options.path ?? '/graphql';
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), entry], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-4000)));
+  child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-4000)));
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}${path}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (exited) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (exited) throw new Error(`${name} exited before it was ready:\n${output}`);
+    try {
+      await fetch(url, { method: 'GET', signal: AbortSignal.timeout(2000) });
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`${name} did not answer at ${url} within 90 s:\n${output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return { name, url, port, process: child, stop };
+}
+
+/** Stops the children last started first. */
+export async function stopAll(children: Child[]): Promise<void> {
+  for (const child of children.splice(0).reverse()) await child.stop();
+}
