@@ -74,6 +74,12 @@ export interface PorticoConfig {
    * same one. Unset means a key created once under the data directory. `PORTICO_CONTEXT_SIGNING_KEY` @default undefined
    */
   contextSigningKey?: string;
+  /**
+   * Serves the GraphiQL playground at `/playground` and at `/graphql` for browsers, from the installed packages
+   * (no CDN). Its sign-in helper exists only in development with the development key. `PORTICO_PLAYGROUND`
+   * @default true, false when NODE_ENV=production
+   */
+  playground: boolean;
 }
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -93,6 +99,8 @@ function parseSubgraphs(value: string | undefined): SubgraphEndpoint[] {
   if (new Set(names).size !== names.length || names.includes('access-control')) throw new ConfigError('PORTICO_SUBGRAPHS', value, accepted);
   return endpoints;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -133,11 +141,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     impersonationMaxMinutes: read('PORTICO_IMPERSONATION_MAX_MINUTES', z.coerce.number().int().min(1).max(1440), 'an integer from 1 to 1440') ?? 60,
     maxPageSize: read('PORTICO_MAX_PAGE_SIZE', z.coerce.number().int().min(1).max(10000), 'an integer from 1 to 10000') ?? 100,
     environment,
-    logLevel: env.LOG_LEVEL || (environment === 'test' ? 'silent' : 'info'),
+    logLevel: read('LOG_LEVEL', z.enum(LOG_LEVELS), LOG_LEVELS.join(', ')) ?? (environment === 'test' ? 'silent' : 'info'),
     subgraphs: parseSubgraphs(env.PORTICO_SUBGRAPHS),
     supergraphPath: env.PORTICO_SUPERGRAPH ? resolve(env.PORTICO_SUPERGRAPH) : undefined,
     enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
-    contextSigningKey: env.PORTICO_CONTEXT_SIGNING_KEY || undefined,
+    contextSigningKey: read('PORTICO_CONTEXT_SIGNING_KEY', privateJwk, 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})'),
+    playground: read('PORTICO_PLAYGROUND', booleanString, 'true or false') ?? environment !== 'production',
   };
 }
 

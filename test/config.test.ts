@@ -22,6 +22,7 @@ describe('configuration', () => {
       supergraphPath: undefined,
       enforcement: 'filter',
       contextSigningKey: undefined,
+      playground: true,
     });
   });
 

@@ -1,7 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { randomUUID } from 'crypto';
 import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
@@ -22,6 +21,7 @@ import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
+import { Playground } from './playground';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
@@ -65,7 +65,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       hideSchemaDetailsFromClientErrors: true,
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
-      plugins: [ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+      // The playground is Portico's own (./playground), served from node_modules rather than Apollo's CDN.
+      plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     };
     let apollo: ApolloServer<BaseContext>;
     let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
@@ -107,8 +108,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       }
     };
 
+    const playground = new Playground({ services, devKeys, graphqlPath: '/graphql' });
     const handle = async (req: IncomingMessage, res: ServerResponse) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (await playground.handle(req, res, url)) return;
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === CONTEXT_JWKS_PATH) return sendJson(res, 200, signer.jwks());
       if (url.pathname === '/readyz') {
