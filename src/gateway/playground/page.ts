@@ -155,6 +155,16 @@ export const PLAYGROUND_SCRIPT = String.raw`(function () {
     render();
   }
 
+  // Right after a tab switch GraphiQL may still name the previous tab's operation: name one of this document's.
+  function withCurrentOperationName(params) {
+    var names = [];
+    var pattern = /(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/g;
+    var source = String(params.query || '').replace(/#[^\n]*/g, '');
+    for (var match = pattern.exec(source); match; match = pattern.exec(source)) names.push(match[1]);
+    if (!params.operationName || names.indexOf(params.operationName) >= 0) return params;
+    return Object.assign({}, params, { operationName: names.length === 1 ? names[0] : undefined });
+  }
+
   // The Headers editor wins, except for a token this page put there earlier: that one follows the sign-in helper.
   function fetcher(params, options) {
     var headers = { 'content-type': 'application/json', accept: 'application/json' };
@@ -170,6 +180,7 @@ export const PLAYGROUND_SCRIPT = String.raw`(function () {
     });
     if (token) headers.authorization = 'Bearer ' + token;
     var introspection = params && params.operationName === 'IntrospectionQuery';
+    if (!introspection) params = withCurrentOperationName(params);
     if (!introspection) showBannerFor(token);
     return fetch(config.graphqlPath, { method: 'POST', headers: headers, body: JSON.stringify(params) })
       .then(function (response) { return response.json(); })
