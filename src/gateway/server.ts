@@ -45,8 +45,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   try {
     const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
     if (config.seedDemo) {
-      const seeded = await seedDemoData(db, engine.policy.name, platform);
-      if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset`);
+      const seedStarted = Date.now();
+      const seeded = await seedDemoData(db, engine.policy.name, platform, log);
+      if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset in ${Date.now() - seedStarted} ms`);
     }
     const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
     const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;
