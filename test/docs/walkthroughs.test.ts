@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { PRESETS } from '../../src/config';
+import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
 const ROOT = join(__dirname, '..', '..');
@@ -53,17 +54,28 @@ const normalize = (text: string) =>
 
 const MARK = '@@walkthrough-step-done@@';
 
-/** Runs the block's commands in one bash, in order, and returns what each printed (asynchronously: Portico answers from this process). */
-async function run(walkthrough: Walkthrough, env: NodeJS.ProcessEnv): Promise<{ outputs: string[]; stderr: string; status: number | null }> {
-  const script = ['set -eo pipefail', ...walkthrough.steps.flatMap((step) => [step.command, `printf '\\n${MARK}\\n'`])].join('\n');
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+/** Runs a bash script asynchronously (Portico answers the commands from this very process). */
+async function shell(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
   const bash = spawn('bash', ['-c', script], { cwd: ROOT, env });
   let stdout = '';
   let stderr = '';
   bash.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   bash.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const status = await new Promise<number | null>((resolve) => bash.on('close', resolve));
-  const outputs = stdout.split(`\n${MARK}\n`).slice(0, walkthrough.steps.length);
-  return { outputs, stderr, status };
+  return { stdout, stderr, status };
+}
+
+/** Runs the block's commands in one bash, in order, and returns what each printed. */
+async function run(walkthrough: Walkthrough, env: NodeJS.ProcessEnv): Promise<RunResult & { outputs: string[] }> {
+  const script = ['set -eo pipefail', ...walkthrough.steps.flatMap((step) => [step.command, `printf '\\n${MARK}\\n'`])].join('\n');
+  const result = await shell(script, env);
+  return { ...result, outputs: result.stdout.split(`\n${MARK}\n`).slice(0, walkthrough.steps.length) };
 }
 
 const ALL = walkthroughs(README);
@@ -79,25 +91,38 @@ describe('the README walkthroughs', () => {
   });
 });
 
-// The walkthroughs follow the README's `npm start`, on the embedded SQLite database. The same operations run on
-// MariaDB in the graph suites, and `npm run token` against MariaDB in test/scripts/token.test.ts.
-describe.each(['sqlite' as const])('the README walkthroughs, run with bash (%s)', (kind) => {
-  describe.each([...PRESETS])('%s', (preset) => {
-    let t: TestPortico;
-    beforeAll(async () => {
-      t = await startTestPortico(kind, preset);
-    });
-    afterAll(() => t?.stop());
+describe.each(databaseKinds())('the README walkthroughs, run with bash (%s)', (kind) => {
+  const servers: TestPortico[] = [];
+  const results = new Map<string, Promise<RunResult & { outputs: string[] }>>();
 
-    it.each(ALL.filter((w) => w.preset === preset).map((w) => [w.name, w] as const))('%s prints what the README shows', async (_name, walkthrough) => {
+  beforeAll(async () => {
+    // Built once here: the walkthroughs' `npm run token` then finds dist current, and never builds it concurrently.
+    expect((await shell('npm run --silent build', process.env)).status).toBe(0);
+    // The presets run side by side, each on a fresh Portico of its own; a preset's walkthroughs run in README order.
+    for (const preset of PRESETS) {
+      const t = await startTestPortico(kind, preset);
+      servers.push(t);
       const env: NodeJS.ProcessEnv = { ...process.env, PORTICO_URL: t.portico.url, PORTICO_DATA_DIR: t.dataDir };
       delete env.DATABASE_URL;
       if (t.portico.services.config.databaseUrl) env.DATABASE_URL = t.portico.services.config.databaseUrl;
-      const { outputs, stderr, status } = await run(walkthrough, env);
-      const shown = walkthrough.steps.map((step, i) => ({ command: step.command.split('\n')[0], output: normalize(outputs[i] ?? `(not run: bash stopped with status ${status}: ${stderr.trim()})`) }));
-      const expected = walkthrough.steps.map((step) => ({ command: step.command.split('\n')[0], output: normalize(step.expected) }));
-      expect(shown).toEqual(expected);
-      expect(status).toBe(0);
-    });
+      let previous: Promise<unknown> = Promise.resolve();
+      for (const walkthrough of ALL.filter((w) => w.preset === preset)) {
+        const result = previous.then(() => run(walkthrough, env));
+        results.set(walkthrough.name, result);
+        previous = result;
+      }
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(results.values());
+    await Promise.all(servers.map((t) => t.stop()));
+  });
+
+  it.each(ALL.map((w) => [w.name, w] as const))('%s prints what the README shows', async (_name, walkthrough) => {
+    const { outputs, stderr, status } = await results.get(walkthrough.name)!;
+    const shown = walkthrough.steps.map((step, i) => ({ command: step.command.split('\n')[0], output: normalize(outputs[i] ?? `(not run: bash stopped with status ${status}: ${stderr.trim()})`) }));
+    const expected = walkthrough.steps.map((step) => ({ command: step.command.split('\n')[0], output: normalize(step.expected) }));
+    expect(shown).toEqual(expected);
+    expect(status).toBe(0);
   });
 });
