@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { dirname, join } from 'path';
+import { In } from 'typeorm';
 import type { Services } from '../domain/context';
 import { signDevToken, type DevKeyPair } from '../identity';
 import { AccountEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
@@ -11,15 +12,17 @@ import { PLAYGROUND_SCRIPT, PLAYGROUND_STYLES, playgroundPage } from './playgrou
 
 export const PLAYGROUND_PATH = '/playground';
 
+/** The sign-in helper lists this many users at most: enough for any demo, bounded on a database seeded at scale. */
+const MAX_LISTED_USERS = 500;
+
 /**
  * Only this origin: the page, its scripts and its requests never leave the server, so it works offline and an
- * injected script has nowhere to load from or send to. Inline styles are allowed because GraphiQL positions its
- * panes with them.
+ * injected script has nowhere to load from or send to. No inline script or style (GraphiQL's fonts are data: URIs).
  */
 export const PLAYGROUND_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self' data:",
   "connect-src 'self'",
@@ -147,10 +150,15 @@ export class Playground {
     res.end(req.method === 'HEAD' ? undefined : asset.body);
   }
 
-  /** Every user, with their account and rights, in account then email order. */
+  /** The first users by email (a demo database has a few dozen), with their account and rights, in account then email order. */
   async demoUsers(): Promise<PlaygroundUser[]> {
     const { db, engine } = this.options.services;
-    const [users, accounts, assignments] = await Promise.all([db.manager.find(UserEntity), db.manager.find(AccountEntity), db.manager.find(RoleAssignmentEntity)]);
+    const users = await db.manager.find(UserEntity, { order: { email: 'ASC' }, take: MAX_LISTED_USERS });
+    const accountIds = [...new Set(users.map((u) => u.accountId))];
+    const [accounts, assignments] = await Promise.all([
+      accountIds.length ? db.manager.findBy(AccountEntity, { id: In(accountIds) }) : [],
+      users.length ? db.manager.findBy(RoleAssignmentEntity, { userId: In(users.map((u) => u.id)) }) : [],
+    ]);
     const accountOf = new Map(accounts.map((a) => [a.id, a]));
     const rolesOf = new Map<string, RoleAssignmentEntity[]>();
     for (const a of assignments) rolesOf.set(a.userId, [...(rolesOf.get(a.userId) ?? []), a]);
