@@ -1,4 +1,5 @@
-import { readFileSync } from 'fs';
+import { spawn } from 'child_process';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { ConfigError, loadConfig } from '../src/config';
 import { loadSupergraph } from '../src/gateway/supergraph';
@@ -26,6 +27,23 @@ describe('configuration errors', () => {
   it('names a static supergraph that does not exist', async () => {
     const config = loadConfig({ PORTICO_SUPERGRAPH: 'schema/no-such-supergraph.graphql' });
     await expect(loadSupergraph(config, '', () => {})).rejects.toThrow(/^PORTICO_SUPERGRAPH=".*no-such-supergraph\.graphql" is not valid: expected an existing supergraph SDL file/);
+  });
+
+  it('stop `npm start` with that one line and exit status 1, before anything is opened', async () => {
+    const root = join(__dirname, '..');
+    const run = (command: string, args: string[], env: NodeJS.ProcessEnv) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(command, args, { cwd: root, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    expect((await run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.build.json'], process.env)).status).toBe(0);
+    const started = await run(process.execPath, ['dist/src/main.js'], { ...process.env, NODE_ENV: 'development', PORT: '4000', PORTICO_ENFORCEMENT: 'strict', PORTICO_DATA_DIR: '/nonexistent/portico' });
+    expect(started).toEqual({ status: 1, stdout: '', stderr: 'PORTICO_ENFORCEMENT="strict" is not valid: expected filter, reject, dry-run, off\n' });
+    expect(existsSync('/nonexistent/portico')).toBe(false);
   });
 
   it('documents every variable it reads in the README configuration table', () => {

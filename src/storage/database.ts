@@ -1,6 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
-import { dataSourceOptions } from '../../ormconfig';
+import { dataSourceOptions } from './data-source';
 import type { PorticoConfig } from '../config';
 import { AccountEntity } from './entities';
 
