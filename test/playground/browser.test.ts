@@ -85,6 +85,9 @@ describe.each(databaseKinds())('the playground in a browser (%s)', (kind) => {
     const granted = await run('GrantImpersonation', '"status": "ACTIVE"');
     expect(granted).toContain('"partnerAccountName": "Northwind Telecom"');
 
+    // The StartImpersonation example is written for the partner manager: opening it preselects him in the helper.
+    await page.locator('.graphiql-tab-button', { hasText: /^StartImpersonation$/ }).click();
+    expect(await page.getByTestId('signin-user').inputValue()).toBe('ppm@northwind.example');
     await signIn('ppm@northwind.example');
     expect(await page.getByTestId('use-session-token').isVisible()).toBe(false);
     await run('StartImpersonation', '"token":');

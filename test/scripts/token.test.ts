@@ -40,14 +40,4 @@ describe.each(databaseKinds())('npm run token (%s)', (kind) => {
     expect((await npmToken(t, 'admin@acme.example')).status).toBe(0);
     expect(statSync(buildInfo).mtimeMs).toBe(before);
   });
-
-  it.each([
-    { title: 'an unknown email', args: ['nobody@example.com'], status: 1, message: /no user with email nobody@example\.com in / },
-    { title: 'no email', args: [], status: 2, message: /usage: npm run token -- <email>/ },
-  ])('refuses $title with a message and prints no token', async ({ args, status, message }) => {
-    const result = await npmToken(t, ...args);
-    expect(result.status).toBe(status);
-    expect(result.stderr).toMatch(message);
-    expect(result.stdout).toBe('');
-  });
 });

@@ -22,6 +22,7 @@ query Viewer {
 `;
 
 const DASHBOARD = `# The partner dashboard: a page of the accounts you can see, their users and rights, and the Manage button.
+# Try it as a partner's administrator (the sign-in helper preselects one).
 query PartnerDashboard($first: Int = 20) {
   viewer { user { email } account { name } roles }
   accounts(first: $first) {

@@ -212,8 +212,18 @@ export const PLAYGROUND_SCRIPT = String.raw`(function () {
       headers: state.headers,
       shouldPersistHeaders: false,
       storage: storage,
-      defaultEditorToolsVisibility: 'variables'
+      defaultEditorToolsVisibility: 'variables',
+      onTabChange: suggestSignIn
     }, h(GraphiQL.Logo, null, 'Portico')));
+  }
+
+  // An example written for one person (GrantImpersonation: the customer's administrator) preselects them in the helper.
+  function suggestSignIn(tabState) {
+    var active = tabState && tabState.tabs[tabState.activeTabIndex];
+    var example = active && config.tabs.filter(function (tab) { return tab.title === active.title; })[0];
+    var select = $('portico-user');
+    if (!example || !example.runAs || !select) return;
+    if (select.querySelector('option[value="' + example.runAs + '"]')) select.value = example.runAs;
   }
 
   if (config.signInHelper) {
