@@ -1,34 +1,9 @@
 import 'reflect-metadata';
-import { mkdirSync } from 'fs';
-import { join } from 'path';
-import { DataSource, type DataSourceOptions, type Logger } from 'typeorm';
-import { loadConfig, type PorticoConfig } from './src/config';
-import { ENTITIES } from './src/storage/entities';
-import { MIGRATIONS } from './src/storage/migrations';
+import { DataSource } from 'typeorm';
+import { loadConfig } from './src/config';
+import { dataSourceOptions } from './src/storage/data-source';
 
-/**
- * The DataSource from the configuration: MySQL / MariaDB through mysql2 when `DATABASE_URL` is set, otherwise
- * an SQLite file in the data directory. The schema is always built by migrations, never `synchronize`.
- */
-export function dataSourceOptions(
-  config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'>,
-  logger?: Logger,
-  flavor: 'mysql' | 'mariadb' = 'mysql',
-): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logger, logging: logger ? (['query', 'error'] as const) : false } as const;
-  if (config.databaseUrl) {
-    return {
-      ...common,
-      type: flavor,
-      url: config.databaseUrl.replace(/^mariadb:/, 'mysql:'),
-      charset: 'utf8mb4_unicode_ci',
-      timezone: 'Z',
-      // A connection attempt to a database that is gone gives up soon: requests fail fast, never wait on it.
-      extra: { connectionLimit: 20, connectTimeout: 2000 },
-    } as DataSourceOptions;
-  }
-  mkdirSync(config.dataDir, { recursive: true });
-  return { ...common, type: 'sqljs', location: join(config.dataDir, 'portico.sqlite'), autoSave: true } as DataSourceOptions;
-}
+export { dataSourceOptions };
 
+/** The TypeORM CLI's DataSource (`npm run migration:generate`), from the environment. Portico itself never imports this file. */
 export default new DataSource(dataSourceOptions(loadConfig()));

@@ -92,6 +92,12 @@ export interface PorticoConfig {
   metrics: boolean;
   /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` @default 10000 */
   subgraphTimeoutMs: number;
+  /**
+   * Serves the GraphiQL playground at `/playground` and at `/graphql` for browsers, from the installed packages
+   * (no CDN). Its sign-in helper exists only in development with the development key. `PORTICO_PLAYGROUND`
+   * @default true, false when NODE_ENV=production
+   */
+  playground: boolean;
 }
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -111,6 +117,8 @@ function parseSubgraphs(value: string | undefined): SubgraphEndpoint[] {
   if (new Set(names).size !== names.length || names.includes('access-control')) throw new ConfigError('PORTICO_SUBGRAPHS', value, accepted);
   return endpoints;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const booleanString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -152,11 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     impersonationMaxMinutes: read('PORTICO_IMPERSONATION_MAX_MINUTES', z.coerce.number().int().min(1).max(1440), 'an integer from 1 to 1440') ?? 60,
     maxPageSize: read('PORTICO_MAX_PAGE_SIZE', z.coerce.number().int().min(1).max(10000), 'an integer from 1 to 10000') ?? 100,
     environment,
-    logLevel: env.LOG_LEVEL || (environment === 'test' ? 'silent' : 'info'),
+    logLevel: read('LOG_LEVEL', z.enum(LOG_LEVELS), LOG_LEVELS.join(', ')) ?? (environment === 'test' ? 'silent' : 'info'),
     subgraphs: parseSubgraphs(env.PORTICO_SUBGRAPHS),
     supergraphPath: env.PORTICO_SUPERGRAPH ? resolve(env.PORTICO_SUPERGRAPH) : undefined,
     enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
-    contextSigningKey: env.PORTICO_CONTEXT_SIGNING_KEY || undefined,
+    contextSigningKey: read('PORTICO_CONTEXT_SIGNING_KEY', privateJwk, 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})'),
     maxDepth: read('PORTICO_MAX_DEPTH', positiveInteger(1000), 'an integer from 1 to 1000') ?? 10,
     maxAliases: read('PORTICO_MAX_ALIASES', positiveInteger(1000), 'an integer from 1 to 1000') ?? 15,
     maxDirectives: read('PORTICO_MAX_DIRECTIVES', positiveInteger(1000), 'an integer from 1 to 1000') ?? 20,
@@ -166,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 10_000,
     metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
     subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
+    playground: read('PORTICO_PLAYGROUND', booleanString, 'true or false') ?? environment !== 'production',
   };
 }
 

@@ -8,7 +8,8 @@ async function main(): Promise<void> {
   const portico = await startPortico(config, (line) => console.log(line));
   const where = config.databaseUrl ? 'MySQL/MariaDB' : `SQLite in ${config.dataDir}`;
   console.log(`Portico (${config.policy} policy, ${where}) ready in ${Date.now() - started} ms at ${portico.url}`);
-  console.log(`Open ${portico.url} for the playground; mint a token with: npm run token -- ${config.bootstrapEmail}`);
+  if (config.playground) console.log(`Playground: open ${portico.url.replace(/\/graphql$/, '/playground')} (or ${portico.url}) in a browser`);
+  console.log(`Mint a development token with: npm run token -- ${config.bootstrapEmail}`);
   const stop = async () => {
     await portico.stop();
     process.exit(0);

@@ -31,6 +31,7 @@ describe('configuration', () => {
       requestTimeoutMs: 10_000,
       metrics: true,
       subgraphTimeoutMs: 10000,
+      playground: true,
     });
   });
 

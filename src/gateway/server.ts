@@ -1,7 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { randomUUID } from 'crypto';
 import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
@@ -25,6 +24,7 @@ import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { withSubgraphTimeout } from './subgraph-faults';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
+import { Playground } from './playground';
 import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
@@ -63,8 +63,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   try {
     const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
     if (config.seedDemo) {
-      const seeded = await seedDemoData(db, engine.policy.name, platform);
-      if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset`);
+      const seedStarted = Date.now();
+      const seeded = await seedDemoData(db, engine.policy.name, platform, log);
+      if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset in ${Date.now() - seedStarted} ms`);
     }
     const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
     const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;
@@ -83,7 +84,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       hideSchemaDetailsFromClientErrors: true,
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
-      plugins: [observer.plugin(), ApolloServerPluginInlineTraceDisabled(), production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+      // The playground is Portico's own (./playground), served from node_modules rather than Apollo's CDN.
+      plugins: [observer.plugin(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     };
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
@@ -136,8 +138,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       }
     };
 
+    const playground = new Playground({ services, devKeys, graphqlPath: '/graphql' });
     const handle = async (req: IncomingMessage, res: ServerResponse) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (await playground.handle(req, res, url)) return;
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === CONTEXT_JWKS_PATH) return sendJson(res, 200, signer.jwks());
       if (url.pathname === '/readyz') {

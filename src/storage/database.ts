@@ -1,6 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
-import { dataSourceOptions } from '../../ormconfig';
+import { dataSourceOptions } from './data-source';
 import type { PorticoConfig } from '../config';
 import { DatabaseAvailability } from './availability';
 import { AccountEntity } from './entities';
@@ -107,11 +107,26 @@ export class Database {
     return db;
   }
 
+  /** Applies the pending migrations, reporting each as it starts and a one-line summary. */
   async migrate(progress: (line: string) => void = () => {}): Promise<void> {
-    const pending = await this.dataSource.showMigrations();
-    if (!pending) return;
+    const all = this.dataSource.migrations;
+    if (!(await this.dataSource.showMigrations())) {
+      progress(`database schema up to date (${all.length} migrations, ${this.kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`);
+      return;
+    }
+    const started = Date.now();
+    const executed = new Set((await this.dataSource.query(`SELECT name FROM migrations`).catch(() => [])).map((row: { name: string }) => row.name));
+    const pending = all.filter((m) => !executed.has(m.name ?? m.constructor.name));
+    // TypeORM runs them all in one call: each migration's own `up` announces it.
+    pending.forEach((migration, i) => {
+      const up = migration.up.bind(migration);
+      migration.up = (runner) => {
+        progress(`migration ${i + 1}/${pending.length}: ${migration.name ?? migration.constructor.name}…`);
+        return up(runner);
+      };
+    });
     const applied = await this.dataSource.runMigrations({ transaction: 'each' });
-    applied.forEach((m, i) => progress(`migration ${i + 1}/${applied.length}: ${m.name}`));
+    progress(`migrations: applied ${applied.length} in ${Date.now() - started} ms; the schema is at ${applied.at(-1)?.name ?? 'the latest'}`);
   }
 
   get manager(): EntityManager {

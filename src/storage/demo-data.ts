@@ -105,16 +105,21 @@ export const DEMO_PLATFORM_USERS: Record<string, DemoUser[]> = {
   unifyr: [u('supplier@platform.local', 'Sasha Supplier', ['SUPPLIER_ADMINISTRATOR'])],
 };
 
-/** Seeds the preset's demo tenants under the platform, once: a database that has them already is left alone. */
-export async function seedDemoData(db: Database, preset: string, platform: AccountEntity): Promise<number> {
+/**
+ * Seeds the preset's demo tenants under the platform, once: a database that has them already is left alone.
+ * Reports each tenant as it is written.
+ */
+export async function seedDemoData(db: Database, preset: string, platform: AccountEntity, progress: (line: string) => void = () => {}): Promise<number> {
   const tenants = DEMO_DATA[preset];
   if (!tenants) return 0;
   return db.transaction(async (em) => {
     if ((await em.countBy(AccountEntity, {})) > 1) return 0;
     let accounts = 0;
+    let tenant = 0;
     const add = async (parent: AccountEntity, spec: DemoAccount) => {
       const account = await addAccount(em, parent, spec.type, spec.name, spec.settings ?? {});
       accounts++;
+      if (parent === platform) progress(`seeding ${preset} demo tenant ${++tenant}/${tenants.length}: ${spec.name}`);
       for (const user of spec.users) {
         const entity = await addUser(em, account, user);
         for (const role of user.contactRoles ?? []) await em.insert(ContactRoleEntity, { id: randomUUID(), userId: entity.id, accountId: account.id, role });

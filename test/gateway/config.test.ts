@@ -7,7 +7,7 @@ describe('gateway configuration', () => {
       PORTICO_SUBGRAPHS: 'tickets=http://tickets:4000/graphql, offers=https://offers.example.com/graphql',
       PORTICO_SUPERGRAPH: 'schema/supergraph.graphql',
       PORTICO_ENFORCEMENT: 'dry-run',
-      PORTICO_CONTEXT_SIGNING_KEY: '{"kty":"EC"}',
+      PORTICO_CONTEXT_SIGNING_KEY: '{"kty":"EC","crv":"P-256","x":"x","y":"y","d":"d"}',
     });
     expect(config).toMatchObject({
       subgraphs: [
@@ -16,7 +16,7 @@ describe('gateway configuration', () => {
       ],
       supergraphPath: resolve('schema/supergraph.graphql'),
       enforcement: 'dry-run',
-      contextSigningKey: '{"kty":"EC"}',
+      contextSigningKey: '{"kty":"EC","crv":"P-256","x":"x","y":"y","d":"d"}',
     });
   });
 

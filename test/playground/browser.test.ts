@@ -1,0 +1,116 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'fs';
+import { join } from 'path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { databaseKinds } from '../support/databases';
+import { startTestPortico, type TestPortico } from '../support/portico';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
+
+/** Debian's chromium, headless, with nothing that reaches the network on its own. */
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the playground's browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+describe.each(databaseKinds())('the playground in a browser (%s)', (kind) => {
+  let t: TestPortico;
+  let browser: Browser;
+  let page: Page;
+  const foreignRequests: string[] = [];
+  const scriptErrors: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestPortico(kind, 'dstny', { environment: 'development' });
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const origin = new URL(t.portico.url).origin;
+    page.on('request', (request) => {
+      if (!request.url().startsWith(origin) && !request.url().startsWith('data:')) foreignRequests.push(request.url());
+    });
+    page.on('pageerror', (error) => scriptErrors.push(error.message));
+    // Runs in the page (no DOM types here): records every Content-Security-Policy violation.
+    await page.addInitScript(() => {
+      const browser = globalThis as any;
+      browser.cspViolations = [];
+      browser.document.addEventListener('securitypolicyviolation', (event: any) => browser.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  const signIn = async (email: string) => {
+    await page.getByTestId('signin-user').selectOption(email);
+    await page.getByTestId('signin-button').click();
+    await page.getByTestId('signed-in-as').getByText(`Token: ${email}`).waitFor();
+  };
+
+  /** Opens the pre-loaded tab, runs it and returns the text of the result pane once it shows `expected`. */
+  const run = async (tab: string, expected: string) => {
+    await page.locator('.graphiql-tab-button', { hasText: new RegExp(`^${tab}$`) }).click();
+    await page.locator('.graphiql-execute-button').click();
+    const result = page.locator('.result-window');
+    try {
+      await result.getByText(expected).first().waitFor({ timeout: 10_000 });
+    } catch (error) {
+      throw new Error(`${tab}: the result pane never showed ${expected}; it shows:\n${await result.innerText()}`);
+    }
+    return result.innerText();
+  };
+
+  it('signs in a demo user, runs the pre-loaded Viewer operation and shows their email', async () => {
+    await page.goto(t.portico.url);
+    await page.locator('.graphiql-container').waitFor();
+    await page.locator('#portico-user option[value="admin@acme.example"]').waitFor({ state: 'attached' });
+    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'Authorize']);
+    await signIn('admin@acme.example');
+    // The helper put the token in the Headers editor of the open tab.
+    await page.getByText('Headers', { exact: true }).click();
+    await page.locator('.graphiql-editor-tool').getByText('"Authorization": "Bearer ey').waitFor();
+    const result = await run('Viewer', '"email": "admin@acme.example"');
+    expect(result).toContain('"name": "Acme Logistics"');
+    expect(result).not.toContain('"errors"');
+  });
+
+  it('grants impersonation as the customer, starts a session as the partner manager, and shows the banner with its token', async () => {
+    expect(await page.getByTestId('impersonation-banner').isVisible()).toBe(false);
+    const granted = await run('GrantImpersonation', '"status": "ACTIVE"');
+    expect(granted).toContain('"partnerAccountName": "Northwind Telecom"');
+
+    // The StartImpersonation example is written for the partner manager: opening it preselects him in the helper.
+    await page.locator('.graphiql-tab-button', { hasText: /^StartImpersonation$/ }).click();
+    expect(await page.getByTestId('signin-user').inputValue()).toBe('ppm@northwind.example');
+    await signIn('ppm@northwind.example');
+    expect(await page.getByTestId('use-session-token').isVisible()).toBe(false);
+    await run('StartImpersonation', '"token":');
+    await page.getByTestId('use-session-token').click();
+    const banner = page.getByTestId('impersonation-banner');
+    await banner.getByText('Acting as Acme Logistics for ppm@northwind.example').waitFor();
+
+    // Every tab now runs in the session: viewer is the customer's account, acted by the partner user.
+    const viewer = await run('Viewer', '"actor": {');
+    expect(viewer).toContain('"name": "Acme Logistics"');
+    expect(viewer).toContain('"email": "ppm@northwind.example"');
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, kind === 'sqlite' ? 'playground.png' : `playground-${kind}.png`);
+    rmSync(file, { force: true });
+    await page.screenshot({ path: file, fullPage: true });
+    expect(existsSync(file)).toBe(true);
+    expect(readFileSync(file).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  });
+
+  it('loaded nothing from another origin, broke no rule of its Content-Security-Policy and threw no error', async () => {
+    expect(scriptErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as any).cspViolations)).toEqual([]);
+  });
+});
