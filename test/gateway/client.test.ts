@@ -49,7 +49,8 @@ const START = gql`
 const clientFor = (url: string, token: string): ApolloClient<NormalizedCacheObject> =>
   new ApolloClient({
     link: new HttpLink({ uri: url, headers: { authorization: `Bearer ${token}` } }),
-    cache: new InMemoryCache(),
+    // `Viewer` has no id: one per signed-in client, so its fields merge rather than replace each other.
+    cache: new InMemoryCache({ typePolicies: { Viewer: { merge: true } } }),
     defaultOptions: { query: { fetchPolicy: 'network-only', errorPolicy: 'all' }, mutate: { errorPolicy: 'all' } },
   });
 

@@ -10,8 +10,10 @@ describe('the playground configuration', () => {
   it('is on outside production and off in production unless PORTICO_PLAYGROUND=true', () => {
     expect(loadConfig({}).playground).toBe(true);
     expect(loadConfig({ NODE_ENV: 'test' }).playground).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production' }).playground).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', PORTICO_PLAYGROUND: 'true' }).playground).toBe(true);
+    // Production needs an identity provider's JWKS: the development key is refused there.
+    const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example/.well-known/jwks.json' };
+    expect(loadConfig(production).playground).toBe(false);
+    expect(loadConfig({ ...production, PORTICO_PLAYGROUND: 'true' }).playground).toBe(true);
     expect(loadConfig({ PORTICO_PLAYGROUND: 'false' }).playground).toBe(false);
     expect(() => loadConfig({ PORTICO_PLAYGROUND: 'on' })).toThrow('PORTICO_PLAYGROUND="on" is not valid: expected true or false');
   });
