@@ -85,5 +85,20 @@ describe.each(databaseKinds())('loading the caller on %s', (kind) => {
       expect(principal.facts.assignments.map((a) => a.role)).toEqual(await t.rolesOf('admin@acme.example'));
       expect(principal.facts.active).toBe(true);
     });
+
+    it("decides on the caller's own account with no read beyond the caller's, and on another account with one", async () => {
+      const { db } = t.portico.services;
+      const acme = await t.account('Acme Logistics');
+      const other = await t.portico.services.db.manager.findOneByOrFail(AccountEntity, { type: 'PLATFORM' });
+      const token = await t.token('admin@acme.example');
+      const ask = async (accountId: string) => {
+        db.statements.reset();
+        const response = await t.raw({ token, body: JSON.stringify({ query: 'query($c: [AuthorizationCheckInput!]!) { authorize(checks: $c) { allowed } }', variables: { c: [{ permission: 'invoices:read', accountId }] } }) });
+        const json = (await response.json()) as { data: { authorize: Array<{ allowed: boolean }> } };
+        return { statements: db.statements.count, allowed: json.data.authorize[0].allowed };
+      };
+      expect(await ask(acme.id)).toEqual({ statements: 1, allowed: true });
+      expect(await ask(other.id)).toEqual({ statements: 2, allowed: false });
+    });
   });
 });
