@@ -45,12 +45,16 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
   return { user, account, facts: principalFacts(user, account, assignments) };
 }
 
-type CallerRow = UserEntity & { homeAccount: AccountEntity; roleRows: Array<RoleAssignmentEntity & { customRole?: CustomRoleEntity | null }> };
+type CallerRow = UserEntity & {
+  homeAccount: AccountEntity;
+  roleRows: Array<RoleAssignmentEntity & { customRole?: CustomRoleEntity | null }>;
+  delegations?: Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>;
+};
 
 /**
- * A user with their home account and current rights, read on every request: the user, the account, their roles
- * (with custom roles) in one statement and, at the same time, their delegated relationships in a second one,
- * which a policy without delegation never needs.
+ * A user with their home account and current rights, read on every request in one statement: the user, the
+ * account, their roles (with custom roles) and, where the policy has delegation, the active relationships naming
+ * them or their whole account (with each customer).
  */
 export async function loadCaller(
   em: EntityManager,
@@ -58,33 +62,25 @@ export async function loadCaller(
   by: 'id' | 'email',
   value: string,
 ): Promise<{ user: UserEntity; account: AccountEntity; assignments: RoleAssignmentFact[] } | null> {
-  const caller = em
+  let query = em
     .createQueryBuilder(UserEntity, 'u')
     .innerJoinAndMapOne('u.homeAccount', AccountEntity, 'a', 'a.id = u.accountId')
     .leftJoinAndMapMany('u.roleRows', RoleAssignmentEntity, 'ra', 'ra.userId = u.id')
-    .leftJoinAndMapOne('ra.customRole', CustomRoleEntity, 'cr', 'cr.id = ra.customRoleId')
-    .where(`u.${by} = :value`, { value })
-    .getOne() as Promise<CallerRow | null>;
+    .leftJoinAndMapOne('ra.customRole', CustomRoleEntity, 'cr', 'cr.id = ra.customRoleId');
   // Relationships are only made through the delegation actions: a policy mapping none has none to read.
-  const delegated = engine.policy.actions.has('delegation.request') ? delegatedRelationships(em, by, value) : Promise.resolve([]);
-  const [row, relationships] = await Promise.all([caller, delegated]);
+  if (engine.policy.actions.has('delegation.request')) {
+    query = query
+      .leftJoinAndMapMany('u.delegations', DelegatedAdminRelationshipEntity, 'r', 'r.partnerAccountId = u.accountId AND r.status = :active AND (r.delegateUserId = u.id OR r.delegateUserId IS NULL)', { active: 'ACTIVE' })
+      .leftJoinAndMapOne('r.customer', AccountEntity, 'c', 'c.id = r.customerAccountId');
+  }
+  const row = (await query.where(`u.${by} = :value`, { value }).getOne()) as CallerRow | null;
   if (!row) return null;
-  const { homeAccount: account, roleRows, ...fields } = row;
+  const { homeAccount: account, roleRows, delegations, ...fields } = row;
   const user = Object.assign(new UserEntity(), fields);
   const own = roleRows
     .sort((x, y) => (x.role < y.role ? -1 : x.role > y.role ? 1 : 0))
     .map((r) => ownFact(r.role, account, r.customRole ?? undefined));
-  return { user, account, assignments: [...own, ...delegatedFacts(relationships)] };
-}
-
-/** The active relationships naming the user (or their whole account), found by the user's id or email. */
-function delegatedRelationships(em: EntityManager, by: 'id' | 'email', value: string): Promise<Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>> {
-  return em
-    .createQueryBuilder(DelegatedAdminRelationshipEntity, 'r')
-    .innerJoin(UserEntity, 'du', `du.${by} = :value AND r.partnerAccountId = du.accountId AND (r.delegateUserId = du.id OR r.delegateUserId IS NULL)`, { value })
-    .innerJoinAndMapOne('r.customer', AccountEntity, 'c', 'c.id = r.customerAccountId')
-    .where('r.status = :active', { active: 'ACTIVE' })
-    .getMany() as Promise<Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>>;
+  return { user, account, assignments: [...own, ...delegatedFacts(delegations ?? [])] };
 }
 
 async function acceptInvitation(db: Database, user: UserEntity, requestId: string): Promise<void> {
