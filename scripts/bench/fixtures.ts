@@ -5,7 +5,7 @@ import { createConnection } from 'mysql2/promise';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadPolicy } from '../../src/config';
-import { loadOrCreateDevKeys, signDevToken, type DevKeyPair } from '../../src/identity';
+import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevKeys, signDevToken, type DevKeyPair } from '../../src/identity';
 import { loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 import { PolicyEngine } from '../../src/policy';
 import { addAccount, addUser, bootstrapPlatform } from '../../src/storage/bootstrap';
@@ -63,6 +63,7 @@ export async function prepareEnvironment(preset: string, databaseName: string, e
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const contextSigningKey = JSON.stringify({ ...(await exportJWK(privateKey)), kid: `bench-${preset}` });
   const signer = await loadOrCreateContextSigner(dataDir, contextSigningKey);
+  const identity = await serveIdentityJwks(devKeys);
   const engine = new PolicyEngine(loadPolicy(preset));
   const db = await Database.open({ databaseUrl, dataDir });
   const platform = await bootstrapPlatform(db, engine, 'admin@platform.local');
@@ -77,14 +78,17 @@ export async function prepareEnvironment(preset: string, databaseName: string, e
     devKeys,
     contextSigningKey,
     signer,
-    env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false' },
+    env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false', ...identity.env },
     token: async (email) => signDevToken(devKeys, await user(email)),
     contextToken: async (email) => {
       const u = await user(email);
       return signer.sign({ sub: u.id, acct: u.accountId, email: u.email });
     },
     accountId: async (name) => (await db.manager.findOneByOrFail(AccountEntity, { name })).id,
-    close: () => db.close(),
+    close: async () => {
+      await identity.close();
+      await db.close();
+    },
   };
 }
 
@@ -101,8 +105,22 @@ export async function addDashboardCustomers(db: Database, partnerName: string, c
 }
 
 /** Serves the context-signing keys, for subgraphs behind the plain gateway (no Portico there to publish them). */
-export async function serveJwks(signer: ContextSigner): Promise<{ url: string; close(): Promise<void> }> {
-  const body = JSON.stringify(signer.jwks());
+export function serveJwks(signer: ContextSigner): Promise<{ url: string; close(): Promise<void> }> {
+  return serveKeys(signer.jwks());
+}
+
+/**
+ * Stands in for the identity provider: the development key's public half as a JWKS, and the environment that makes a
+ * production Portico verify the tokens the benchmark signs with it (production refuses the development key itself).
+ */
+export async function serveIdentityJwks(devKeys: DevKeyPair): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+  const jwk = { ...(await exportJWK(devKeys.publicKey)), kid: devKeys.kid, alg: 'ES256', use: 'sig' };
+  const served = await serveKeys({ keys: [jwk] });
+  return { env: { PORTICO_JWKS_URL: served.url, PORTICO_JWT_ISSUER: DEV_ISSUER, PORTICO_JWT_AUDIENCE: DEV_AUDIENCE }, close: served.close };
+}
+
+async function serveKeys(jwks: unknown): Promise<{ url: string; close(): Promise<void> }> {
+  const body = JSON.stringify(jwks);
   const server: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   if (overhead) {
     ratios.authOnVsPlainGateway = overhead.authOnVsPlainGateway;
     ratios.authOnVsAuthOff = overhead.authOnVsAuthOff;
-    rows.push({ figure: 'Portico (filter) ÷ plain @apollo/gateway, throughput, geometric mean of 4 operations', value: range(overhead.authOnVsPlainGateway), target: '≥ 0.95', met: overhead.authOnVsPlainGateway.median >= 0.95 });
+    rows.push({ figure: `Portico (filter) ÷ plain @apollo/gateway, throughput, geometric mean of ${Object.keys(overhead.operations).length} operations`, value: range(overhead.authOnVsPlainGateway), target: '≥ 0.95', met: overhead.authOnVsPlainGateway.median >= 0.95 });
     rows.push({ figure: 'Portico (filter) ÷ Portico (enforcement off)', value: range(overhead.authOnVsAuthOff) });
     for (const [name, op] of Object.entries(overhead.operations)) {
       rows.push({ figure: `  ${name}: filter ÷ plain`, value: range(op.ratios.authOnVsPlainGateway) });

@@ -9,9 +9,17 @@ export interface BenchOptions {
   load: { connections: number; seconds: number; warmup: number; rounds: number };
   /** Where results.json goes; none with --no-write. */
   output?: string;
+  /** The overhead operations to run (`--ops offers,leads`); all when unset. Such a partial run writes nothing. */
+  operations?: string[];
+  /** Where Portico's processes write their `--cpu-prof` profiles (`--profile DIR`); none when unset. */
+  profileDir?: string;
 }
 
-/** `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--scales 1000,10000`, `--rounds N`, `--seconds S`, `--no-write`. */
+/**
+ * `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--scales 1000,10000`, `--rounds N`,
+ * `--seconds S`, `--no-write`, `--ops offers,leads` (some overhead operations, writes nothing), `--profile DIR` (CPU
+ * profiles of the Portico processes).
+ */
 export function parseBenchArgs(argv: readonly string[], defaultOutput: string): BenchOptions {
   let sections: Section[] = [...SECTIONS];
   let quick = false;
@@ -19,6 +27,8 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
   let rounds: number | undefined;
   let seconds: number | undefined;
   let output: string | undefined = defaultOutput;
+  let operations: string[] | undefined;
+  let profileDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => inline ?? argv[++i] ?? '';
@@ -46,11 +56,19 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
         seconds = Number(value());
         if (!(seconds > 0)) throw new Error('--seconds is not valid: expected a positive number');
         break;
+      case '--ops':
+        operations = value().split(',').map((s) => s.trim()).filter(Boolean);
+        if (operations.length === 0) throw new Error('--ops is not valid: expected operation names, e.g. offers,leads');
+        break;
+      case '--profile':
+        profileDir = value();
+        if (!profileDir) throw new Error('--profile is not valid: expected a directory');
+        break;
       case '--no-write':
         output = undefined;
         break;
       default:
-        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --scales, --rounds, --seconds or --no-write`);
+        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --scales, --rounds, --seconds, --ops, --profile or --no-write`);
     }
   }
   return {
@@ -59,6 +77,8 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
     scales: scales ?? (quick ? [1000, 10000] : [1000, 10000, 100000]),
     load: { connections: 8, seconds: seconds ?? (quick ? 2 : 5), warmup: quick ? 2 : 3, rounds: rounds ?? (quick ? 2 : 5) },
     // A quick run is for development: its figures are too short to replace the committed ones.
-    output: quick ? undefined : output,
+    output: quick || operations ? undefined : output,
+    operations,
+    profileDir,
   };
 }

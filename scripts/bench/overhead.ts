@@ -1,3 +1,4 @@
+import { join } from 'path';
 import type { DemoSubgraphName } from '../../src/demo';
 import { freePort } from '../../src/demo/run';
 import { addDashboardCustomers, dropDatabase, prepareEnvironment, serveJwks, type Environment } from './fixtures';
@@ -100,13 +101,14 @@ export interface OverheadResult {
 }
 
 /** The three gateways of one preset, each with its own demo subgraph asking that gateway (or the access-control graph) back. */
-async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string): Promise<Record<Exclude<Variant, 'ceiling'>, string>> {
+async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string, profileDir?: string): Promise<Record<Exclude<Variant, 'ceiling'>, string>> {
   const porticoOf = async (name: string, enforcement: string) => {
     const port = await freePort();
     const gateway = `http://127.0.0.1:${port}/graphql`;
     const sub = await startChild(`${subgraph} for ${name}`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: gateway });
     children.push(sub);
-    const portico = await startChild(name, ENTRY.portico, { ...env.env, PORTICO_ENFORCEMENT: enforcement, PORTICO_SUBGRAPHS: `${subgraph}=${sub.url}` }, { port });
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${subgraph}-${name}`)}`] : [];
+    const portico = await startChild(name, ENTRY.portico, { ...env.env, PORTICO_ENFORCEMENT: enforcement, PORTICO_SUBGRAPHS: `${subgraph}=${sub.url}` }, { port, nodeArgs });
     children.push(portico);
     return portico.url;
   };
@@ -126,14 +128,18 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
   const operations: Record<string, OperationResult> = {};
   const onVsPlain: number[][] = [];
   const onVsOff: number[][] = [];
+  const wanted = (operation: Operation) => !options.operations || options.operations.includes(operation.name);
+  const unknown = options.operations?.filter((name) => !GROUPS.some((g) => g.operations.some((o) => o.name === name)));
+  if (unknown?.length) throw new Error(`--ops names unknown operations ${unknown.join(', ')}: expected some of ${GROUPS.flatMap((g) => g.operations.map((o) => o.name)).join(', ')}`);
   for (const group of GROUPS) {
+    if (!group.operations.some(wanted)) continue;
     const children: Child[] = [];
     const env = await prepareEnvironment(group.preset, `portico_bench_${group.preset}`, group.extra);
     const jwks = await serveJwks(env.signer);
     try {
       log(`overhead: starting the ${group.preset} stacks (access-control + ${group.subgraph})`);
-      const urls: Partial<Record<Variant, string>> = await startStack(env, group.subgraph, children, jwks.url);
-      for (const operation of group.operations) {
+      const urls: Partial<Record<Variant, string>> = await startStack(env, group.subgraph, children, jwks.url, options.profileDir);
+      for (const operation of group.operations.filter(wanted)) {
         const body = JSON.stringify({ query: operation.query, variables: (await operation.variables?.(env)) ?? {} });
         const token = await env.token(operation.as);
         // Every variant gets the same request; Portico reads the bearer token, the plain stack's subgraphs the context token.

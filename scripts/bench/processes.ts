@@ -25,10 +25,10 @@ export const ENTRY = {
  * Starts `node <entry>` with the environment given and a free loopback port in PORT, and waits until it answers
  * HTTP at `path`. Its output is kept and shown only if it fails to start.
  */
-export async function startChild(name: string, entry: string, env: Record<string, string>, options: { path?: string; port?: number } = {}): Promise<Child> {
+export async function startChild(name: string, entry: string, env: Record<string, string>, options: { path?: string; port?: number; nodeArgs?: string[] } = {}): Promise<Child> {
   const port = options.port ?? (await freePort());
   const path = options.path ?? '/graphql';
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), entry], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), ...(options.nodeArgs ?? []), entry], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { progressBar, seedHierarchy } from '../seed';
-import { dropDatabase, freshDatabase } from './fixtures';
+import { dropDatabase, freshDatabase, serveIdentityJwks } from './fixtures';
 import { load, type LoadRequest } from './load';
 import type { BenchOptions } from './options';
 import { ENTRY, startChild, stopAll, type Child } from './processes';
@@ -38,6 +38,7 @@ export async function runScale(options: BenchOptions, log: (line: string) => voi
   const scales = [...options.scales].sort((a, b) => a - b);
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-scale-'));
   const devKeys = await loadOrCreateDevKeys(dataDir);
+  const identity = await serveIdentityJwks(devKeys);
   const engine = new PolicyEngine(loadPolicy('appdirect'));
   const children: Child[] = [];
   const requests: Record<number, { authorize: LoadRequest; descendants: LoadRequest }> = {};
@@ -54,7 +55,7 @@ export async function runScale(options: BenchOptions, log: (line: string) => voi
         const assignment = await db.manager.findOneByOrFail(RoleAssignmentEntity, { accountId: partnerId, role: 'ACCOUNT_MANAGER' });
         const manager = await db.manager.findOneByOrFail(UserEntity, { id: assignment.userId });
         const headers = { authorization: `Bearer ${await signDevToken(devKeys, manager)}` };
-        const portico = await startChild(`portico at ${scale} accounts`, ENTRY.portico, { DATABASE_URL: databaseUrl, PORTICO_POLICY: 'appdirect', PORTICO_DATA_DIR: dataDir, PORTICO_SEED_DEMO: 'false' });
+        const portico = await startChild(`portico at ${scale} accounts`, ENTRY.portico, { DATABASE_URL: databaseUrl, PORTICO_POLICY: 'appdirect', PORTICO_DATA_DIR: dataDir, PORTICO_SEED_DEMO: 'false', ...identity.env });
         children.push(portico);
         requests[scale] = {
           authorize: { url: portico.url, body: JSON.stringify({ query: AUTHORIZE, variables: { a: deepest.id } }), headers },
@@ -82,6 +83,7 @@ export async function runScale(options: BenchOptions, log: (line: string) => voi
     return { scales, seedSeconds, authorize: results.authorize, descendants: results.descendants, p99GrowthAuthorize: growth.authorize, p99GrowthDescendants: growth.descendants };
   } finally {
     await stopAll(children);
+    await identity.close();
     for (const scale of scales) await dropDatabase(`portico_bench_scale_${scale}`);
   }
 }

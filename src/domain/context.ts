@@ -45,6 +45,8 @@ export class RequestContext {
     em?: EntityManager,
   ) {
     this.loaders = createLoaders(em ?? services.db.manager);
+    // The caller's account was read with the caller for this request: deciding on it needs no second read.
+    if (principal && !em) this.loaders.account.prime(principal.account.id, principal.account);
   }
 
   get engine(): PolicyEngine {

@@ -32,11 +32,10 @@ export interface Principal {
 export async function loadPrincipal(db: Database, engine: PolicyEngine, identity: Identity, requestId: string): Promise<Principal> {
   if (identity.impersonationSessionId) return loadSessionPrincipal(db, engine, identity.subject, identity.impersonationSessionId);
   const em = db.manager;
-  let found = await userWithAccount(em, 'id', identity.subject);
-  if (!found && identity.email) found = await userWithAccount(em, 'email', identity.email.toLowerCase());
+  let found = await loadCaller(em, engine, 'id', identity.subject);
+  if (!found && identity.email) found = await loadCaller(em, engine, 'email', identity.email.toLowerCase());
   if (!found) throw new AuthenticationError('the token names no known user');
-  const { user, account } = found;
-  const assignments = await assignmentFacts(em, user, account);
+  const { user, account, assignments } = found;
   if (!engine.mayLogIn({ assignments })) throw new AuthenticationError('this user cannot log in');
   if (user.status === 'INVITED' && account.status === 'ACTIVE') {
     // Signing in with a valid token accepts the invitation (not into a suspended account: nothing is usable there).
@@ -46,16 +45,42 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
   return { user, account, facts: principalFacts(user, account, assignments) };
 }
 
-/** The user and their home account in one statement: every request reads both. */
-async function userWithAccount(em: EntityManager, by: 'id' | 'email', value: string): Promise<{ user: UserEntity; account: AccountEntity } | null> {
-  const row = (await em
+type CallerRow = UserEntity & {
+  homeAccount: AccountEntity;
+  roleRows: Array<RoleAssignmentEntity & { customRole?: CustomRoleEntity | null }>;
+  delegations?: Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>;
+};
+
+/**
+ * A user with their home account and current rights, read on every request in one statement: the user, the
+ * account, their roles (with custom roles) and, where the policy has delegation, the active relationships naming
+ * them or their whole account (with each customer).
+ */
+export async function loadCaller(
+  em: EntityManager,
+  engine: PolicyEngine,
+  by: 'id' | 'email',
+  value: string,
+): Promise<{ user: UserEntity; account: AccountEntity; assignments: RoleAssignmentFact[] } | null> {
+  let query = em
     .createQueryBuilder(UserEntity, 'u')
     .innerJoinAndMapOne('u.homeAccount', AccountEntity, 'a', 'a.id = u.accountId')
-    .where(`u.${by} = :value`, { value })
-    .getOne()) as (UserEntity & { homeAccount: AccountEntity }) | null;
+    .leftJoinAndMapMany('u.roleRows', RoleAssignmentEntity, 'ra', 'ra.userId = u.id')
+    .leftJoinAndMapOne('ra.customRole', CustomRoleEntity, 'cr', 'cr.id = ra.customRoleId');
+  // Relationships are only made through the delegation actions: a policy mapping none has none to read.
+  if (engine.policy.actions.has('delegation.request')) {
+    query = query
+      .leftJoinAndMapMany('u.delegations', DelegatedAdminRelationshipEntity, 'r', 'r.partnerAccountId = u.accountId AND r.status = :active AND (r.delegateUserId = u.id OR r.delegateUserId IS NULL)', { active: 'ACTIVE' })
+      .leftJoinAndMapOne('r.customer', AccountEntity, 'c', 'c.id = r.customerAccountId');
+  }
+  const row = (await query.where(`u.${by} = :value`, { value }).getOne()) as CallerRow | null;
   if (!row) return null;
-  const { homeAccount, ...user } = row;
-  return { user: Object.assign(new UserEntity(), user), account: homeAccount };
+  const { homeAccount: account, roleRows, delegations, ...fields } = row;
+  const user = Object.assign(new UserEntity(), fields);
+  const own = roleRows
+    .sort((x, y) => (x.role < y.role ? -1 : x.role > y.role ? 1 : 0))
+    .map((r) => ownFact(r.role, account, r.customRole ?? undefined));
+  return { user, account, assignments: [...own, ...delegatedFacts(delegations ?? [])] };
 }
 
 async function acceptInvitation(db: Database, user: UserEntity, requestId: string): Promise<void> {
@@ -110,14 +135,14 @@ async function loadSessionPrincipal(db: Database, engine: PolicyEngine, actorId:
   const { grant, customer } = session;
   if (grant.revokedAt) throw new AuthenticationError('the impersonation grant was revoked');
   if (grant.expiresAt && grant.expiresAt.getTime() <= now) throw new AuthenticationError('the impersonation grant has expired');
-  const actor = await em.findOneBy(UserEntity, { id: actorId });
-  const partner = actor ? await em.findOneBy(AccountEntity, { id: actor.accountId }) : null;
-  if (!actor || !partner || partner.id !== session.partnerAccountId) throw new AuthenticationError('the impersonation session does not exist');
+  const found = await loadCaller(em, engine, 'id', actorId);
+  if (!found || found.account.id !== session.partnerAccountId) throw new AuthenticationError('the impersonation session does not exist');
+  const { user: actor, account: partner } = found;
   if (actor.status !== 'ACTIVE' || partner.status !== 'ACTIVE' || customer.status !== 'ACTIVE') {
     throw new AuthenticationError('the impersonation session is suspended: its actor or one of its accounts is not active');
   }
   // The actor must still be someone who may impersonate: losing the right ends the session too.
-  const own = principalFacts(actor, partner, await assignmentFacts(em, actor, partner));
+  const own = principalFacts(actor, partner, found.assignments);
   if (!engine.authorizeAction(own, 'impersonation.start', accountFacts(partner)).allowed) {
     throw new AuthenticationError('the actor may no longer impersonate customers');
   }
@@ -167,6 +192,10 @@ async function delegatedAssignments(em: EntityManager, user: UserEntity): Promis
     .where('r.partnerAccountId = :accountId AND r.status = :active', { accountId: user.accountId, active: 'ACTIVE' })
     .andWhere('(r.delegateUserId = :userId OR r.delegateUserId IS NULL)', { userId: user.id })
     .getMany()) as Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>;
+  return delegatedFacts(relationships);
+}
+
+function delegatedFacts(relationships: Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>): RoleAssignmentFact[] {
   const now = Date.now();
   return relationships
     .filter((r) => r.expiresAt !== null && r.expiresAt.getTime() > now)
@@ -178,14 +207,9 @@ async function ownAssignments(em: EntityManager, user: UserEntity, account: Acco
   const customIds = rows.map((r) => r.customRoleId).filter((id): id is string => id !== null);
   const customRoles = customIds.length > 0 ? await em.getRepository(CustomRoleEntity).findBy({ id: In(customIds) }) : [];
   const byId = new Map(customRoles.map((c) => [c.id, c]));
-  return rows.map((row) => {
-    const custom = row.customRoleId ? byId.get(row.customRoleId) : undefined;
-    return {
-      role: row.role,
-      accountId: account.id,
-      accountType: account.type,
-      custom: custom ? { id: custom.id, grants: custom.grants } : undefined,
-      source: { kind: 'role' },
-    };
-  });
+  return rows.map((row) => ownFact(row.role, account, row.customRoleId ? byId.get(row.customRoleId) : undefined));
+}
+
+function ownFact(role: string, account: AccountEntity, custom: CustomRoleEntity | undefined): RoleAssignmentFact {
+  return { role, accountId: account.id, accountType: account.type, custom: custom ? { id: custom.id, grants: custom.grants } : undefined, source: { kind: 'role' } };
 }

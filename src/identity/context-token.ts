@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 import { join } from 'path';
 import { AuthenticationError } from './errors';
+import { VerifiedTokens } from './verified-tokens';
 
 /** The header the gateway sends to downstream subgraphs in place of the client's own credentials. */
 export const CONTEXT_HEADER = 'x-portico-context';
@@ -68,9 +69,12 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
 /** Verifies context tokens against the gateway's published keys (fetched once and cached) or a given key set. */
 export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }): ContextVerifier {
   const keys = 'jwksUrl' in source ? createRemoteJWKSet(new URL(source.jwksUrl)) : createLocalJWKSet(source.jwks);
+  const verified = new VerifiedTokens<ContextClaims>();
   return {
     async verify(token: string): Promise<ContextClaims> {
       if (typeof token !== 'string' || token === '') throw new AuthenticationError('the request carries no context token');
+      const known = verified.get(token);
+      if (known) return known;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, { issuer: CONTEXT_ISSUER, audience: CONTEXT_AUDIENCE, algorithms: [ALG], requiredClaims: ['exp', 'sub'] }));
@@ -78,7 +82,9 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
         if (error instanceof errors.JWTExpired) throw new AuthenticationError('the context token has expired');
         throw new AuthenticationError('the context token is not valid');
       }
-      return toClaims(payload);
+      const claims = toClaims(payload);
+      verified.set(token, claims, payload.exp);
+      return claims;
     },
   };
 }

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, SignJWT, type JWTPayl
 import { DEV_AUDIENCE, DEV_ISSUER, type DevKeyPair } from './dev-keys';
 import { AuthenticationError } from './errors';
 import { PORTICO_ISSUER } from './impersonation-tokens';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Who a verified token says the caller is: a user id (`sub`) and, where the provider sends it, an email. */
 export interface Identity {
@@ -29,6 +30,7 @@ export class TokenVerifier {
   private readonly issuer?: string;
   private readonly audience?: string;
   private readonly ownKey?: KeyLike;
+  private readonly verified = new VerifiedTokens<Identity>();
 
   constructor(options: TokenVerifierOptions) {
     this.ownKey = (options.ownKeys ?? options.devKeys)?.publicKey;
@@ -54,6 +56,14 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Identity> {
+    const known = this.verified.get(token);
+    if (known) return known;
+    const identity = await this.verifySignature(token);
+    this.verified.set(token, identity, identity.claims.exp);
+    return identity;
+  }
+
+  private async verifySignature(token: string): Promise<Identity> {
     try {
       if (this.isPorticoIssued(token)) return await this.verifySession(token);
       const { payload } = await jwtVerify(token, this.key as KeyLike, { issuer: this.issuer, audience: this.audience, algorithms: ALGORITHMS });

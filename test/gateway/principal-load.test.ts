@@ -1,0 +1,104 @@
+import { randomUUID } from 'crypto';
+import { assignmentFacts, loadPrincipal } from '../../src/domain/principal';
+import { addAccount } from '../../src/storage/bootstrap';
+import { AccountEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, RoleAssignmentEntity } from '../../src/storage/entities';
+import { databaseKinds } from '../support/databases';
+import { startTestPortico, type TestPortico } from '../support/portico';
+
+const DAY = 86_400_000;
+
+describe.each(databaseKinds())('loading the caller on %s', (kind) => {
+  describe('with a policy that has delegated administration (appdirect)', () => {
+    let t: TestPortico;
+    beforeAll(async () => {
+      t = await startTestPortico(kind, 'appdirect');
+      const em = t.portico.services.db.manager;
+      const tech = await t.user('tech@northwind.example');
+      const northwind = await t.account('Northwind Cloud');
+      const customers = [await addAccount(em, northwind, 'CUSTOMER', 'Delegating One'), await addAccount(em, northwind, 'CUSTOMER', 'Delegating Two')];
+      const relationship = (customer: AccountEntity, delegateUserId: string | null, status: string, expiresAt: Date | null) =>
+        em.insert(DelegatedAdminRelationshipEntity, {
+          id: randomUUID(),
+          partnerAccountId: northwind.id,
+          delegateUserId,
+          customerAccountId: customer.id,
+          roles: ['ACCOUNT_MANAGER'],
+          durationDays: 30,
+          status,
+          requestedByUserId: tech.id,
+          requestedAt: new Date(),
+          approvedByUserId: null,
+          approvedAt: null,
+          expiresAt,
+          terminatedByUserId: null,
+          terminatedAt: null,
+        } as Partial<DelegatedAdminRelationshipEntity>);
+      // Counted: one naming the user, one naming the whole account. Not counted: expired, pending, another user's.
+      await relationship(customers[0], tech.id, 'ACTIVE', new Date(Date.now() + DAY));
+      await relationship(customers[1], null, 'ACTIVE', new Date(Date.now() + DAY));
+      await relationship(customers[0], null, 'ACTIVE', new Date(Date.now() - DAY));
+      await relationship(customers[1], tech.id, 'PENDING', null);
+      await relationship(customers[0], (await t.user('am@northwind.example')).id, 'ACTIVE', new Date(Date.now() + DAY));
+      const customRoleId = randomUUID();
+      await em.insert(CustomRoleEntity, { id: customRoleId, ownerAccountId: northwind.id, accountType: 'PARTNER', name: 'PRICE_READER', title: 'Price reader', grants: [{ permission: 'priceList:read', descendants: false }], createdByUserId: tech.id });
+      await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: tech.id, accountId: northwind.id, role: 'PRICE_READER', customRoleId });
+    }, 120_000);
+    afterAll(() => t.stop());
+
+    it('reads the user, their account, roles, custom roles and delegated relationships in one statement, the same facts as read one by one', async () => {
+      const { db, engine } = t.portico.services;
+      const tech = await t.user('tech@northwind.example');
+      db.statements.reset();
+      const principal = await loadPrincipal(db, engine, { subject: tech.id, claims: {} }, 'test');
+      expect(db.statements.count).toBe(1);
+      const separately = await assignmentFacts(db.manager, principal.user, principal.account);
+      const sorted = (facts: readonly (typeof separately)[number][]) => [...facts].sort((a, b) => `${a.role}${a.accountId}`.localeCompare(`${b.role}${b.accountId}`));
+      expect(sorted(principal.facts.assignments)).toEqual(sorted(separately));
+      expect(principal.facts.assignments.map((a) => `${a.source.kind}:${a.role}`).sort()).toEqual(['delegated:ACCOUNT_MANAGER', 'delegated:ACCOUNT_MANAGER', 'role:PRICE_READER', 'role:TECHNICAL_MANAGER']);
+      expect(principal.facts.assignments.find((a) => a.role === 'PRICE_READER')?.custom?.grants).toEqual([{ permission: 'priceList:read', descendants: false }]);
+      expect(principal.account.name).toBe('Northwind Cloud');
+    });
+
+    it('finds a user by email when the subject is not their id, with the same rights', async () => {
+      const { db, engine } = t.portico.services;
+      const tech = await t.user('tech@northwind.example');
+      const byEmail = await loadPrincipal(db, engine, { subject: 'not-an-id', email: 'TECH@northwind.example', claims: {} }, 'test');
+      const byId = await loadPrincipal(db, engine, { subject: tech.id, claims: {} }, 'test');
+      expect(byEmail.user.id).toBe(tech.id);
+      expect(byEmail.facts).toEqual(byId.facts);
+    });
+  });
+
+  describe('with a policy without delegated administration (dstny)', () => {
+    let t: TestPortico;
+    beforeAll(async () => {
+      t = await startTestPortico(kind, 'dstny');
+    }, 120_000);
+    afterAll(() => t.stop());
+
+    it('reads the caller in a single statement', async () => {
+      const { db, engine } = t.portico.services;
+      const admin = await t.user('admin@acme.example');
+      db.statements.reset();
+      const principal = await loadPrincipal(db, engine, { subject: admin.id, claims: {} }, 'test');
+      expect(db.statements.count).toBe(1);
+      expect(principal.facts.assignments.map((a) => a.role)).toEqual(await t.rolesOf('admin@acme.example'));
+      expect(principal.facts.active).toBe(true);
+    });
+
+    it("decides on the caller's own account with no read beyond the caller's, and on another account with one", async () => {
+      const { db } = t.portico.services;
+      const acme = await t.account('Acme Logistics');
+      const other = await t.portico.services.db.manager.findOneByOrFail(AccountEntity, { type: 'PLATFORM' });
+      const token = await t.token('admin@acme.example');
+      const ask = async (accountId: string) => {
+        db.statements.reset();
+        const response = await t.raw({ token, body: JSON.stringify({ query: 'query($c: [AuthorizationCheckInput!]!) { authorize(checks: $c) { allowed } }', variables: { c: [{ permission: 'invoices:read', accountId }] } }) });
+        const json = (await response.json()) as { data: { authorize: Array<{ allowed: boolean }> } };
+        return { statements: db.statements.count, allowed: json.data.authorize[0].allowed };
+      };
+      expect(await ask(acme.id)).toEqual({ statements: 1, allowed: true });
+      expect(await ask(other.id)).toEqual({ statements: 2, allowed: false });
+    });
+  });
+});
