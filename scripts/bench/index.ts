@@ -1,12 +1,13 @@
 import 'reflect-metadata';
-import { writeFileSync } from 'fs';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
 import { packageRoot } from '../../src/config';
 import { runBatching, type BatchingResult } from './batching';
 import { decisionsPerSecond, engineFixture } from './engine';
-import { parseBenchArgs, type BenchOptions } from './options';
+import { parseBenchArgs, SECTIONS, type BenchOptions } from './options';
 import { runOverhead, type OverheadResult } from './overhead';
+import { pinServersApart } from './processes';
 import { runScale, type ScaleResult } from './scale';
 import { alternate, fmt, measured, type Measured } from './stats';
 
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
   const options = parseBenchArgs(process.argv.slice(2), join(packageRoot(), 'scripts', 'bench', 'results.json'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = new Date();
-  log(`bench: ${options.sections.join(', ')}${options.quick ? ' (quick)' : ''}; ${options.load.rounds} rounds of ${options.load.seconds} s, ${options.load.connections} connections`);
+  const pinned = options.pin ? (pinServersApart() ?? null) : null;
+  log(`bench: ${options.sections.join(', ')}${options.quick ? ' (quick)' : ''}; ${options.load.rounds} rounds of ${options.load.seconds} s, ${options.load.connections} connections; ${pinned ? `servers on core ${pinned.servers}, load on ${pinned.load}` : 'servers not pinned'}`);
   const engine = options.sections.includes('engine') ? runEngine(options) : undefined;
   if (engine) log(`engine: ${fmt(engine.principal.median)} decisions/s; with 50 assignments ${fmt(engine.wide.median)}`);
   const batching: BatchingResult | undefined = options.sections.includes('batching') ? await runBatching(options, log) : undefined;
@@ -102,14 +104,14 @@ async function main(): Promise<void> {
       rows.push({ figure: `  ${fmt(s)} accounts: descendants page p50 / p99 ms`, value: `${fmt(scale.descendants[s].p50.median, 2)} / ${fmt(scale.descendants[s].p99.median, 2)}` });
     }
   }
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, pinned };
   console.log(`\nPortico benchmark, ${started.toISOString().slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${options.quick ? ' (quick run)' : ''}\n`);
   console.log(table(rows));
   const results = {
     date: started.toISOString(),
     machine,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    settings: { ...options.load, quick: options.quick, scales: options.scales },
+    settings: { ...options.load, quick: options.quick, scales: options.scales, pinned },
     note: 'Each ratio is measured in this run, its variants alternated round by round; median and range over the rounds. Absolute figures depend on the machine and its load.',
     ratios,
     overhead,
@@ -118,7 +120,13 @@ async function main(): Promise<void> {
     scale,
   };
   if (options.output) {
-    writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
+    // A run of some sections replaces those and keeps the others' figures, each section with the run it came from.
+    const run = { date: results.date, command: results.command, settings: results.settings, machine };
+    const previous = options.sections.length < SECTIONS.length && existsSync(options.output) ? (JSON.parse(readFileSync(options.output, 'utf8')) as Partial<typeof results> & { runs?: Record<string, unknown> }) : {};
+    const runs = { ...(previous.runs ?? {}), ...Object.fromEntries(options.sections.map((section) => [section, run])) };
+    const kept = Object.fromEntries(SECTIONS.map((section) => [section, results[section] ?? previous[section]]));
+    const merged = { ...previous, ...results, ...kept, ratios: { ...(previous.ratios ?? {}), ...ratios }, runs };
+    writeFileSync(options.output, `${JSON.stringify(merged, null, 2)}\n`);
     console.log(`\nwritten to ${options.output}`);
   }
 }

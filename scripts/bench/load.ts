@@ -29,7 +29,8 @@ export async function load(request: LoadRequest, seconds: number, connections: n
   const ok = result['2xx'];
   // A warm-up on a cold server may see no response end within its seconds; a measurement must.
   if ((ok === 0 && !warmup) || result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${request.url}: ${ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors under load`);
+    const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${count}× ${code}`).join(', ');
+    throw new Error(`${request.url}: ${ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors under load (${statuses})`);
   }
   return { rps: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }

@@ -13,12 +13,18 @@ export interface BenchOptions {
   operations?: string[];
   /** Where Portico's processes write their `--cpu-prof` profiles (`--profile DIR`); none when unset. */
   profileDir?: string;
+  /**
+   * `--pin`: every server on the first core and the load generator on the others, so each stack under test has the
+   * same CPU however many processes it is made of, and the load never competes with it. Off by default: the servers
+   * share the machine as a deployment would.
+   */
+  pin: boolean;
 }
 
 /**
  * `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--scales 1000,10000`, `--rounds N`,
  * `--seconds S`, `--no-write`, `--ops offers,leads` (some overhead operations, writes nothing), `--profile DIR` (CPU
- * profiles of the Portico processes).
+ * profiles of the Portico processes), `--pin` (servers on the first core, the load on the others).
  */
 export function parseBenchArgs(argv: readonly string[], defaultOutput: string): BenchOptions {
   let sections: Section[] = [...SECTIONS];
@@ -29,6 +35,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
   let output: string | undefined = defaultOutput;
   let operations: string[] | undefined;
   let profileDir: string | undefined;
+  let pin = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => inline ?? argv[++i] ?? '';
@@ -64,11 +71,14 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
         profileDir = value();
         if (!profileDir) throw new Error('--profile is not valid: expected a directory');
         break;
+      case '--pin':
+        pin = true;
+        break;
       case '--no-write':
         output = undefined;
         break;
       default:
-        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --scales, --rounds, --seconds, --ops, --profile or --no-write`);
+        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --scales, --rounds, --seconds, --ops, --profile, --pin or --no-write`);
     }
   }
   return {
@@ -80,5 +90,6 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
     output: quick || operations ? undefined : output,
     operations,
     profileDir,
+    pin,
   };
 }

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'child_process';
+import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { cpus } from 'os';
 import { join } from 'path';
 import { freePort } from '../../src/demo/run';
 
@@ -21,6 +22,26 @@ export const ENTRY = {
   ceiling: join(DIST, 'scripts', 'bench', 'ceiling.js'),
 };
 
+/** The core list (`taskset -c`) the servers are confined to; unset, they run anywhere. */
+let serverCores: string | undefined;
+
+/**
+ * Confines every server started from now on to the first core and this process (the load generator) to the others.
+ * Returns the split, or `undefined` where it cannot be made (one core, or no `taskset`).
+ */
+export function pinServersApart(): { servers: string; load: string } | undefined {
+  const count = cpus().length;
+  if (count < 2) return undefined;
+  const load = count === 2 ? '1' : `1-${count - 1}`;
+  try {
+    execFileSync('taskset', ['-pc', load, String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  serverCores = '0';
+  return { servers: serverCores, load };
+}
+
 /**
  * Starts `node <entry>` with the environment given and a free loopback port in PORT, and waits until it answers
  * HTTP at `path`. Its output is kept and shown only if it fails to start.
@@ -28,7 +49,10 @@ export const ENTRY = {
 export async function startChild(name: string, entry: string, env: Record<string, string>, options: { path?: string; port?: number; nodeArgs?: string[] } = {}): Promise<Child> {
   const port = options.port ?? (await freePort());
   const path = options.path ?? '/graphql';
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), ...(options.nodeArgs ?? []), entry], {
+  const args = [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), ...(options.nodeArgs ?? []), entry];
+  // taskset execs node in its own process: the child's pid, signals and exit are node's.
+  const [command, argv] = serverCores === undefined ? [process.execPath, args] : ['taskset', ['-c', serverCores, process.execPath, ...args]];
+  const child = spawn(command, argv, {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,7 +7,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../gateway/http';
+import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../gateway/http';
 import { applyPorticoDirectives, porticoKit, porticoSubgraphHeader, type PorticoContext } from '../kit';
 import { AccountDirectory, type AccountSeeder } from './accounts';
 import { DemoStore } from './store';
@@ -109,9 +109,11 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
     await sendGraphQLResponse(res, response);
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => sendInternalError(res));
-  });
+  const server: Server = keepConnectionsAlive(
+    createServer((req, res) => {
+      handle(req, res).catch(() => sendInternalError(res));
+    }),
+  );
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,5 @@
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
-import type { IncomingMessage, ServerResponse } from 'http';
+import type { IncomingMessage, Server, ServerResponse } from 'http';
 
 /** Largest accepted request body, unless configured (`PORTICO_MAX_BODY_BYTES`). */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -60,4 +60,14 @@ export async function sendGraphQLResponse(res: ServerResponse, response: HTTPGra
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   }
+}
+
+/**
+ * Keeps idle client connections open longer than the clients in front usually do (Node's default is 5 s), so a
+ * gateway or proxy rarely reuses a connection at the moment this server closes it.
+ */
+export function keepConnectionsAlive(server: Server, idleMs = 65_000): Server {
+  server.keepAliveTimeout = idleMs;
+  server.headersTimeout = idleMs + 1_000;
+  return server;
 }

@@ -25,7 +25,7 @@ import { readAuthorizationRules } from './rules';
 import { withSubgraphTimeout } from './subgraph-faults';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
-import { headerMapOf, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
+import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
@@ -183,6 +183,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         sendInternalError(res);
       });
     });
+    keepConnectionsAlive(server);
     await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
     const { port } = server.address() as AddressInfo;
     started = true;

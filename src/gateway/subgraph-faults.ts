@@ -21,11 +21,41 @@ export function isSubgraphUnavailable(error: unknown): boolean {
 }
 
 /**
+ * A connection reset before any answer: typically a kept-alive connection the subgraph closed while it sat idle,
+ * reused by the gateway at that very moment.
+ */
+function isResetConnection(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 'ECONNRESET' || (typeof message === 'string' && /socket hang up/.test(message));
+}
+
+/** Whether a subgraph request is a query (sent twice, it changes nothing); a mutation is never sent again. */
+export function isQueryRequest(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    const { query } = JSON.parse(body) as { query?: unknown };
+    return typeof query === 'string' && /^\s*(query\b|\{)/.test(query);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Bounds every request to a subgraph: a slow one fails its own fields after `timeoutMs` instead of holding the
- * whole response. Uses the data source's own HTTP client, with its timeout option.
+ * whole response (the data source's own HTTP client, with its timeout option). A query whose connection was reset
+ * before any answer is sent once more, on a new connection.
  */
 export function withSubgraphTimeout<T extends RemoteGraphQLDataSource>(source: T, timeoutMs: number): T {
   const fetcher = source.fetcher;
-  source.fetcher = (url, init) => fetcher(url, { ...init, timeout: timeoutMs } as typeof init);
+  const send: typeof fetcher = (url, init) => fetcher(url, { ...init, timeout: timeoutMs } as typeof init);
+  source.fetcher = async (url, init) => {
+    try {
+      return await send(url, init);
+    } catch (error) {
+      if (!isResetConnection(error) || !isQueryRequest(init?.body)) throw error;
+      return send(url, init);
+    }
+  };
   return source;
 }
