@@ -1,12 +1,11 @@
-import { spawn } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { PRESETS } from '../../src/config';
+import { REPOSITORY_ROOT, runCommand, type CommandResult } from '../support/commands';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
-const ROOT = join(__dirname, '..', '..');
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const README = readFileSync(join(REPOSITORY_ROOT, 'README.md'), 'utf8');
 
 interface Step {
   command: string;
@@ -54,27 +53,11 @@ const normalize = (text: string) =>
 
 const MARK = '@@walkthrough-step-done@@';
 
-interface RunResult {
-  stdout: string;
-  stderr: string;
-  status: number | null;
-}
-
-/** Runs a bash script asynchronously (Portico answers the commands from this very process). */
-async function shell(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const bash = spawn('bash', ['-c', script], { cwd: ROOT, env });
-  let stdout = '';
-  let stderr = '';
-  bash.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  bash.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const status = await new Promise<number | null>((resolve) => bash.on('close', resolve));
-  return { stdout, stderr, status };
-}
-
 /** Runs the block's commands in one bash, in order, and returns what each printed. */
-async function run(walkthrough: Walkthrough, env: NodeJS.ProcessEnv): Promise<RunResult & { outputs: string[] }> {
+async function run(walkthrough: Walkthrough, env: NodeJS.ProcessEnv): Promise<CommandResult & { outputs: string[] }> {
   const script = ['set -eo pipefail', ...walkthrough.steps.flatMap((step) => [step.command, `printf '\\n${MARK}\\n'`])].join('\n');
-  const result = await shell(script, env);
+  // Asynchronously: Portico answers the commands from this very process.
+  const result = await runCommand('bash', ['-c', script], env);
   return { ...result, outputs: result.stdout.split(`\n${MARK}\n`).slice(0, walkthrough.steps.length) };
 }
 
@@ -93,11 +76,11 @@ describe('the README walkthroughs', () => {
 
 describe.each(databaseKinds())('the README walkthroughs, run with bash (%s)', (kind) => {
   const servers: TestPortico[] = [];
-  const results = new Map<string, Promise<RunResult & { outputs: string[] }>>();
+  const results = new Map<string, Promise<CommandResult & { outputs: string[] }>>();
 
   beforeAll(async () => {
     // Built once here: the walkthroughs' `npm run token` then finds dist current, and never builds it concurrently.
-    expect((await shell('npm run --silent build', process.env)).status).toBe(0);
+    expect((await runCommand('bash', ['-c', 'npm run --silent build'], process.env)).status).toBe(0);
     // The presets run side by side, each on a fresh Portico of its own; a preset's walkthroughs run in README order.
     for (const preset of PRESETS) {
       const t = await startTestPortico(kind, preset);

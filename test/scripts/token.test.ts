@@ -1,23 +1,16 @@
-import { spawn } from 'child_process';
 import { statSync } from 'fs';
 import { join } from 'path';
+import { REPOSITORY_ROOT, runCommand, type CommandResult } from '../support/commands';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
-const ROOT = join(__dirname, '..', '..');
 
 /** `npm run --silent token -- <args>` as a reader types it, against the running server's database. */
-async function npmToken(t: TestPortico, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+async function npmToken(t: TestPortico, ...args: string[]): Promise<CommandResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORTICO_DATA_DIR: t.dataDir };
   delete env.DATABASE_URL;
   if (t.portico.services.config.databaseUrl) env.DATABASE_URL = t.portico.services.config.databaseUrl;
-  const child = spawn('npm', ['run', '--silent', 'token', '--', ...args], { cwd: ROOT, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { status, stdout, stderr };
+  return runCommand('npm', ['run', '--silent', 'token', '--', ...args], env);
 }
 
 describe.each(databaseKinds())('npm run token (%s)', (kind) => {
@@ -35,7 +28,7 @@ describe.each(databaseKinds())('npm run token (%s)', (kind) => {
   });
 
   it('does not rebuild a current dist', async () => {
-    const buildInfo = join(ROOT, 'dist', 'tsconfig.build.tsbuildinfo');
+    const buildInfo = join(REPOSITORY_ROOT, 'dist', 'tsconfig.build.tsbuildinfo');
     const before = statSync(buildInfo).mtimeMs;
     expect((await npmToken(t, 'admin@acme.example')).status).toBe(0);
     expect(statSync(buildInfo).mtimeMs).toBe(before);
