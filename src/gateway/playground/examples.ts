@@ -38,6 +38,16 @@ query PartnerDashboard($first: Int = 20) {
 type Lookup = { account(name: string): Promise<string | undefined>; user(email: string): Promise<string | undefined> };
 
 const json = (value: Record<string, unknown>) => JSON.stringify(value, null, 2);
+
+/** An `authorize` tab: the preset's telling permissions, checked on one account for whoever is signed in. */
+function authorizeTab(comment: string, permissions: string[], accountId: string): ExampleOperation {
+  const checks = permissions.map((permission) => `    { permission: "${permission}", accountId: $accountId }\n`).join('');
+  return {
+    title: 'Authorize',
+    query: `# ${comment}\nquery Authorize($accountId: ID!) {\n  authorize(checks: [\n${checks}  ]) { permission allowed scope reason }\n}\n`,
+    variables: json({ accountId }),
+  };
+}
 const idOr = (id: string | undefined, what: string) => id ?? `<${what}: copy it from PartnerDashboard>`;
 
 type Builder = (lookup: Lookup) => Promise<ExampleOperation[]>;
@@ -75,19 +85,7 @@ mutation StartImpersonation($customerAccountId: ID!) {
 `,
         variables: json({ customerAccountId: acme }),
       },
-      {
-        title: 'Authorize',
-        query: `# Decisions for whoever is signed in, with the reason that allowed or denied each.
-query Authorize($accountId: ID!) {
-  authorize(checks: [
-    { permission: "fleet:manage", accountId: $accountId }
-    { permission: "invoices:read", accountId: $accountId }
-    { permission: "impersonation.grant", accountId: $accountId }
-  ]) { permission allowed scope reason }
-}
-`,
-        variables: json({ accountId: acme }),
-      },
+      authorizeTab('Decisions for whoever is signed in, with the reason that allowed or denied each.', ['fleet:manage', 'invoices:read', 'impersonation.grant'], acme),
     ];
   },
 
@@ -120,19 +118,7 @@ mutation ApproveDelegatedAdmin($id: ID!) {
 `,
         variables: json({ id: '<the id RequestDelegatedAdmin returned>' }),
       },
-      {
-        title: 'Authorize',
-        query: `# Decisions for whoever is signed in, with the reason (for the advisor: the delegated relationship).
-query Authorize($accountId: ID!) {
-  authorize(checks: [
-    { permission: "users:manage", accountId: $accountId }
-    { permission: "organizations:suspend", accountId: $accountId }
-    { permission: "invoices:read", accountId: $accountId }
-  ]) { permission allowed scope reason }
-}
-`,
-        variables: json({ accountId: acme }),
-      },
+      authorizeTab('Decisions for whoever is signed in, with the reason (for the advisor: the delegated relationship).', ['users:manage', 'organizations:suspend', 'invoices:read'], acme),
     ];
   },
 
@@ -153,19 +139,7 @@ mutation AssignRole($userId: ID!) {
 `,
         variables: json({ userId: sales }),
       },
-      {
-        title: 'Authorize',
-        query: `# Decisions for whoever is signed in: leads:read carries a scope (assigned < distributed < all).
-query Authorize($accountId: ID!) {
-  authorize(checks: [
-    { permission: "leads:read", accountId: $accountId }
-    { permission: "settings:manage", accountId: $accountId }
-    { permission: "rights:assign", accountId: $accountId }
-  ]) { permission allowed scope reason }
-}
-`,
-        variables: json({ accountId: northwind }),
-      },
+      authorizeTab('Decisions for whoever is signed in: leads:read carries a scope (assigned < distributed < all).', ['leads:read', 'settings:manage', 'rights:assign'], northwind),
     ];
   },
 };
