@@ -57,9 +57,8 @@ function variableDefaults(document: DocumentNode): Map<string, number> {
  * The page size an argument asks for: its literal, or the variable it names. Not a number (an absent variable, a
  * string a later coercion refuses) is left to GraphQL's own checks.
  */
-function pageSizesOf(document: DocumentNode, variables: Record<string, unknown>): Array<{ name: string; size: number }> {
+function pageSizesOf(document: DocumentNode, variables: Record<string, unknown>, defaults: Map<string, number>): Array<{ name: string; size: number }> {
   const sizes: Array<{ name: string; size: number }> = [];
-  const defaults = variableDefaults(document);
   visit(document, {
     Argument(node) {
       if (!PAGE_SIZE_ARGUMENTS.has(node.name.value)) return;
@@ -71,9 +70,8 @@ function pageSizesOf(document: DocumentNode, variables: Record<string, unknown>)
 }
 
 /** The document with the page-size variables written in, so the cost counts the pages actually asked for. */
-function withPageSizesInlined(document: DocumentNode, variables: Record<string, unknown>): DocumentNode | null {
+function withPageSizesInlined(document: DocumentNode, variables: Record<string, unknown>, defaults: Map<string, number>): DocumentNode | null {
   let inlined = false;
-  const defaults = variableDefaults(document);
   const result = visit(document, {
     Argument(node) {
       if (!PAGE_SIZE_ARGUMENTS.has(node.name.value) || node.value.kind !== Kind.VARIABLE) return;
@@ -102,12 +100,13 @@ export function operationLimits(limits: OperationLimits): {
   const armor = new ApolloArmor(armorConfig(limits, { cost: true, others: true })).protect();
   const costRules = new ApolloArmor(armorConfig(limits, { cost: true, others: false })).protect().validationRules;
   const checkVariables = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | undefined => {
-    for (const { name, size } of pageSizesOf(document, variables)) {
+    const defaults = variableDefaults(document);
+    for (const { name, size } of pageSizesOf(document, variables, defaults)) {
       if (!Number.isInteger(size) || size < 0 || size > limits.maxPageSize) {
         return refusal(`${name} must be between 0 and ${limits.maxPageSize}`, 'BAD_USER_INPUT', { field: name, max: limits.maxPageSize });
       }
     }
-    const inlined = withPageSizesInlined(document, variables);
+    const inlined = withPageSizesInlined(document, variables, defaults);
     const [tooCostly] = inlined ? validate(schema, inlined, costRules) : [];
     return tooCostly && refusal(tooCostly.message, LIMIT_CODE);
   };
