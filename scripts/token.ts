@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { existsSync } from 'fs';
 import { join } from 'path';
-import initSqlJs from 'sql.js';
 import { loadConfig, type PorticoConfig } from '../src/config';
 import { loadOrCreateDevKeys, signDevToken } from '../src/identity';
 
@@ -26,13 +26,9 @@ async function findUser(config: PorticoConfig, email: string): Promise<TokenUser
   }
   const file = join(config.dataDir, 'portico.sqlite');
   if (!existsSync(file)) return undefined;
-  const SQL = await initSqlJs();
-  const db = new SQL.Database(readFileSync(file));
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   try {
-    const statement = db.prepare('SELECT id, email FROM users WHERE email = ?', [email]);
-    const user = statement.step() ? (statement.getAsObject() as unknown as TokenUser) : undefined;
-    statement.free();
-    return user;
+    return db.prepare('SELECT id, email FROM users WHERE email = ?').get(email) as TokenUser | undefined;
   } finally {
     db.close();
   }

@@ -34,6 +34,14 @@ export interface PorticoConfig {
   dataDir: string;
   /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` @default undefined */
   databaseUrl?: string;
+  /**
+   * How the embedded SQLite file syncs a commit: `FULL` makes every answered write survive power loss; `NORMAL`
+   * survives a crash of Portico but may lose the last commits on power loss, for more writes per second.
+   * `PORTICO_SQLITE_SYNCHRONOUS` @default "FULL"
+   */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** How long a write on the embedded file waits for another process's write to finish. `PORTICO_SQLITE_BUSY_TIMEOUT_MS` @default 5000 */
+  sqliteBusyTimeoutMs: number;
   /** A preset name (dstny, appdirect, unifyr) or a path to a policy file. `PORTICO_POLICY` @default "dstny" */
   policy: string;
   /** Email of the platform operator created on first start. `PORTICO_BOOTSTRAP_EMAIL` @default "admin@platform.local" */
@@ -150,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     port: read('PORT', z.coerce.number().int().min(0).max(65535), 'a port number 0-65535') ?? 4000,
     dataDir: resolve(env.PORTICO_DATA_DIR || './data'),
     databaseUrl,
+    sqliteSynchronous: read('PORTICO_SQLITE_SYNCHRONOUS', z.enum(['FULL', 'NORMAL']), 'FULL or NORMAL') ?? 'FULL',
+    sqliteBusyTimeoutMs: read('PORTICO_SQLITE_BUSY_TIMEOUT_MS', z.coerce.number().int().min(0).max(600_000), 'a number of milliseconds from 0 to 600000') ?? 5000,
     policy,
     bootstrapEmail: read('PORTICO_BOOTSTRAP_EMAIL', z.email(), 'an email address') ?? 'admin@platform.local',
     seedDemo: read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined,

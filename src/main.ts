@@ -19,6 +19,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  console.error(error.name === 'ConfigError' || error.name === 'PolicyFileError' ? error.message : error);
+  console.error(['ConfigError', 'PolicyFileError', 'DatabaseFileError'].includes(error.name) ? error.message : error);
   process.exit(1);
 });

@@ -4,8 +4,8 @@ import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral }
 import { DemoAccountEntity } from './demo-account.entity';
 
 /**
- * A demo subgraph's own storage: SQLite through sql.js, in memory, or in `<dataDir>/demo-<name>.sqlite` when a
- * data directory is given. The schema is the entities' (synchronize): this is a throwaway demo database, not
+ * A demo subgraph's own storage: SQLite through better-sqlite3, in memory, or in `<dataDir>/demo-<name>.sqlite`
+ * (WAL, synced on commit) when a data directory is given. The schema is the entities' (synchronize): this is a throwaway demo database, not
  * Portico's, whose schema migrations manage.
  */
 export class DemoStore {
@@ -16,10 +16,15 @@ export class DemoStore {
   static async open(name: string, entities: Array<EntityTarget<ObjectLiteral>>, dataDir?: string): Promise<DemoStore> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const dataSource = new DataSource({
-      type: 'sqljs',
+      type: 'better-sqlite3',
       entities: [DemoAccountEntity, ...(entities as Function[])],
       synchronize: true,
-      ...(dataDir ? { location: join(dataDir, `demo-${name}.sqlite`), autoSave: true } : {}),
+      database: dataDir ? join(dataDir, `demo-${name}.sqlite`) : ':memory:',
+      prepareDatabase: (connection: { pragma(source: string): unknown }) => {
+        if (!dataDir) return;
+        connection.pragma('journal_mode = WAL');
+        connection.pragma('synchronous = FULL');
+      },
     });
     await dataSource.initialize();
     return new DemoStore(dataSource);
@@ -29,7 +34,7 @@ export class DemoStore {
     return this.dataSource.manager;
   }
 
-  /** sql.js has one connection: writes run one after another, each in a transaction. */
+  /** One connection: writes run one after another, each in a transaction. */
   write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     const run = this.queue.then(() => this.dataSource.transaction(work));
     this.queue = run.catch(() => undefined);

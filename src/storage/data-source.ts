@@ -5,12 +5,35 @@ import type { PorticoConfig } from '../config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
+/** The embedded database's file inside the data directory. */
+export const SQLITE_FILE = 'portico.sqlite';
+
+export type SqliteSettings = Partial<Pick<PorticoConfig, 'sqliteSynchronous' | 'sqliteBusyTimeoutMs'>>;
+
+/** What a connection to the embedded file needs: the durability and concurrency settings of SPEC §9. */
+export interface SqliteConnection {
+  pragma(source: string): unknown;
+}
+
+/**
+ * WAL lets readers go on while one process writes, and makes a commit one append to the log; `synchronous=FULL`
+ * syncs that append before the commit returns, so an answered write survives `kill -9` and power loss. Another
+ * process holding the write lock is waited for (`busy_timeout`) instead of failing at once.
+ */
+export function prepareSqlite(connection: SqliteConnection, settings: SqliteSettings = {}): void {
+  connection.pragma('journal_mode = WAL');
+  connection.pragma(`synchronous = ${settings.sqliteSynchronous ?? 'FULL'}`);
+  connection.pragma(`busy_timeout = ${settings.sqliteBusyTimeoutMs ?? 5000}`);
+  connection.pragma('foreign_keys = ON');
+}
+
 /**
  * The DataSource from the configuration: MySQL / MariaDB through mysql2 when `DATABASE_URL` is set, otherwise
- * an SQLite file in the data directory. The schema is always built by migrations, never `synchronize`.
+ * an SQLite file in the data directory through better-sqlite3. The schema is always built by migrations, never
+ * `synchronize`.
  */
 export function dataSourceOptions(
-  config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'>,
+  config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'> & SqliteSettings,
   logger?: Logger,
   flavor: 'mysql' | 'mariadb' = 'mysql',
 ): DataSourceOptions {
@@ -27,5 +50,11 @@ export function dataSourceOptions(
     } as DataSourceOptions;
   }
   mkdirSync(config.dataDir, { recursive: true });
-  return { ...common, type: 'sqljs', location: join(config.dataDir, 'portico.sqlite'), autoSave: true } as DataSourceOptions;
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: join(config.dataDir, SQLITE_FILE),
+    timeout: config.sqliteBusyTimeoutMs ?? 5000,
+    prepareDatabase: (connection: SqliteConnection) => prepareSqlite(connection, config),
+  } as DataSourceOptions;
 }

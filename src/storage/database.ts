@@ -1,8 +1,9 @@
 import { createConnection } from 'mysql2/promise';
-import { DataSource, type EntityManager, type Logger } from 'typeorm';
-import { dataSourceOptions } from './data-source';
+import { DataSource, type EntityManager, type Logger, type QueryRunner } from 'typeorm';
+import { dataSourceOptions, type SqliteSettings } from './data-source';
 import type { PorticoConfig } from '../config';
 import { DatabaseAvailability } from './availability';
+import { assertEmbeddedDatabaseUsable } from './embedded-file';
 import { AccountEntity } from './entities';
 
 /** Counts SQL statements, so tests can prove batching; logs nothing itself. */
@@ -79,7 +80,18 @@ function guardConnections(dataSource: DataSource, statements: StatementCounter):
   return availability;
 }
 
-const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+/**
+ * TypeORM opens SQLite transactions with a deferred BEGIN: one that reads and then writes fails with SQLITE_BUSY
+ * when another process wrote in between. BEGIN IMMEDIATE takes the file's write lock first (waiting up to
+ * busy_timeout), so a transaction's reads and the invariants checked on them hold until it commits.
+ */
+function beginImmediately(dataSource: DataSource): void {
+  const runner = dataSource.createQueryRunner();
+  const query = runner.query.bind(runner) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
+  runner.query = ((sql: string, ...rest: unknown[]) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, ...rest)) as QueryRunner['query'];
+}
+
+const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY']);
 const MAX_ATTEMPTS = 4;
 
 /** The data source and the two things every write needs: a transaction and a lock, on either database. */
@@ -89,20 +101,37 @@ export class Database {
   readonly availability: DatabaseAvailability;
   private sqliteQueue: Promise<unknown> = Promise.resolve();
 
+  /**
+   * @param dataSource reads, and every write on MySQL
+   * @param writer the embedded file's second connection, which runs its write transactions: SQLite isolates
+   *   connections, not transactions, so a request reading on the first never sees another's uncommitted rows
+   */
   private constructor(
     readonly dataSource: DataSource,
     readonly statements: StatementCounter,
+    private readonly writer: DataSource = dataSource,
   ) {
-    this.kind = dataSource.options.type === 'sqljs' ? 'sqlite' : 'mysql';
+    this.kind = dataSource.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
     this.availability = this.kind === 'mysql' ? guardConnections(dataSource, statements) : new DatabaseAvailability(async () => {});
   }
 
-  static async open(config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'>, progress: (line: string) => void = () => {}): Promise<Database> {
+  static async open(config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'> & SqliteSettings, progress: (line: string) => void = () => {}): Promise<Database> {
     const statements = new StatementCounter();
-    const flavor = config.databaseUrl ? await serverFlavor(config.databaseUrl) : undefined;
-    const dataSource = new DataSource(dataSourceOptions(config, statements, flavor));
-    await dataSource.initialize();
-    const db = new Database(dataSource, statements);
+    if (config.databaseUrl) {
+      const dataSource = new DataSource(dataSourceOptions(config, statements, await serverFlavor(config.databaseUrl)));
+      await dataSource.initialize();
+      const db = new Database(dataSource, statements);
+      await db.migrate(progress);
+      return db;
+    }
+    assertEmbeddedDatabaseUsable(config.dataDir);
+    const reader = new DataSource(dataSourceOptions(config, statements));
+    const writer = new DataSource(dataSourceOptions(config, statements));
+    await reader.initialize();
+    await writer.initialize();
+    beginImmediately(reader);
+    beginImmediately(writer);
+    const db = new Database(reader, statements, writer);
     await db.migrate(progress);
     return db;
   }
@@ -134,18 +163,17 @@ export class Database {
   }
 
   /**
-   * Runs `work` in one transaction. SQLite has a single connection, so its transactions run one after another;
-   * on MySQL a deadlock or lock timeout is retried a bounded number of times.
+   * Runs `work` in one transaction. SQLite writes one transaction at a time, so a process's own run one after
+   * another on its writer connection (and other processes' wait for the file's lock); on MySQL a deadlock or lock
+   * timeout, and on SQLite a lock still held after busy_timeout, is retried a bounded number of times.
    */
   async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    if (this.kind === 'sqlite') {
-      const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
-      this.sqliteQueue = run.catch(() => undefined);
-      return run;
-    }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction('READ COMMITTED', work);
+        if (this.kind === 'mysql') return await this.dataSource.transaction('READ COMMITTED', work);
+        const run = this.sqliteQueue.then(() => this.writer.transaction(work));
+        this.sqliteQueue = run.catch(() => undefined);
+        return await run;
       } catch (error) {
         const code = (error as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (error as { code?: string }).code;
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
@@ -177,6 +205,7 @@ export class Database {
 
   async close(): Promise<void> {
     this.availability.stop();
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.sqliteQueue;
+    for (const source of new Set([this.dataSource, this.writer])) if (source.isInitialized) await source.destroy();
   }
 }

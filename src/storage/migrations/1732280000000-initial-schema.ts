@@ -1,4 +1,5 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { isSqlite } from './dialect';
 
 const id = (name = 'id') => ({ name, type: 'varchar', length: '36' });
 const createdAt = { name: 'created_at', type: 'datetime', precision: 6, default: 'CURRENT_TIMESTAMP(6)' };
@@ -8,7 +9,7 @@ export class InitialSchema1732280000000 implements MigrationInterface {
   name = 'InitialSchema1732280000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    const sqlite = runner.connection.driver.options.type === 'sqljs';
+    const sqlite = isSqlite(runner);
     // SQLite has no fractional CURRENT_TIMESTAMP; TypeORM's own default for it is datetime('now').
     const created = sqlite ? { name: 'created_at', type: 'datetime', default: "datetime('now')" } : createdAt;
     await runner.createTable(

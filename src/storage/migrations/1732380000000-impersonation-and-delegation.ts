@@ -1,4 +1,5 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { isSqlite } from './dialect';
 
 const id = (name = 'id') => ({ name, type: 'varchar', length: '36' });
 const at = (name: string, nullable = false) => ({ name, type: 'datetime', precision: 3, isNullable: nullable });
@@ -8,7 +9,7 @@ export class ImpersonationAndDelegation1732380000000 implements MigrationInterfa
   name = 'ImpersonationAndDelegation1732380000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    const integer = runner.connection.driver.options.type === 'sqljs' ? 'integer' : 'int';
+    const integer = isSqlite(runner) ? 'integer' : 'int';
     await runner.createTable(
       new Table({
         name: 'impersonation_grants',
