@@ -7,6 +7,8 @@ describe('configuration', () => {
       port: 4000,
       dataDir: resolve('./data'),
       databaseUrl: undefined,
+      sqliteSynchronous: 'FULL',
+      sqliteBusyTimeoutMs: 5000,
       policy: 'dstny',
       bootstrapEmail: 'admin@platform.local',
       seedDemo: true,
@@ -80,6 +82,7 @@ describe('configuration', () => {
 
   it('reads the metrics switch and the subgraph timeout', () => {
     expect(loadConfig({ PORTICO_METRICS: 'false', PORTICO_SUBGRAPH_TIMEOUT_MS: '2500' })).toMatchObject({ metrics: false, subgraphTimeoutMs: 2500 });
+    expect(loadConfig({ PORTICO_SQLITE_SYNCHRONOUS: 'NORMAL', PORTICO_SQLITE_BUSY_TIMEOUT_MS: '250' })).toMatchObject({ sqliteSynchronous: 'NORMAL', sqliteBusyTimeoutMs: 250 });
   });
 
   it('seeds demo data on MySQL only when asked to', () => {
@@ -117,6 +120,8 @@ describe('configuration', () => {
     { variable: 'PORTICO_CONTEXT_SIGNING_KEY', value: 'secret', accepted: 'expected a private EC P-256 JWK as JSON' },
     { variable: 'PORTICO_CONTEXT_SIGNING_KEY', value: '{"kty":"EC","crv":"P-256"}', accepted: 'expected a private EC P-256 JWK as JSON' },
     { variable: 'PORTICO_PLAYGROUND', value: 'yes', accepted: 'expected true or false' },
+    { variable: 'PORTICO_SQLITE_SYNCHRONOUS', value: 'OFF', accepted: 'expected FULL or NORMAL' },
+    { variable: 'PORTICO_SQLITE_BUSY_TIMEOUT_MS', value: 'forever', accepted: 'expected a number of milliseconds from 0 to 600000' },
     { variable: 'PORTICO_MAX_PAGE_SIZE', value: '10.5', accepted: 'expected an integer from 1 to 10000' },
     { variable: 'PORTICO_POLICY', value: 'policies/mine.json', accepted: 'expected one of dstny, appdirect, unifyr or a path to a .yaml policy file' },
   ])('refuses $variable=$value, naming the variable, the value and what is accepted', ({ variable, value, accepted }) => {

@@ -9,6 +9,7 @@ import { parseBenchArgs, SECTIONS, type BenchOptions } from './options';
 import { runOverhead, type OverheadResult } from './overhead';
 import { pinServersApart } from './processes';
 import { runScale, type ScaleResult } from './scale';
+import { runStorage, type StorageResult } from './storage';
 import { alternate, fmt, measured, type Measured } from './stats';
 
 export interface EngineResult {
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const batching: BatchingResult | undefined = options.sections.includes('batching') ? await runBatching(options, log) : undefined;
   const overhead: OverheadResult | undefined = options.sections.includes('overhead') ? await runOverhead(options, log) : undefined;
   const scale: ScaleResult | undefined = options.sections.includes('scale') ? await runScale(options, log) : undefined;
+  const storage: StorageResult | undefined = options.sections.includes('storage') ? await runStorage(options, log) : undefined;
 
   const rows: Row[] = [];
   const ratios: Record<string, Measured> = {};
@@ -104,6 +106,15 @@ async function main(): Promise<void> {
       rows.push({ figure: `  ${fmt(s)} accounts: descendants page p50 / p99 ms`, value: `${fmt(scale.descendants[s].p50.median, 2)} / ${fmt(scale.descendants[s].p99.median, 2)}` });
     }
   }
+  if (storage) {
+    const [smallest, largest] = [storage.scales[0], storage.scales[storage.scales.length - 1]];
+    ratios.embeddedVsMariaDbWrites = storage.embeddedVsMariaDb;
+    ratios.mutationLatencyGrowth = storage.latencyGrowth;
+    rows.push({ figure: 'createAccount/s: embedded SQLite (synchronous=FULL) ÷ MariaDB', value: range(storage.embeddedVsMariaDb) });
+    rows.push({ figure: '  createAccount/s embedded / MariaDB', value: `${range(storage.mutationsPerSecond.embedded, 0)} / ${range(storage.mutationsPerSecond.mariadb, 0)}` });
+    rows.push({ figure: `one mutation on the embedded file, p50 at ${fmt(largest)} ÷ at ${fmt(smallest)} accounts`, value: range(storage.latencyGrowth), target: '≤ 1.5', met: storage.latencyGrowth.median <= 1.5 });
+    for (const s of storage.scales) rows.push({ figure: `  ${fmt(s)} accounts: createAccount p50 / p99 ms`, value: `${fmt(storage.latency[s].p50.median, 2)} / ${fmt(storage.latency[s].p99.median, 2)}` });
+  }
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, pinned };
   console.log(`\nPortico benchmark, ${started.toISOString().slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${options.quick ? ' (quick run)' : ''}\n`);
   console.log(table(rows));
@@ -118,6 +129,7 @@ async function main(): Promise<void> {
     engine,
     batching,
     scale,
+    storage,
   };
   if (options.output) {
     // A run of some sections replaces those and keeps the others' figures, each section with the run it came from.

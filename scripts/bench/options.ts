@@ -1,4 +1,4 @@
-export const SECTIONS = ['overhead', 'engine', 'batching', 'scale'] as const;
+export const SECTIONS = ['overhead', 'engine', 'batching', 'scale', 'storage'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
