@@ -1,5 +1,5 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { existsSync } from 'fs';
+import libsql from 'libsql';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../src/config';
 import { loadOrCreateDevKeys, signDevToken } from '../src/identity';
@@ -26,9 +26,10 @@ async function findUser(config: PorticoConfig, email: string): Promise<TokenUser
   }
   const file = join(config.dataDir, 'portico.sqlite');
   if (!existsSync(file)) return undefined;
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  const db = new libsql(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT id, email FROM users WHERE email = ?').get(email) as TokenUser | undefined;
+    const row = db.prepare('SELECT id, email FROM users WHERE email = ?').get(email) as TokenUser | undefined;
+    return row && { id: row.id, email: row.email };
   } finally {
     db.close();
   }

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'fs';
 import { join } from 'path';
+import libsql from 'libsql';
 import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { DemoAccountEntity } from './demo-account.entity';
 
 /**
- * A demo subgraph's own storage: SQLite through better-sqlite3, in memory, or in `<dataDir>/demo-<name>.sqlite`
+ * A demo subgraph's own storage: SQLite through libsql (like Portico's), in memory, or in `<dataDir>/demo-<name>.sqlite`
  * (WAL, synced on commit) when a data directory is given. The schema is the entities' (synchronize): this is a throwaway demo database, not
  * Portico's, whose schema migrations manage.
  */
@@ -17,6 +18,7 @@ export class DemoStore {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const dataSource = new DataSource({
       type: 'better-sqlite3',
+      driver: libsql,
       entities: [DemoAccountEntity, ...(entities as Function[])],
       synchronize: true,
       database: dataDir ? join(dataDir, `demo-${name}.sqlite`) : ':memory:',

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'fs';
+import libsql from 'libsql';
 import { join } from 'path';
 import type { DataSourceOptions, Logger } from 'typeorm';
 import type { PorticoConfig } from '../config';
@@ -29,8 +30,9 @@ export function prepareSqlite(connection: SqliteConnection, settings: SqliteSett
 
 /**
  * The DataSource from the configuration: MySQL / MariaDB through mysql2 when `DATABASE_URL` is set, otherwise
- * an SQLite file in the data directory through better-sqlite3. The schema is always built by migrations, never
- * `synchronize`.
+ * an SQLite file in the data directory through libsql (better-sqlite3's API, with its binary shipped in a registry
+ * package: nothing to compile at install), under TypeORM's better-sqlite3 driver. The schema is always built by
+ * migrations, never `synchronize`.
  */
 export function dataSourceOptions(
   config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'> & SqliteSettings,
@@ -53,6 +55,7 @@ export function dataSourceOptions(
   return {
     ...common,
     type: 'better-sqlite3',
+    driver: libsql,
     database: join(config.dataDir, SQLITE_FILE),
     timeout: config.sqliteBusyTimeoutMs ?? 5000,
     prepareDatabase: (connection: SqliteConnection) => prepareSqlite(connection, config),

@@ -1,5 +1,5 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { existsSync, readdirSync, statSync } from 'fs';
+import libsql from 'libsql';
 import { join } from 'path';
 import { SQLITE_FILE } from './data-source';
 
@@ -32,10 +32,10 @@ export function assertEmbeddedDatabaseUsable(dataDir: string): void {
   if (statSync(file).size === 0) throw new DatabaseFileError(`the database file ${file} is empty (0 bytes): Portico will not seed over it; ${restore}`);
   let problem: string | undefined;
   try {
-    const connection = new BetterSqlite3(file, { fileMustExist: true });
+    const connection = new libsql(file, { fileMustExist: true });
     try {
-      const result = connection.pragma('quick_check', { simple: true });
-      if (result !== 'ok') problem = `integrity check: ${String(result)}`;
+      const result = (connection.prepare('PRAGMA quick_check').get() as { quick_check: string }).quick_check;
+      if (result !== 'ok') problem = `integrity check: ${result}`;
     } finally {
       connection.close();
     }

@@ -1,4 +1,4 @@
-import BetterSqlite3 from 'better-sqlite3';
+import libsql from 'libsql';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -16,9 +16,9 @@ interface Answered {
 
 /** Opens the file as the next start would, after the crash: integrity, and which answered writes are there. */
 function inspect(file: string, answered: Answered[]): { integrity: unknown; missingAccounts: string[]; missingAudit: string[]; accounts: number } {
-  const db = new BetterSqlite3(file, { fileMustExist: true });
+  const db = new libsql(file, { fileMustExist: true });
   try {
-    const integrity = db.pragma('integrity_check', { simple: true });
+    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
     const account = db.prepare('SELECT name FROM accounts WHERE id = ?');
     const audit = db.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE target_id = ? AND action = 'account.create'");
     const missingAccounts = answered.filter((a) => (account.get(a.id) as { name: string } | undefined)?.name !== a.name).map((a) => a.name);
@@ -43,7 +43,7 @@ describe('kill -9 of a Portico process on the embedded SQLite file', () => {
     file = join(dataDir, 'portico.sqlite');
     const first = await start();
     await first.kill();
-    const db = new BetterSqlite3(file, { readonly: true });
+    const db = new libsql(file, { readonly: true });
     const operator = db.prepare("SELECT u.id, u.email, a.id AS platformId FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.type = 'PLATFORM'").get() as { id: string; email: string; platformId: string };
     db.close();
     platformId = operator.platformId;

@@ -1,4 +1,4 @@
-import BetterSqlite3 from 'better-sqlite3';
+import libsql from 'libsql';
 import { createHash, randomUUID } from 'crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -91,7 +91,7 @@ describe('the embedded SQLite file', () => {
   it('a data directory from the sql.js era opens as it is: its data is kept and the journal becomes WAL', async () => {
     const dataDir = dir();
     copyFileSync(FIXTURE, join(dataDir, 'portico.sqlite'));
-    const before = new BetterSqlite3(FIXTURE, { readonly: true });
+    const before = new libsql(FIXTURE, { readonly: true });
     const users = (before.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
     before.close();
     const db = await Database.open({ dataDir });
