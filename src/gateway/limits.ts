@@ -97,7 +97,9 @@ export function operationLimits(limits: OperationLimits): {
   allowBatchedHttpRequests: false;
   plugins: ApolloServerPlugin<BaseContext>[];
 } {
-  const armor = new ApolloArmor(armorConfig(limits, { cost: true, others: true })).protect();
+  // The cost is checked after the page sizes, not among the validation rules: `first: 100000` written in the
+  // operation is a page size over the cap (BAD_USER_INPUT), not merely an operation that costs too much.
+  const armor = new ApolloArmor(armorConfig(limits, { cost: false, others: true })).protect();
   const costRules = new ApolloArmor(armorConfig(limits, { cost: true, others: false })).protect().validationRules;
   const checkVariables = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | undefined => {
     const defaults = variableDefaults(document);
@@ -107,7 +109,7 @@ export function operationLimits(limits: OperationLimits): {
       }
     }
     const inlined = withPageSizesInlined(document, variables, defaults);
-    const [tooCostly] = inlined ? validate(schema, inlined, costRules) : [];
+    const [tooCostly] = validate(schema, inlined ?? document, costRules);
     return tooCostly && refusal(tooCostly.message, LIMIT_CODE);
   };
   const plugins: ApolloServerPlugin<BaseContext>[] = [
