@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import initSqlJs from 'sql.js';
 import { loadConfig, type PorticoConfig } from '../src/config';
-import { canonicalEmail } from '../src/identifiers';
+import { canonicalEmail, visibly } from '../src/identifiers';
 import { loadOrCreateDevKeys, signDevToken } from '../src/identity';
 
 interface TokenUser {
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   // Found by its canonical form, as stored: ADMIN@ACME.EXAMPLE is admin@acme.example; a look-alike is nobody.
   const canonical = canonicalEmail(email);
   if (!canonical.ok) {
-    console.error(`${JSON.stringify(email)} is not an email address: ${canonical.reason}`);
+    console.error(`${visibly(email)} is not an email address: ${canonical.reason}`);
     process.exit(2);
   }
   const user = await findUser(config, canonical.email);
