@@ -35,9 +35,9 @@ export function checkedEmail(raw: string): { email: string; skeleton: string } {
  * The unique indexes on both columns hold the same rule against a concurrent request.
  */
 export async function guardEmailUnique(em: EntityManager, email: { email: string; skeleton: string }, exceptUserId?: string): Promise<void> {
-  const holder = await em.findOne(UserEntity, { where: [{ email: email.email }, { emailSkeleton: email.skeleton }], select: { id: true, email: true } });
-  if (!holder || holder.id === exceptUserId) return;
-  if (holder.email === email.email) throw new InvariantError(`a user with email ${email.email} already exists`, { field: 'email' });
+  const holders = (await em.find(UserEntity, { where: [{ email: email.email }, { emailSkeleton: email.skeleton }], select: { id: true, email: true } })).filter((u) => u.id !== exceptUserId);
+  if (holders.length === 0) return;
+  if (holders.some((u) => u.email === email.email)) throw new InvariantError(`a user with email ${email.email} already exists`, { field: 'email' });
   throw new InvariantError(`${visibly(email.email)} could be taken for the email of an existing user`, { field: 'email' });
 }
 

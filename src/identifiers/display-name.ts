@@ -15,8 +15,8 @@ export interface DisplayNameRule {
 }
 
 /**
- * A name (or a short text such as a reason) a person typed, as it is stored: trimmed, 1 to `max` characters, in any script, with no control or
- * bidirectional override. Anything else is BAD_USER_INPUT.
+ * A name (or a short text such as a reason) a person typed, as it is stored: trimmed, 1 to `max` characters, in
+ * any script, with no control or bidirectional override. Anything else is BAD_USER_INPUT.
  */
 export function displayName(raw: string, rule: DisplayNameRule): string {
   const name = raw.trim();
