@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'crypto';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { loadConfig, loadPolicy } from '../src/config';
+import { skeletonDigest } from '../src/identifiers';
 import { PolicyEngine, type AccountType, type CompiledRole } from '../src/policy';
 import { bootstrapPlatform } from '../src/storage/bootstrap';
 import { Database } from '../src/storage/database';
@@ -117,7 +118,8 @@ export async function seedHierarchy(db: Database, engine: PolicyEngine, operator
       for (const { entity, roles } of planned) {
         const n = ++sequence;
         for (let u = 0; u < USERS_PER_ACCOUNT; u++) {
-          const user = Object.assign(new UserEntity(), { id: randomUUID(), accountId: entity.id, email: `u${u}.a${n}@seed.example`, name: `User ${u} of ${entity.name}`, status: 'ACTIVE', createdAt: entity.createdAt });
+          const email = `u${u}.a${n}@seed.example`;
+          const user = Object.assign(new UserEntity(), { id: randomUUID(), accountId: entity.id, email, emailSkeleton: skeletonDigest(email), name: `User ${u} of ${entity.name}`, status: 'ACTIVE', createdAt: entity.createdAt });
           users.push(user);
           assignments.push(Object.assign(new RoleAssignmentEntity(), { id: randomUUID(), userId: user.id, accountId: entity.id, role: roles[u % roles.length].name, customRoleId: null, createdAt: entity.createdAt }));
         }
@@ -134,7 +136,7 @@ export async function seedHierarchy(db: Database, engine: PolicyEngine, operator
   await db.transaction(async (em) => {
     const now = new Date();
     const extra = Array.from({ length: USERS_PER_ACCOUNT - 1 }, (_, u) =>
-      Object.assign(new UserEntity(), { id: randomUUID(), accountId: platform.id, email: `u${u + 1}.a0@seed.example`, name: `Operator ${u + 1}`, status: 'ACTIVE', createdAt: now }),
+      Object.assign(new UserEntity(), { id: randomUUID(), accountId: platform.id, email: `u${u + 1}.a0@seed.example`, emailSkeleton: skeletonDigest(`u${u + 1}.a0@seed.example`), name: `Operator ${u + 1}`, status: 'ACTIVE', createdAt: now }),
     );
     await insertRows(em, UserEntity, extra);
     await insertRows(em, RoleAssignmentEntity, extra.map((user) => Object.assign(new RoleAssignmentEntity(), { id: randomUUID(), userId: user.id, accountId: platform.id, role: operator, customRoleId: null, createdAt: now })));

@@ -2,6 +2,7 @@ import { existsSync } from 'fs';
 import libsql from 'libsql';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../src/config';
+import { canonicalEmail, visibly } from '../src/identifiers';
 import { loadOrCreateDevKeys, signDevToken } from '../src/identity';
 
 interface TokenUser {
@@ -47,7 +48,13 @@ async function main(): Promise<void> {
     console.error('PORTICO_JWKS_URL is set: tokens come from your identity provider, not from Portico.');
     process.exit(2);
   }
-  const user = await findUser(config, email.toLowerCase());
+  // Found by its canonical form, as stored: ADMIN@ACME.EXAMPLE is admin@acme.example; a look-alike is nobody.
+  const canonical = canonicalEmail(email);
+  if (!canonical.ok) {
+    console.error(`${visibly(email)} is not an email address: ${canonical.reason}`);
+    process.exit(2);
+  }
+  const user = await findUser(config, canonical.email);
   if (!user) {
     console.error(`no user with email ${email} in ${config.databaseUrl ? 'the DATABASE_URL database' : config.dataDir}; start Portico once (npm start) to create the demo users`);
     process.exit(1);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import { badInput, InvariantError, notFound } from '../errors';
+import { displayName } from '../identifiers';
 import { ACCOUNT_TYPES, ALLOWED_PARENTS, type AccountSettings, type AccountStatus, type AccountType } from '../policy';
 import { AccountEntity } from '../storage/entities';
 import { audit } from './audit';
@@ -17,11 +18,7 @@ export interface CreateAccountInput {
   settings?: AccountSettings;
 }
 
-function checkName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw badInput('an account name has 1 to 200 characters', { field: 'name' });
-  return trimmed;
-}
+const checkName = (name: string): string => displayName(name, { what: 'an account name', field: 'name', max: 200 });
 
 /** Settings the engine reads must have the shape it reads: `modules` a list of the policy's modules, switches booleans. */
 function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {

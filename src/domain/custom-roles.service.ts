@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import { badInput, forbidden, InvariantError } from '../errors';
+import { displayName } from '../identifiers';
 import { mergeGrant, type AccountType, type CompiledRole, type PermissionGrant } from '../policy';
 import { CustomRoleEntity } from '../storage/entities';
 import { audit } from './audit';
@@ -22,8 +23,7 @@ export async function createCustomRole(ctx: RequestContext, input: CreateCustomR
   }
   if (!/^[A-Z][A-Z0-9_]{1,63}$/.test(input.name)) throw badInput('a role name is UPPER_SNAKE_CASE, 2 to 64 characters', { field: 'name' });
   if ([...policy.roles.values()].some((r) => r.name === input.name)) throw badInput(`${input.name} is a role of the policy`, { field: 'name' });
-  const title = input.title.trim();
-  if (title.length === 0 || title.length > 200) throw badInput('a role title has 1 to 200 characters', { field: 'title' });
+  const title = displayName(input.title, { what: 'a role title', field: 'title', max: 200 });
   const owner = await ctx.requireOn('customRoles.manage', input.accountId);
   const typePermissions = policy.accountTypes.get(input.accountType)!.permissions;
   const grants = new Map<string, PermissionGrant>();

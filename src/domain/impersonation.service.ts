@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import { IsNull } from 'typeorm';
 import { badInput, forbidden, InvariantError, notFound } from '../errors';
+import { displayName } from '../identifiers';
 import { signImpersonationToken } from '../identity';
 import { mergeGrant, type PermissionGrant } from '../policy';
 import { AccountEntity, ancestorIdsOf, ImpersonationGrantEntity, ImpersonationSessionEntity } from '../storage/entities';
@@ -150,8 +151,7 @@ export interface ImpersonationStart {
 export async function startImpersonation(ctx: RequestContext, customerAccountId: string, reason: string): Promise<ImpersonationStart> {
   const principal = ctx.requirePrincipal();
   if (principal.impersonation) throw forbidden('an impersonation session cannot start another one');
-  const why = reason.trim();
-  if (why.length === 0 || why.length > 500) throw badInput('a reason has 1 to 500 characters', { field: 'reason' });
+  const why = displayName(reason, { what: 'a reason', field: 'reason', max: 500 });
   const customer = await ctx.visibleAccount(customerAccountId);
   if (!customer) throw notFound('account', customerAccountId);
   const partner = principal.account;

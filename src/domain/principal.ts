@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import { In, type EntityManager } from 'typeorm';
+import { canonicalEmail } from '../identifiers';
 import { AuthenticationError, type Identity } from '../identity';
 import type { PolicyEngine, PrincipalFacts, RoleAssignmentFact } from '../policy';
 import type { Database } from '../storage/database';
@@ -33,7 +34,9 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
   if (identity.impersonationSessionId) return loadSessionPrincipal(db, engine, identity.subject, identity.impersonationSessionId);
   const em = db.manager;
   let found = await loadCaller(em, engine, 'id', identity.subject);
-  if (!found && identity.email) found = await loadCaller(em, engine, 'email', identity.email.toLowerCase());
+  // The claim's canonical form, as emails are stored: a look-alike or an unreadable claim finds nobody.
+  const claimed = identity.email ? canonicalEmail(identity.email) : undefined;
+  if (!found && claimed?.ok) found = await loadCaller(em, engine, 'email', claimed.email);
   if (!found) throw new AuthenticationError('the token names no known user');
   const { user, account, assignments } = found;
   if (!engine.mayLogIn({ assignments })) throw new AuthenticationError('this user cannot log in');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import { badInput, InvariantError, notFound, PorticoError } from '../errors';
+import { canonicalEmail, displayName, visibly } from '../identifiers';
 import type { CompiledRole, UserStatus } from '../policy';
 import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
 import { audit } from './audit';
@@ -15,7 +16,30 @@ export interface InviteUserInput {
   roles: string[];
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** A unique index refused the row (MySQL / MariaDB, or SQLite through either driver). */
+function isDuplicateKey(error: unknown): boolean {
+  const { code, driverError, message } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  if ([code, driverError?.code].some((c) => c === 'ER_DUP_ENTRY' || c === 'SQLITE_CONSTRAINT_UNIQUE')) return true;
+  return typeof message === 'string' && /UNIQUE constraint failed/.test(message);
+}
+
+/** An email as Portico keeps it (see `canonicalEmail`), or BAD_USER_INPUT saying what is wrong with it. */
+export function checkedEmail(raw: string): { email: string; skeleton: string } {
+  const canonical = canonicalEmail(raw);
+  if (!canonical.ok) throw badInput(`${visibly(raw)} is not an email address: ${canonical.reason}`, { field: 'email' });
+  return canonical;
+}
+
+/**
+ * An email no other user has, nor one that can be taken for theirs (equal confusable skeletons): else CONFLICT.
+ * The unique indexes on both columns hold the same rule against a concurrent request.
+ */
+export async function guardEmailUnique(em: EntityManager, email: { email: string; skeleton: string }, exceptUserId?: string): Promise<void> {
+  const holders = (await em.find(UserEntity, { where: [{ email: email.email }, { emailSkeleton: email.skeleton }], select: { id: true, email: true } })).filter((u) => u.id !== exceptUserId);
+  if (holders.length === 0) return;
+  if (holders.some((u) => u.email === email.email)) throw new InvariantError(`a user with email ${email.email} already exists`, { field: 'email' });
+  throw new InvariantError(`${visibly(email.email)} could be taken for the email of an existing user`, { field: 'email' });
+}
 
 async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {
   const resolved = await resolveRole(em, ctx.engine, account, roleName);
@@ -80,16 +104,15 @@ async function targetUser(ctx: RequestContext, userId: string, requirement: stri
 }
 
 export async function inviteUser(ctx: RequestContext, input: InviteUserInput): Promise<UserEntity> {
-  const email = input.email.trim().toLowerCase();
-  if (!EMAIL.test(email) || email.length > 254) throw badInput(`${input.email} is not an email address`, { field: 'email' });
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > 200) throw badInput('a user name has 1 to 200 characters', { field: 'name' });
+  const checked = checkedEmail(input.email);
+  const { email } = checked;
+  const name = displayName(input.name, { what: 'a user name', field: 'name', max: 200 });
   const roles = [...new Set(input.roles)];
   await ctx.requireOn('users.invite', input.accountId);
   return ctx.services.db.transaction(async (em) => {
     const account = (await ctx.services.db.lockAccounts(em, [input.accountId])).get(input.accountId);
     if (!account) throw notFound('account', input.accountId);
-    if (await em.existsBy(UserEntity, { email })) throw new InvariantError(`a user with email ${email} already exists`, { field: 'email' });
+    await guardEmailUnique(em, checked);
     const resolved: ResolvedRole[] = [];
     for (const role of roles) resolved.push(await checkAssignable(em, ctx, account, role));
     const firstUser = (await em.countBy(UserEntity, { accountId: account.id })) === 0;
@@ -97,8 +120,11 @@ export async function inviteUser(ctx: RequestContext, input: InviteUserInput): P
     const automatic = firstUser ? ctx.engine.rolesOf(account.type).filter((r) => r.autoAssignToFirstUser && !roles.includes(r.name)) : [];
     const granted = [...roles, ...automatic.map((r) => r.name)];
     for (const { role } of resolved) await guardRequiredRole(em, account, role, granted);
-    const user = em.create(UserEntity, { id: randomUUID(), accountId: account.id, email, name, status: 'INVITED' });
-    await em.insert(UserEntity, user);
+    const user = em.create(UserEntity, { id: randomUUID(), accountId: account.id, email, emailSkeleton: checked.skeleton, name, status: 'INVITED' });
+    await em.insert(UserEntity, user).catch((error: unknown) => {
+      // Another request took this email, or a look-alike, between the check and the insert.
+      throw isDuplicateKey(error) ? new InvariantError(`${visibly(email)} is already taken, or could be taken for the email of an existing user`, { field: 'email' }) : error;
+    });
     const assignments = [...resolved, ...automatic.map((role) => ({ role, customRoleId: null }))];
     for (const { role, customRoleId } of assignments) {
       await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: user.id, accountId: account.id, role: role.name, customRoleId });

@@ -97,8 +97,17 @@ export function operationLimits(limits: OperationLimits): {
   allowBatchedHttpRequests: false;
   plugins: ApolloServerPlugin<BaseContext>[];
 } {
-  const armor = new ApolloArmor(armorConfig(limits, { cost: true, others: true })).protect();
+  // The cost is checked after the page sizes, not among the validation rules: `first: 100000` written in the
+  // operation is a page size over the cap (BAD_USER_INPUT), not merely an operation that costs too much.
+  const armor = new ApolloArmor(armorConfig(limits, { cost: false, others: true })).protect();
   const costRules = new ApolloArmor(armorConfig(limits, { cost: true, others: false })).protect().validationRules;
+  // A document with its page sizes written in costs the same on every request: Apollo hands back the same parsed
+  // document from its cache, so the cost is counted once per document (held only as long as Apollo holds it).
+  const literalCost = new WeakMap<DocumentNode, GraphQLError | undefined>();
+  const costOf = (schema: GraphQLSchema, document: DocumentNode): GraphQLError | undefined => {
+    if (!literalCost.has(document)) literalCost.set(document, validate(schema, document, costRules)[0]);
+    return literalCost.get(document);
+  };
   const checkVariables = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | undefined => {
     const defaults = variableDefaults(document);
     for (const { name, size } of pageSizesOf(document, variables, defaults)) {
@@ -107,7 +116,7 @@ export function operationLimits(limits: OperationLimits): {
       }
     }
     const inlined = withPageSizesInlined(document, variables, defaults);
-    const [tooCostly] = inlined ? validate(schema, inlined, costRules) : [];
+    const tooCostly = inlined ? validate(schema, inlined, costRules)[0] : costOf(schema, document);
     return tooCostly && refusal(tooCostly.message, LIMIT_CODE);
   };
   const plugins: ApolloServerPlugin<BaseContext>[] = [

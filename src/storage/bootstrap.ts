@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
+import { canonicalEmail } from '../identifiers';
 import type { PolicyEngine } from '../policy';
 import type { Database } from './database';
 import { AccountEntity, RoleAssignmentEntity, UserEntity } from './entities';
@@ -18,7 +19,9 @@ export async function bootstrapPlatform(db: Database, engine: PolicyEngine, oper
 }
 
 export async function addUser(em: EntityManager, account: AccountEntity, user: { email: string; name: string; roles: string[]; status?: UserEntity['status'] }): Promise<UserEntity> {
-  const entity = em.create(UserEntity, { id: randomUUID(), accountId: account.id, email: user.email.toLowerCase(), name: user.name, status: user.status ?? 'ACTIVE' });
+  const canonical = canonicalEmail(user.email);
+  if (!canonical.ok) throw new Error(`${user.email} is not an email address: ${canonical.reason}`);
+  const entity = em.create(UserEntity, { id: randomUUID(), accountId: account.id, email: canonical.email, emailSkeleton: canonical.skeleton, name: user.name, status: user.status ?? 'ACTIVE' });
   await em.insert(UserEntity, entity);
   for (const role of user.roles) await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: entity.id, accountId: account.id, role, customRoleId: null });
   return entity;

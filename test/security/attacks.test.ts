@@ -83,6 +83,10 @@ const LIMITS: Attempt[] = [
     message: /^Query Cost limit of 100000 exceeded/,
   },
   { title: 'a page over the cap', query: '{ accounts(first: 101) { nodes { id } } }', status: 400, code: 'BAD_USER_INPUT', message: /^first must be between 0 and 100$/ },
+  // Written in the operation, a huge page is a page size over the cap before it is a cost over the limit.
+  { title: 'a page of 100000 written in the operation', query: '{ accounts(first: 100000) { nodes { id } } }', status: 400, code: 'BAD_USER_INPUT', message: /^first must be between 0 and 100$/ },
+  { title: 'nested pages of 100000 written in the operation', query: '{ accounts(first: 100000) { nodes { children(first: 100000) { nodes { id } } } } }', status: 400, code: 'BAD_USER_INPUT', message: /^first must be between 0 and 100$/ },
+  { title: 'a page of 100000 in a variable', query: 'query($n: Int) { accounts(first: $n) { nodes { id } } }', variables: () => ({ n: 100000 }), status: 400, code: 'BAD_USER_INPUT', message: /^first must be between 0 and 100$/ },
   { title: 'a page over the cap in a variable default', query: 'query($n: Int = 5000) { accounts(first: $n) { nodes { id } } }', status: 400, code: 'BAD_USER_INPUT', message: /^first must be between 0 and 100$/ },
   { title: 'circular fragments', query: '{ viewer { ...A } } fragment A on Viewer { roles ...B } fragment B on Viewer { roles ...A }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cannot spread fragment "A" within itself via "B"/ },
   { title: 'introspection of the schema', query: '{ __schema { types { name fields { name } } } }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /introspection is not allowed/ },
