@@ -42,9 +42,9 @@ export interface PorticoConfig {
   seedDemo: boolean;
   /** JWKS of the identity provider; unset means the local development key. `PORTICO_JWKS_URL` @default undefined */
   jwksUrl?: string;
-  /** Expected `iss` of bearer tokens. `PORTICO_JWT_ISSUER` @default "portico-dev" with the development key, unchecked with a JWKS */
+  /** Expected `iss` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_ISSUER` @default "portico-dev" with the development key, unchecked with a JWKS (which then links no identity) */
   jwtIssuer?: string;
-  /** Expected `aud` of bearer tokens. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS */
+  /** Expected `aud` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS (which then links no identity) */
   jwtAudience?: string;
   /**
    * Portico's own signing key (a private ES256 JWK, as JSON) for the impersonation tokens it issues; unset means the
@@ -140,7 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     return parsed.data;
   };
   const environment = read('NODE_ENV', z.enum(['development', 'production', 'test']), 'development, production or test') ?? 'development';
-  assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined });
+  assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined, jwtIssuer: env.PORTICO_JWT_ISSUER || undefined, jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined });
   const databaseUrl = read('DATABASE_URL', z.string().regex(/^(mysql|mariadb):\/\/.+/), 'a mysql://user:password@host:port/database URL');
   const policy = env.PORTICO_POLICY || 'dstny';
   if (!(PRESETS as readonly string[]).includes(policy) && !/\.ya?ml$/.test(policy)) {
@@ -180,9 +180,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
 
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
 
-/** In production bearer tokens are verified against the identity provider's keys: the development key is refused. */
-export function assertProductionIdentity(config: Pick<PorticoConfig, 'environment' | 'jwksUrl'>): void {
-  if (config.environment === 'production' && !config.jwksUrl) throw new ConfigError('PORTICO_JWKS_URL', undefined, 'the JWKS URL of the identity provider when NODE_ENV=production (the development key is refused there)');
+/**
+ * In production bearer tokens are verified against the identity provider's keys (the development key is refused),
+ * and only tokens of the configured issuer, for the configured audience: another client of the same provider is
+ * not a Portico sign-in.
+ */
+export function assertProductionIdentity(config: Pick<PorticoConfig, 'environment' | 'jwksUrl' | 'jwtIssuer' | 'jwtAudience'>): void {
+  if (config.environment !== 'production') return;
+  if (!config.jwksUrl) throw new ConfigError('PORTICO_JWKS_URL', undefined, 'the JWKS URL of the identity provider when NODE_ENV=production (the development key is refused there)');
+  if (!config.jwtIssuer) throw new ConfigError('PORTICO_JWT_ISSUER', undefined, "the identity provider's issuer (iss) when NODE_ENV=production with PORTICO_JWKS_URL");
+  if (!config.jwtAudience) throw new ConfigError('PORTICO_JWT_AUDIENCE', undefined, "Portico's client id at the identity provider (aud) when NODE_ENV=production with PORTICO_JWKS_URL");
 }
 
 /** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */

@@ -75,7 +75,7 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
         if (typeof forwarded === 'string' && forwarded !== '') {
           const claims = await contextTokens.verify(forwarded);
           // A forwarded session keeps its limits: the principal is rebuilt from the session, checked again now.
-          identity = { subject: claims.sub, email: claims.email, claims: claims as unknown as JWTPayload, impersonationSessionId: claims.sid };
+          identity = { subject: claims.sub, claims: claims as unknown as JWTPayload, impersonationSessionId: claims.sid };
         }
       }
       if (!identity) return { principal: null, scopes: new Set() };
