@@ -61,6 +61,9 @@ async function linkedUserId(db: Database, engine: PolicyEngine, external: Extern
   const email = external.email;
   try {
     return await db.transaction(async (em) => {
+      // Read again inside: a concurrent first sign-in (or this transaction's earlier attempt) may have linked it.
+      const raced = await em.findOneBy(ExternalIdentityEntity, byIdentity);
+      if (raced) return raced.userId;
       const user = await em.findOneBy(UserEntity, { email });
       // Exactly the stored address: another spelling is another claim, and a suspended user is never linked.
       if (!user || user.email !== email || user.status === 'SUSPENDED') throw new AuthenticationError(NOT_LINKED);
@@ -85,11 +88,10 @@ async function linkedUserId(db: Database, engine: PolicyEngine, external: Extern
       return user.id;
     });
   } catch (error) {
-    if (error instanceof AuthenticationError) throw error;
-    // A concurrent first sign-in made the same link: use it; any other link stands and this one is refused.
+    // A concurrent first sign-in of the same identity linked it meanwhile: use that link; any other stands, and this is refused.
     const raced = await db.manager.findOneBy(ExternalIdentityEntity, byIdentity);
     if (raced) return raced.userId;
-    if (isUniqueViolation(error)) throw new AuthenticationError(NOT_LINKED);
+    if (error instanceof AuthenticationError || isUniqueViolation(error)) throw new AuthenticationError(NOT_LINKED);
     throw error;
   }
 }
