@@ -27,6 +27,8 @@ export interface Principal {
   facts: PrincipalFacts;
   actor?: UserEntity;
   impersonation?: { session: ImpersonationSessionEntity; grant: ImpersonationGrantEntity };
+  /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize, viewer), nothing else. */
+  viaContextToken?: boolean;
 }
 
 /** Resolves a verified identity to a principal; an unknown user, or one who may not log in, is refused. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'net';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { assertProductionIdentity, ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
+import type { Principal } from '../domain/principal';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -17,7 +18,7 @@ import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
-import { ContextTokens, gatewayContext, identityResolver } from './context';
+import { contextTokenLimits, gatewayContext, identityResolver, type GatewayContext } from './context';
 import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
@@ -47,6 +48,9 @@ export interface PorticoStartOptions {
   /** Where the log lines go. @default standard output */
   logDestination?: DestinationStream;
 }
+
+/** The caller of a request, whichever graph serves it: the access-control graph alone, or the gateway. */
+const principalOf = (context: BaseContext): Principal | null => (context instanceof RequestContext ? context.principal : ((context as GatewayContext).portico?.principal ?? null));
 
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
@@ -85,7 +89,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
       // The playground is Portico's own (./playground), served from node_modules rather than Apollo's CDN.
-      plugins: [observer.plugin(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+      plugins: [observer.plugin(), contextTokenLimits(principalOf), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     };
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
@@ -109,11 +113,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         supergraphSdl: gatewaySdl,
         logger,
         buildService: ({ name, url }) =>
-          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph({ url: urls.get(name) ?? url }), config.subgraphTimeoutMs),
+          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph(name, urls.get(name) ?? url), config.subgraphTimeoutMs),
       });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
-      const tokens = new ContextTokens(signer);
-      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
+      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, signer) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();
