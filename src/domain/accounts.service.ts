@@ -63,7 +63,7 @@ export async function createAccount(ctx: RequestContext, input: CreateAccountInp
   if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
   const parent = await ctx.requireOn('accounts.create', input.parentId);
   checkPlacement(ctx, input.type, parent);
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const locked = (await ctx.services.db.lockAccounts(em, [parent.id])).get(parent.id);
     if (!locked) throw notFound('account', parent.id);
     if (locked.depth + 1 > MAX_DEPTH) throw badInput(`accounts nest at most ${MAX_DEPTH} levels deep`, { field: 'parentId' });
@@ -91,7 +91,7 @@ export async function moveAccount(ctx: RequestContext, id: string, parentId: str
   if (account.parentId === null) throw badInput('the platform account is the root and cannot move', { field: 'id' });
   checkPlacement(ctx, account.type, parent);
   const db = ctx.services.db;
-  return db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const locked = await db.lockAccounts(em, [account.id, parent.id]);
     const current = locked.get(account.id);
     const newParent = locked.get(parent.id);
@@ -129,7 +129,7 @@ export async function setAccountStatus(ctx: RequestContext, id: string, status: 
   if (account.id === ctx.requirePrincipal().account.id && status === 'SUSPENDED') {
     throw new InvariantError('you cannot suspend your own account');
   }
-  return ctx.services.db.transaction(async (em: EntityManager) => {
+  return ctx.transaction(async (em: EntityManager) => {
     const current = (await ctx.services.db.lockAccounts(em, [id])).get(id);
     if (!current) throw notFound('account', id);
     if (current.status === status) return current;

@@ -40,7 +40,7 @@ export async function createCustomRole(ctx: RequestContext, input: CreateCustomR
     }
     mergeGrant(grants, { permission, descendants: false, scope: wanted, module: policy.moduleOf.get(permission) }, policy.scopes);
   }
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [owner.id]);
     if (await em.existsBy(CustomRoleEntity, { ownerAccountId: owner.id, name: input.name })) {
       throw new InvariantError(`account ${owner.id} already has a custom role ${input.name}`, { field: 'name' });

@@ -24,6 +24,9 @@ interface Held {
   order: number;
 }
 
+/** Portico's actions over impersonation itself: granting, revoking and starting sessions. */
+const IMPERSONATION_ACTIONS: readonly PorticoAction[] = ['impersonation.grant', 'impersonation.start'];
+
 /** A principal's grants of one permission, by the account their assignment is on. */
 type HeldByAccount = Map<string, Held[]>;
 
@@ -91,6 +94,7 @@ export class PolicyEngine {
     if (!this.policy.permissions.has(permission)) return deny(`unknown permission ${permission}`);
     const session = principal.impersonation;
     if (session) {
+      if (this.impersonationAdministration.has(permission)) return deny(`an impersonation session never administers impersonation grants or sessions (${permission})`);
       if (account.id !== session.accountId) return deny(`impersonation session ${session.sessionId} is limited to account ${session.accountId}`);
       if (!session.permissions.has(permission)) return deny(`impersonation grant ${session.grantId} does not include ${permission}`);
     }
@@ -124,8 +128,21 @@ export class PolicyEngine {
     };
   }
 
+  /**
+   * The permissions that administer impersonation: a session never holds them, whatever its grant names, or it
+   * could make its own consent permanent.
+   */
+  private get impersonationAdministration(): ReadonlySet<string> {
+    this.administration ??= new Set(IMPERSONATION_ACTIONS.flatMap((action) => this.policy.actions.get(action) ?? []));
+    return this.administration;
+  }
+  private administration?: Set<string>;
+
   /** Allowed when any of the permissions the policy maps the action to is allowed. */
   authorizeAction(principal: PrincipalFacts, action: PorticoAction, account: AccountFacts): Decision {
+    if (principal.impersonation && IMPERSONATION_ACTIONS.includes(action)) {
+      return { allowed: false, permission: action, accountId: account.id, scope: null, reason: `an impersonation session never administers impersonation grants or sessions (${action})` };
+    }
     const permissions = this.policy.actions.get(action) ?? [];
     let first: Decision | undefined;
     for (const permission of permissions) {
