@@ -30,6 +30,8 @@ export class ConfigError extends Error {
 export interface PorticoConfig {
   /** HTTP port. `PORT` @default 4000 */
   port: number;
+  /** Interface to listen on; `0.0.0.0` for every interface (the docker files set it). `HOST` @default "127.0.0.1" */
+  host: string;
   /** Where the embedded database and the development signing key live. `PORTICO_DATA_DIR` @default "./data" */
   dataDir: string;
   /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` @default undefined */
@@ -38,7 +40,7 @@ export interface PorticoConfig {
   policy: string;
   /** Email of the platform operator created on first start. `PORTICO_BOOTSTRAP_EMAIL` @default "admin@platform.local" */
   bootstrapEmail: string;
-  /** Seed demo data for the preset when the database is empty. `PORTICO_SEED_DEMO` @default true on the embedded database, false on MySQL */
+  /** Seed demo data for the preset when the database is empty; never under NODE_ENV=production. `PORTICO_SEED_DEMO` @default true on the embedded database, false on MySQL */
   seedDemo: boolean;
   /** JWKS of the identity provider; unset means the local development key. `PORTICO_JWKS_URL` @default undefined */
   jwksUrl?: string;
@@ -90,6 +92,13 @@ export interface PorticoConfig {
   requestTimeoutMs: number;
   /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` @default true */
   metrics: boolean;
+  /**
+   * Bearer token `/metrics` requires; in production without it (and without a metrics port) `/metrics` is not served.
+   * `PORTICO_METRICS_TOKEN` @default undefined (open outside production)
+   */
+  metricsToken?: string;
+  /** Serves `/metrics` on its own port on 127.0.0.1 instead, without a token. `PORTICO_METRICS_PORT` @default undefined */
+  metricsPort?: number;
   /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` @default 10000 */
   subgraphTimeoutMs: number;
   /**
@@ -148,11 +157,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
   }
   return {
     port: read('PORT', z.coerce.number().int().min(0).max(65535), 'a port number 0-65535') ?? 4000,
+    host: read('HOST', z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]), 'an IP address to listen on (127.0.0.1, 0.0.0.0, ::1, ::) or localhost') ?? '127.0.0.1',
     dataDir: resolve(env.PORTICO_DATA_DIR || './data'),
     databaseUrl,
     policy,
     bootstrapEmail: read('PORTICO_BOOTSTRAP_EMAIL', z.email(), 'an email address') ?? 'admin@platform.local',
-    seedDemo: read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined,
+    // Demo users with known emails are never created in production, whatever PORTICO_SEED_DEMO says.
+    seedDemo: environment !== 'production' && (read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined),
     jwksUrl: read('PORTICO_JWKS_URL', z.url(), 'an https URL of a JWKS'),
     jwtIssuer: env.PORTICO_JWT_ISSUER || undefined,
     jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined,
@@ -173,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     maxBodyBytes: read('PORTICO_MAX_BODY_BYTES', positiveInteger(100_000_000), 'a number of bytes from 1 to 100000000') ?? 1_000_000,
     requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 10_000,
     metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
+    metricsToken: read('PORTICO_METRICS_TOKEN', z.string().min(16), 'a secret of at least 16 characters'),
+    metricsPort: read('PORTICO_METRICS_PORT', z.coerce.number().int().min(1).max(65535), 'a port number 1-65535'),
     subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
     playground: read('PORTICO_PLAYGROUND', booleanString, 'true or false') ?? environment !== 'production',
   };
