@@ -24,8 +24,26 @@ function checkName(name: string): string {
 }
 
 /** Settings the engine reads must have the shape it reads: `modules` a list of the policy's modules, switches booleans. */
+/** Settings are a flat site configuration: deeper nesting is a mistake or an attempt to exhaust the stack. */
+const MAX_SETTINGS_DEPTH = 16;
+
+/** How deep a JSON value nests, measured without recursion (a recursive walk is what a deep value overflows). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_SETTINGS_DEPTH) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
   if (settings === undefined || settings === null) return {};
+  if (depthOf(settings) > MAX_SETTINGS_DEPTH) throw badInput(`settings nest at most ${MAX_SETTINGS_DEPTH} levels deep`, { field: 'settings' });
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > MAX_SETTINGS_BYTES) throw badInput(`settings are at most ${MAX_SETTINGS_BYTES} bytes of JSON`, { field: 'settings' });
   const policy = ctx.engine.policy;
   const { modules } = settings;

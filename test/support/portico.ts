@@ -18,6 +18,7 @@ import {
   RoleAssignmentEntity,
   UserEntity,
 } from '../../src/storage/entities';
+import { seedDemoData } from '../../src/storage/demo-data';
 import { createMysqlDatabase, type DatabaseKind } from './databases';
 import { startTestIdentityProvider } from './identity-provider';
 
@@ -64,6 +65,10 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
   };
   const portico = await startPortico(config, undefined, start);
   const em = () => portico.services.db.manager;
+  // Production never seeds demo data itself: the suites that attack a production Portico write the same tenants here.
+  if (config.environment === 'production' && config.seedDemo) {
+    await seedDemoData(portico.services.db, portico.services.engine.policy.name, await em().findOneByOrFail(AccountEntity, { type: 'PLATFORM' }));
+  }
   const api: TestPortico = {
     portico,
     kind,
