@@ -5,6 +5,7 @@ describe('configuration', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toEqual({
       port: 4000,
+      host: '127.0.0.1',
       dataDir: resolve('./data'),
       databaseUrl: undefined,
       policy: 'dstny',
@@ -30,6 +31,8 @@ describe('configuration', () => {
       maxBodyBytes: 1_000_000,
       requestTimeoutMs: 10_000,
       metrics: true,
+      metricsToken: undefined,
+      metricsPort: undefined,
       subgraphTimeoutMs: 10000,
       playground: true,
     });

@@ -25,8 +25,8 @@ export async function createCustomRole(ctx: RequestContext, input: CreateCustomR
   const title = input.title.trim();
   if (title.length === 0 || title.length > 200) throw badInput('a role title has 1 to 200 characters', { field: 'title' });
   const owner = await ctx.requireOn('customRoles.manage', input.accountId);
-  // A role is held in its owning account: one for another account type could never be assigned there.
-  if (owner.type !== input.accountType) throw badInput(`a custom role of account ${owner.id} is for ${owner.type} accounts, not ${input.accountType}`, { field: 'accountType' });
+  // A role is for its owner's own type, or defined by the platform (the supplier) for the accounts below it.
+  if (owner.type !== input.accountType && owner.type !== 'PLATFORM') throw badInput(`a custom role of account ${owner.id} is for ${owner.type} accounts, not ${input.accountType}`, { field: 'accountType' });
   const typePermissions = policy.accountTypes.get(input.accountType)!.permissions;
   const grants = new Map<string, PermissionGrant>();
   for (const { permission, scope } of input.permissions) {

@@ -94,7 +94,6 @@ export class PolicyEngine {
     if (!this.policy.permissions.has(permission)) return deny(`unknown permission ${permission}`);
     const session = principal.impersonation;
     if (session) {
-      if (this.impersonationAdministration.has(permission)) return deny(`an impersonation session never administers impersonation grants or sessions (${permission})`);
       if (account.id !== session.accountId) return deny(`impersonation session ${session.sessionId} is limited to account ${session.accountId}`);
       if (!session.permissions.has(permission)) return deny(`impersonation grant ${session.grantId} does not include ${permission}`);
     }
@@ -127,16 +126,6 @@ export class PolicyEngine {
       },
     };
   }
-
-  /**
-   * The permissions that administer impersonation: a session never holds them, whatever its grant names, or it
-   * could make its own consent permanent.
-   */
-  private get impersonationAdministration(): ReadonlySet<string> {
-    this.administration ??= new Set(IMPERSONATION_ACTIONS.flatMap((action) => this.policy.actions.get(action) ?? []));
-    return this.administration;
-  }
-  private administration?: Set<string>;
 
   /** Allowed when any of the permissions the policy maps the action to is allowed. */
   authorizeAction(principal: PrincipalFacts, action: PorticoAction, account: AccountFacts): Decision {

@@ -27,9 +27,10 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/2: InitialSchema1732280000000…',
-      'migration 2/2: ImpersonationAndDelegation1732380000000…',
-      expect.stringMatching(/^migrations: applied 2 in \d+ ms; the schema is at ImpersonationAndDelegation1732380000000$/),
+      'migration 1/3: InitialSchema1732280000000…',
+      'migration 2/3: ImpersonationAndDelegation1732380000000…',
+      'migration 3/3: ExternalIdentities1733000000000…',
+      expect.stringMatching(/^migrations: applied 3 in \d+ ms; the schema is at ExternalIdentities1733000000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',
@@ -41,7 +42,7 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
-    expect(lines).toEqual([`database schema up to date (2 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
+    expect(lines).toEqual([`database schema up to date (3 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
   });
 
   it('reports each subgraph read for composition and a summary', async () => {
