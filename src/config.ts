@@ -30,6 +30,8 @@ export class ConfigError extends Error {
 export interface PorticoConfig {
   /** HTTP port. `PORT` @default 4000 */
   port: number;
+  /** Interface to listen on; `0.0.0.0` for every interface (the docker files set it). `HOST` @default "127.0.0.1" */
+  host: string;
   /** Where the embedded database and the development signing key live. `PORTICO_DATA_DIR` @default "./data" */
   dataDir: string;
   /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` @default undefined */
@@ -46,13 +48,13 @@ export interface PorticoConfig {
   policy: string;
   /** Email of the platform operator created on first start. `PORTICO_BOOTSTRAP_EMAIL` @default "admin@platform.local" */
   bootstrapEmail: string;
-  /** Seed demo data for the preset when the database is empty. `PORTICO_SEED_DEMO` @default true on the embedded database, false on MySQL */
+  /** Seed demo data for the preset when the database is empty; never under NODE_ENV=production. `PORTICO_SEED_DEMO` @default true on the embedded database, false on MySQL */
   seedDemo: boolean;
   /** JWKS of the identity provider; unset means the local development key. `PORTICO_JWKS_URL` @default undefined */
   jwksUrl?: string;
-  /** Expected `iss` of bearer tokens. `PORTICO_JWT_ISSUER` @default "portico-dev" with the development key, unchecked with a JWKS */
+  /** Expected `iss` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_ISSUER` @default "portico-dev" with the development key, unchecked with a JWKS (which then links no identity) */
   jwtIssuer?: string;
-  /** Expected `aud` of bearer tokens. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS */
+  /** Expected `aud` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS (which then links no identity) */
   jwtAudience?: string;
   /**
    * Portico's own signing key (a private ES256 JWK, as JSON) for the impersonation tokens it issues; unset means the
@@ -98,6 +100,13 @@ export interface PorticoConfig {
   requestTimeoutMs: number;
   /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` @default true */
   metrics: boolean;
+  /**
+   * Bearer token `/metrics` requires; in production without it (and without a metrics port) `/metrics` is not served.
+   * `PORTICO_METRICS_TOKEN` @default undefined (open outside production)
+   */
+  metricsToken?: string;
+  /** Serves `/metrics` on its own port on 127.0.0.1 instead, without a token. `PORTICO_METRICS_PORT` @default undefined */
+  metricsPort?: number;
   /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` @default 10000 */
   subgraphTimeoutMs: number;
   /**
@@ -148,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     return parsed.data;
   };
   const environment = read('NODE_ENV', z.enum(['development', 'production', 'test']), 'development, production or test') ?? 'development';
-  assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined });
+  assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined, jwtIssuer: env.PORTICO_JWT_ISSUER || undefined, jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined });
   const databaseUrl = read('DATABASE_URL', z.string().regex(/^(mysql|mariadb):\/\/.+/), 'a mysql://user:password@host:port/database URL');
   const policy = env.PORTICO_POLICY || 'dstny';
   if (!(PRESETS as readonly string[]).includes(policy) && !/\.ya?ml$/.test(policy)) {
@@ -156,13 +165,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
   }
   return {
     port: read('PORT', z.coerce.number().int().min(0).max(65535), 'a port number 0-65535') ?? 4000,
+    host: read('HOST', z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]), 'an IP address to listen on (127.0.0.1, 0.0.0.0, ::1, ::) or localhost') ?? '127.0.0.1',
     dataDir: resolve(env.PORTICO_DATA_DIR || './data'),
     databaseUrl,
     sqliteSynchronous: read('PORTICO_SQLITE_SYNCHRONOUS', z.enum(['FULL', 'NORMAL']), 'FULL or NORMAL') ?? 'FULL',
     sqliteBusyTimeoutMs: read('PORTICO_SQLITE_BUSY_TIMEOUT_MS', z.coerce.number().int().min(0).max(600_000), 'a number of milliseconds from 0 to 600000') ?? 5000,
     policy,
     bootstrapEmail: read('PORTICO_BOOTSTRAP_EMAIL', z.email(), 'an email address') ?? 'admin@platform.local',
-    seedDemo: read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined,
+    // Demo users with known emails are never created in production, whatever PORTICO_SEED_DEMO says.
+    seedDemo: environment !== 'production' && (read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined),
     jwksUrl: read('PORTICO_JWKS_URL', z.url(), 'an https URL of a JWKS'),
     jwtIssuer: env.PORTICO_JWT_ISSUER || undefined,
     jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined,
@@ -183,6 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     maxBodyBytes: read('PORTICO_MAX_BODY_BYTES', positiveInteger(100_000_000), 'a number of bytes from 1 to 100000000') ?? 1_000_000,
     requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 10_000,
     metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
+    metricsToken: read('PORTICO_METRICS_TOKEN', z.string().min(16), 'a secret of at least 16 characters'),
+    metricsPort: read('PORTICO_METRICS_PORT', z.coerce.number().int().min(1).max(65535), 'a port number 1-65535'),
     subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
     playground: read('PORTICO_PLAYGROUND', booleanString, 'true or false') ?? environment !== 'production',
   };
@@ -190,9 +203,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
 
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
 
-/** In production bearer tokens are verified against the identity provider's keys: the development key is refused. */
-export function assertProductionIdentity(config: Pick<PorticoConfig, 'environment' | 'jwksUrl'>): void {
-  if (config.environment === 'production' && !config.jwksUrl) throw new ConfigError('PORTICO_JWKS_URL', undefined, 'the JWKS URL of the identity provider when NODE_ENV=production (the development key is refused there)');
+/**
+ * In production bearer tokens are verified against the identity provider's keys (the development key is refused),
+ * and only tokens of the configured issuer, for the configured audience: another client of the same provider is
+ * not a Portico sign-in.
+ */
+export function assertProductionIdentity(config: Pick<PorticoConfig, 'environment' | 'jwksUrl' | 'jwtIssuer' | 'jwtAudience'>): void {
+  if (config.environment !== 'production') return;
+  if (!config.jwksUrl) throw new ConfigError('PORTICO_JWKS_URL', undefined, 'the JWKS URL of the identity provider when NODE_ENV=production (the development key is refused there)');
+  if (!config.jwtIssuer) throw new ConfigError('PORTICO_JWT_ISSUER', undefined, "the identity provider's issuer (iss) when NODE_ENV=production with PORTICO_JWKS_URL");
+  if (!config.jwtAudience) throw new ConfigError('PORTICO_JWT_AUDIENCE', undefined, "Portico's client id at the identity provider (aud) when NODE_ENV=production with PORTICO_JWKS_URL");
 }
 
 /** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */

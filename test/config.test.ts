@@ -5,6 +5,7 @@ describe('configuration', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toEqual({
       port: 4000,
+      host: '127.0.0.1',
       dataDir: resolve('./data'),
       databaseUrl: undefined,
       sqliteSynchronous: 'FULL',
@@ -32,6 +33,8 @@ describe('configuration', () => {
       maxBodyBytes: 1_000_000,
       requestTimeoutMs: 10_000,
       metrics: true,
+      metricsToken: undefined,
+      metricsPort: undefined,
       subgraphTimeoutMs: 10000,
       playground: true,
     });
@@ -45,7 +48,10 @@ describe('configuration', () => {
   it('refuses production without an identity provider: the development key is for development', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PORTICO_JWKS_URL=\(unset\) is not valid: expected the JWKS URL of the identity provider when NODE_ENV=production/);
-    expect(loadConfig({ NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks' }).environment).toBe('production');
+    const jwks = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks' };
+    expect(() => loadConfig(jwks)).toThrow(/^PORTICO_JWT_ISSUER=\(unset\) is not valid: expected the identity provider's issuer \(iss\) when NODE_ENV=production with PORTICO_JWKS_URL$/);
+    expect(() => loadConfig({ ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/' })).toThrow(/^PORTICO_JWT_AUDIENCE=\(unset\) is not valid: expected Portico's client id at the identity provider \(aud\) when NODE_ENV=production with PORTICO_JWKS_URL$/);
+    expect(loadConfig({ ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal' }).environment).toBe('production');
   });
 
   it('reads every variable', () => {

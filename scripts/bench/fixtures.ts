@@ -47,7 +47,8 @@ export interface Environment {
   env: Record<string, string>;
   token(email: string): Promise<string>;
   /** A context token for the user, as Portico would send it to a subgraph (60 s). */
-  contextToken(email: string): Promise<string>;
+  /** A context token for one subgraph, as the gateway would sign it. */
+  contextToken(email: string, subgraph: string): Promise<string>;
   accountId(name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -79,10 +80,11 @@ export async function prepareEnvironment(preset: string, databaseName: string, e
     contextSigningKey,
     signer,
     env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false', ...identity.env },
-    token: async (email) => signDevToken(devKeys, await user(email)),
-    contextToken: async (email) => {
+    // As the identity provider would: a verified email, which links the user at their first request.
+    token: async (email) => signDevToken(devKeys, await user(email), '12h', { email_verified: true }),
+    contextToken: async (email, subgraph) => {
       const u = await user(email);
-      return signer.sign({ sub: u.id, acct: u.accountId, email: u.email });
+      return signer.sign({ sub: u.id, acct: u.accountId, email: u.email }, subgraph);
     },
     accountId: async (name) => (await db.manager.findOneByOrFail(AccountEntity, { name })).id,
     close: async () => {

@@ -143,7 +143,7 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
         const body = JSON.stringify({ query: operation.query, variables: (await operation.variables?.(env)) ?? {} });
         const token = await env.token(operation.as);
         // Every variant gets the same request; Portico reads the bearer token, the plain stack's subgraphs the context token.
-        const headers = async () => ({ authorization: `Bearer ${token}`, 'x-portico-context': await env.contextToken(operation.as) });
+        const headers = async () => ({ authorization: `Bearer ${token}`, 'x-portico-context': await env.contextToken(operation.as, group.subgraph) });
         const variants: Variant[] = ['portico', 'porticoOff', 'plain'];
         const errors: OperationResult['errors'] = {};
         for (const variant of variants) {

@@ -6,13 +6,21 @@ import type { DemoStore } from './store';
 /** Writes a demo account's seed rows, keyed to its Portico account id. */
 export type AccountSeeder = (em: EntityManager, accountId: string, accountName: string) => Promise<void>;
 
-const ACCOUNT_NAME_QUERY = 'query DemoAccountName($id: ID!) { account(id: $id) { id name } }';
+/** A context token answers only `authorize` and `viewer`: the caller's own account and its children. */
+const ACCOUNT_NAMES_QUERY = 'query DemoAccountNames { viewer { account { id name children(first: 100) { nodes { id name } } } } }';
+
+interface NamedAccount {
+  id: string;
+  name: string;
+  children?: { nodes: NamedAccount[] };
+}
 
 /**
  * Ties the demo rows to Portico's accounts. The seed is written per demo account *name* (the names of
  * src/storage/demo-data.ts); Portico's ids are random, so the subgraph learns them: from a name → id map given at
  * start, or else the first time a request touches an account id it has no rows for, by asking Portico (as that
- * request's caller, who may see the account since they passed its permission check) for the account's name. The
+ * request's caller, who may see the account since they passed its permission check) for the names of their own account
+ * and the accounts right below it. The
  * binding is stored, so each account is seeded once.
  */
 export class AccountDirectory {
@@ -44,9 +52,10 @@ export class AccountDirectory {
 
   private async learn(viewer: PorticoViewer, accountId: string): Promise<boolean> {
     if (await this.store.manager.existsBy(DemoAccountEntity, { id: accountId })) return true;
-    const { account } = await viewer.query<{ account: { id: string; name: string } | null }>(ACCOUNT_NAME_QUERY, { id: accountId });
-    if (!account) return false;
-    await this.bind(account.id, account.name);
+    const { viewer: me } = await viewer.query<{ viewer: { account: NamedAccount } }>(ACCOUNT_NAMES_QUERY);
+    const found = [me.account, ...(me.account.children?.nodes ?? [])].find((a) => a.id === accountId);
+    if (!found) return false;
+    await this.bind(found.id, found.name);
     return true;
   }
 

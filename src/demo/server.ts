@@ -78,7 +78,7 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
   if (definition.seedCatalog) await store.write((em) => definition.seedCatalog!(em));
   if (options.accounts) await accounts.bindAll(options.accounts);
 
-  const kit = porticoKit({ porticoUrl: options.porticoUrl, contextJwksUrl: options.contextJwksUrl });
+  const kit = porticoKit({ subgraph: definition.name, porticoUrl: options.porticoUrl, contextJwksUrl: options.contextJwksUrl });
   const schema = applyPorticoDirectives(buildSubgraphSchema({ typeDefs: parse(sdlOf(definition)), resolvers: definition.resolvers({ store, accounts }) as GraphQLResolverMap<unknown> }));
   const apollo = new ApolloServer<DemoContext>({
     schema,

@@ -21,8 +21,26 @@ export interface CreateAccountInput {
 const checkName = (name: string): string => displayName(name, { what: 'an account name', field: 'name', max: 200 });
 
 /** Settings the engine reads must have the shape it reads: `modules` a list of the policy's modules, switches booleans. */
+/** Settings are a flat site configuration: deeper nesting is a mistake or an attempt to exhaust the stack. */
+const MAX_SETTINGS_DEPTH = 16;
+
+/** How deep a JSON value nests, measured without recursion (a recursive walk is what a deep value overflows). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_SETTINGS_DEPTH) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
   if (settings === undefined || settings === null) return {};
+  if (depthOf(settings) > MAX_SETTINGS_DEPTH) throw badInput(`settings nest at most ${MAX_SETTINGS_DEPTH} levels deep`, { field: 'settings' });
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > MAX_SETTINGS_BYTES) throw badInput(`settings are at most ${MAX_SETTINGS_BYTES} bytes of JSON`, { field: 'settings' });
   const policy = ctx.engine.policy;
   const { modules } = settings;
@@ -60,7 +78,7 @@ export async function createAccount(ctx: RequestContext, input: CreateAccountInp
   if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
   const parent = await ctx.requireOn('accounts.create', input.parentId);
   checkPlacement(ctx, input.type, parent);
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const locked = (await ctx.services.db.lockAccounts(em, [parent.id])).get(parent.id);
     if (!locked) throw notFound('account', parent.id);
     if (locked.depth + 1 > MAX_DEPTH) throw badInput(`accounts nest at most ${MAX_DEPTH} levels deep`, { field: 'parentId' });
@@ -88,7 +106,7 @@ export async function moveAccount(ctx: RequestContext, id: string, parentId: str
   if (account.parentId === null) throw badInput('the platform account is the root and cannot move', { field: 'id' });
   checkPlacement(ctx, account.type, parent);
   const db = ctx.services.db;
-  return db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const locked = await db.lockAccounts(em, [account.id, parent.id]);
     const current = locked.get(account.id);
     const newParent = locked.get(parent.id);
@@ -126,7 +144,7 @@ export async function setAccountStatus(ctx: RequestContext, id: string, status: 
   if (account.id === ctx.requirePrincipal().account.id && status === 'SUSPENDED') {
     throw new InvariantError('you cannot suspend your own account');
   }
-  return ctx.services.db.transaction(async (em: EntityManager) => {
+  return ctx.transaction(async (em: EntityManager) => {
     const current = (await ctx.services.db.lockAccounts(em, [id])).get(id);
     if (!current) throw notFound('account', id);
     if (current.status === status) return current;

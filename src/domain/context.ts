@@ -4,7 +4,7 @@ import type { DevKeyPair } from '../identity';
 import { forbidden, notFound, PorticoError } from '../errors';
 import type { AccountFacts, Decision, PolicyEngine, PorticoAction } from '../policy';
 import type { Database } from '../storage/database';
-import { AccountEntity, ancestorIdsOf, UserEntity } from '../storage/entities';
+import { AccountEntity, ancestorIdsOf, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { createLoaders, type Loaders } from '../storage/loaders';
 import { DecisionTally } from './decision-tally';
 import type { Principal } from './principal';
@@ -20,6 +20,17 @@ export interface Services {
 
 export function accountFacts(account: AccountEntity): AccountFacts {
   return { id: account.id, type: account.type, status: account.status, settings: account.settings ?? {}, ancestorIds: ancestorIdsOf(account.path) };
+}
+
+/** Reads the session and its grant under a lock (on MySQL), so a concurrent end or revoke is either before or after. */
+async function requireLiveSession(em: EntityManager, kind: 'mysql' | 'sqlite', sessionId: string): Promise<void> {
+  const query = em.createQueryBuilder(ImpersonationSessionEntity, 's').where('s.id = :sessionId', { sessionId });
+  if (kind === 'mysql') query.setLock('pessimistic_write');
+  const session = await query.getOne();
+  const grant = session ? await em.findOneBy(ImpersonationGrantEntity, { id: session.grantId }) : null;
+  const now = Date.now();
+  const live = session && grant && !session.endedAt && session.expiresAt.getTime() > now && !grant.revokedAt && (!grant.expiresAt || grant.expiresAt.getTime() > now);
+  if (!live) throw new PorticoError('FORBIDDEN', 'the impersonation session or its grant has ended: nothing more is done under it');
 }
 
 /**
@@ -105,6 +116,19 @@ export class RequestContext {
     const decision = this.decide(requirement, subject);
     if (!decision.allowed) throw forbidden(`not allowed: ${decision.reason}`, { permission: requirement, accountId });
     return account;
+  }
+
+  /**
+   * Runs a write in one transaction. In an impersonation session it first checks, inside that transaction, that the
+   * session and its grant are still live: an `endImpersonation` or a revoke earlier in the same request (or in
+   * another one) stops every write after it.
+   */
+  async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const session = this.principal?.impersonation?.session;
+    return this.services.db.transaction(async (em) => {
+      if (session) await requireLiveSession(em, this.services.db.kind, session.id);
+      return work(em);
+    });
   }
 
   /** A user the viewer may see: themselves, or a user of an account where they may read users. */

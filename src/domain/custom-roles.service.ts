@@ -25,6 +25,8 @@ export async function createCustomRole(ctx: RequestContext, input: CreateCustomR
   if ([...policy.roles.values()].some((r) => r.name === input.name)) throw badInput(`${input.name} is a role of the policy`, { field: 'name' });
   const title = displayName(input.title, { what: 'a role title', field: 'title', max: 200 });
   const owner = await ctx.requireOn('customRoles.manage', input.accountId);
+  // A role is for its owner's own type, or defined by the platform (the supplier) for the accounts below it.
+  if (owner.type !== input.accountType && owner.type !== 'PLATFORM') throw badInput(`a custom role of account ${owner.id} is for ${owner.type} accounts, not ${input.accountType}`, { field: 'accountType' });
   const typePermissions = policy.accountTypes.get(input.accountType)!.permissions;
   const grants = new Map<string, PermissionGrant>();
   for (const { permission, scope } of input.permissions) {
@@ -40,7 +42,7 @@ export async function createCustomRole(ctx: RequestContext, input: CreateCustomR
     }
     mergeGrant(grants, { permission, descendants: false, scope: wanted, module: policy.moduleOf.get(permission) }, policy.scopes);
   }
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [owner.id]);
     if (await em.existsBy(CustomRoleEntity, { ownerAccountId: owner.id, name: input.name })) {
       throw new InvariantError(`account ${owner.id} already has a custom role ${input.name}`, { field: 'name' });

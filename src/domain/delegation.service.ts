@@ -50,7 +50,7 @@ export async function requestDelegatedAdmin(ctx: RequestContext, input: RequestD
   for (const role of roles) {
     if (!ctx.engine.role(customer.type, role)) throw badInput(`role ${role} does not exist for account type ${customer.type}`, { field: 'roles', role });
   }
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [partner.id, customer.id]);
     if (input.delegateUserId) {
       const delegate = await em.findOneBy(UserEntity, { id: input.delegateUserId });
@@ -106,7 +106,7 @@ export async function approveDelegatedAdmin(ctx: RequestContext, id: string): Pr
   if (!actsForAccount(ctx, 'delegation.approve', customer)) {
     throw forbidden(`only the administrators of account ${customer.id} approve its delegated administration`, { permission: 'delegation.approve', accountId: customer.id });
   }
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [visible.partnerAccountId, customer.id]);
     const relationship = await em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
     if (relationship.status !== 'PENDING') throw new InvariantError(`delegated admin relationship ${id} is ${relationship.status}, not PENDING`);
@@ -130,7 +130,7 @@ export async function terminateDelegatedAdmin(ctx: RequestContext, id: string): 
     (customer !== null && actsForAccount(ctx, 'delegation.approve', customer)) ||
     (partner !== null && actsForAccount(ctx, 'delegation.request', partner));
   if (!mayEnd) throw forbidden(`not allowed to terminate delegated admin relationship ${id}`, { accountId: visible.customerAccountId });
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [visible.partnerAccountId, visible.customerAccountId]);
     const relationship = await em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
     const status = delegationStatus(relationship);

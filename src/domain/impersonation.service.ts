@@ -31,6 +31,11 @@ export function sessionStatus(session: ImpersonationSessionEntity, now = Date.no
 
 const MAX_RIGHTS = 100;
 
+/** A session could otherwise make its own consent permanent: it administers no grant, whatever its grant names. */
+function refuseInSession(ctx: RequestContext): void {
+  if (ctx.requirePrincipal().impersonation) throw forbidden('an impersonation session never administers impersonation grants or sessions');
+}
+
 /**
  * Consent comes from the customer: a role held in the customer account itself (or a session the customer
  * explicitly allowed to manage grants), never one inherited from a partner or the platform above it.
@@ -67,6 +72,7 @@ function grantedPermissions(ctx: RequestContext, customer: AccountEntity, rights
 }
 
 export async function grantImpersonation(ctx: RequestContext, input: GrantImpersonationInput): Promise<ImpersonationGrantEntity> {
+  refuseInSession(ctx);
   const rights = [...new Set(input.rights.map((r) => r.trim()))];
   if (rights.length === 0 || rights.length > MAX_RIGHTS || rights.some((r) => r.length === 0)) {
     throw badInput(`name 1 to ${MAX_RIGHTS} rights to grant`, { field: 'rights' });
@@ -80,7 +86,7 @@ export async function grantImpersonation(ctx: RequestContext, input: GrantImpers
     throw badInput(`account ${partnerId ?? '(none)'} does not manage account ${customer.id}: impersonation is granted to a partner above the customer`, { field: 'partnerAccountId' });
   }
   const grants = grantedPermissions(ctx, customer, rights);
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const locked = await ctx.services.db.lockAccounts(em, [customer.id, partnerId]);
     const partner = locked.get(partnerId);
     if (!partner || partner.type === 'PLATFORM') throw badInput(`account ${partnerId} is not a partner of account ${customer.id}: a direct customer has no partner to let in`, { field: 'partnerAccountId' });
@@ -125,11 +131,12 @@ export async function visibleGrant(ctx: RequestContext, id: string): Promise<Imp
 
 /** Revoking ends the grant's sessions with it: their next request is refused. */
 export async function revokeImpersonationGrant(ctx: RequestContext, id: string): Promise<ImpersonationGrantEntity> {
+  refuseInSession(ctx);
   const visible = await visibleGrant(ctx, id);
   if (!visible) throw notFound('impersonation grant', id);
   const customer = (await ctx.account(visible.customerAccountId))!;
   requireConsentOn(ctx, customer);
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [customer.id]);
     const grant = await em.findOneByOrFail(ImpersonationGrantEntity, { id });
     if (grant.revokedAt) throw new InvariantError(`impersonation grant ${id} is already revoked`);
@@ -158,7 +165,7 @@ export async function startImpersonation(ctx: RequestContext, customerAccountId:
   const may = ctx.decide('impersonation.start', partner);
   if (!may.allowed) throw forbidden(`not allowed: ${may.reason}`, { permission: 'impersonation.start', accountId: partner.id });
   const keys = ctx.services.signingKeys;
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [customer.id]);
     const grants = await em.find(ImpersonationGrantEntity, { where: { customerAccountId: customer.id, partnerAccountId: partner.id }, order: { createdAt: 'ASC', id: 'ASC' } });
     const grant = grants.find((g) => grantStatus(g) === 'ACTIVE');
@@ -198,12 +205,14 @@ export async function endImpersonation(ctx: RequestContext, sessionId: string): 
   const principal = ctx.requirePrincipal();
   const found = await ctx.services.db.manager.findOneBy(ImpersonationSessionEntity, { id: sessionId });
   if (!found) throw notFound('impersonation session', sessionId);
+  // Inside a session, only that session itself may be ended: a session administers no other.
+  if (principal.impersonation && principal.impersonation.session.id !== sessionId) throw forbidden('an impersonation session may end only itself');
   if (found.actorUserId !== principal.user.id) {
     const customer = await ctx.visibleAccount(found.customerAccountId);
     if (!customer) throw notFound('impersonation session', sessionId);
     requireConsentOn(ctx, customer);
   }
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [found.customerAccountId]);
     const session = await em.findOneByOrFail(ImpersonationSessionEntity, { id: sessionId });
     if (session.endedAt) throw new InvariantError(`impersonation session ${sessionId} has already ended`);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'crypto';
 import { In, type EntityManager } from 'typeorm';
-import { canonicalEmail } from '../identifiers';
-import { AuthenticationError, type Identity } from '../identity';
+import { AuthenticationError, type ExternalIdentity, type Identity } from '../identity';
 import type { PolicyEngine, PrincipalFacts, RoleAssignmentFact } from '../policy';
 import type { Database } from '../storage/database';
 import {
@@ -9,6 +8,7 @@ import {
   AuditEventEntity,
   CustomRoleEntity,
   DelegatedAdminRelationshipEntity,
+  ExternalIdentityEntity,
   ImpersonationGrantEntity,
   ImpersonationSessionEntity,
   RoleAssignmentEntity,
@@ -27,16 +27,16 @@ export interface Principal {
   facts: PrincipalFacts;
   actor?: UserEntity;
   impersonation?: { session: ImpersonationSessionEntity; grant: ImpersonationGrantEntity };
+  /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize, viewer), nothing else. */
+  viaContextToken?: boolean;
 }
 
 /** Resolves a verified identity to a principal; an unknown user, or one who may not log in, is refused. */
 export async function loadPrincipal(db: Database, engine: PolicyEngine, identity: Identity, requestId: string): Promise<Principal> {
   if (identity.impersonationSessionId) return loadSessionPrincipal(db, engine, identity.subject, identity.impersonationSessionId);
   const em = db.manager;
-  let found = await loadCaller(em, engine, 'id', identity.subject);
-  // The claim's canonical form, as emails are stored: a look-alike or an unreadable claim finds nobody.
-  const claimed = identity.email ? canonicalEmail(identity.email) : undefined;
-  if (!found && claimed?.ok) found = await loadCaller(em, engine, 'email', claimed.email);
+  const userId = identity.external ? await linkedUserId(db, engine, identity.external, requestId) : identity.subject;
+  const found = await loadCaller(em, engine, 'id', userId);
   if (!found) throw new AuthenticationError('the token names no known user');
   const { user, account, assignments } = found;
   if (!engine.mayLogIn({ assignments })) throw new AuthenticationError('this user cannot log in');
@@ -46,6 +46,61 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
     user.status = 'ACTIVE';
   }
   return { user, account, facts: principalFacts(user, account, assignments) };
+}
+
+const NOT_LINKED = 'no Portico user is linked to this identity';
+
+/**
+ * The user an identity provider's account is linked to. The link is made once, on the first sign-in of a user not
+ * linked yet, from a token of the configured issuer and audience whose verified email is exactly the user's; after
+ * that only `(issuer, subject)` counts and the email claim is never read again.
+ */
+async function linkedUserId(db: Database, engine: PolicyEngine, external: ExternalIdentity, requestId: string): Promise<string> {
+  const byIdentity = { issuer: external.issuer, subject: external.subject };
+  const linked = await db.manager.findOneBy(ExternalIdentityEntity, byIdentity);
+  if (linked) return linked.userId;
+  if (!external.mayLink || !external.emailVerified || !external.email) throw new AuthenticationError(NOT_LINKED);
+  const email = external.email;
+  try {
+    return await db.transaction(async (em) => {
+      // Read again inside: a concurrent first sign-in (or this transaction's earlier attempt) may have linked it.
+      const raced = await em.findOneBy(ExternalIdentityEntity, byIdentity);
+      if (raced) return raced.userId;
+      const user = await em.findOneBy(UserEntity, { email });
+      // Exactly the stored address: another spelling is another claim, and a suspended user is never linked.
+      if (!user || user.email !== email || user.status === 'SUSPENDED') throw new AuthenticationError(NOT_LINKED);
+      if (await em.existsBy(ExternalIdentityEntity, { userId: user.id })) throw new AuthenticationError(NOT_LINKED);
+      const found = await loadCaller(em, engine, 'id', user.id);
+      if (!found || !engine.mayLogIn({ assignments: found.assignments })) throw new AuthenticationError(NOT_LINKED);
+      const link = { id: randomUUID(), ...byIdentity, userId: user.id, linkedAt: new Date() };
+      await em.insert(ExternalIdentityEntity, link);
+      await em.insert(AuditEventEntity, {
+        id: randomUUID(),
+        occurredAt: link.linkedAt,
+        actorUserId: user.id,
+        subjectAccountId: user.accountId,
+        action: 'user.linkIdentity',
+        targetType: 'User',
+        targetId: user.id,
+        requestId,
+        impersonationSessionId: null,
+        delegatedRelationshipId: null,
+        details: { issuer: external.issuer, subject: external.subject } as never,
+      });
+      return user.id;
+    });
+  } catch (error) {
+    // A concurrent first sign-in of the same identity linked it meanwhile: use that link; any other stands, and this is refused.
+    const raced = await db.manager.findOneBy(ExternalIdentityEntity, byIdentity);
+    if (raced) return raced.userId;
+    if (error instanceof AuthenticationError || isUniqueViolation(error)) throw new AuthenticationError(NOT_LINKED);
+    throw error;
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === 'ER_DUP_ENTRY' || /UNIQUE constraint failed/.test(message ?? '');
 }
 
 type CallerRow = UserEntity & {

@@ -109,7 +109,7 @@ export async function inviteUser(ctx: RequestContext, input: InviteUserInput): P
   const name = displayName(input.name, { what: 'a user name', field: 'name', max: 200 });
   const roles = [...new Set(input.roles)];
   await ctx.requireOn('users.invite', input.accountId);
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const account = (await ctx.services.db.lockAccounts(em, [input.accountId])).get(input.accountId);
     if (!account) throw notFound('account', input.accountId);
     await guardEmailUnique(em, checked);
@@ -137,7 +137,7 @@ export async function inviteUser(ctx: RequestContext, input: InviteUserInput): P
 export async function setUserStatus(ctx: RequestContext, userId: string, status: UserStatus): Promise<UserEntity> {
   if (status === 'INVITED') throw badInput('a user becomes INVITED only by invitation', { field: 'status' });
   await targetUser(ctx, userId, 'users.suspend');
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     if (user.status === status) return user;
     if (status === 'SUSPENDED') await guardLastAdministrator(em, ctx, account, user, 'suspend');
@@ -149,7 +149,7 @@ export async function setUserStatus(ctx: RequestContext, userId: string, status:
 
 export async function assignRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
   await targetUser(ctx, userId, 'rights.assign');
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     const { role, customRoleId } = await checkAssignable(em, ctx, account, roleName);
     if (await em.existsBy(RoleAssignmentEntity, { userId: user.id, role: role.name })) return user;
@@ -162,7 +162,7 @@ export async function assignRole(ctx: RequestContext, userId: string, roleName: 
 
 export async function revokeRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
   await targetUser(ctx, userId, 'rights.assign');
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     const held = await em.findOneBy(RoleAssignmentEntity, { userId: user.id, role: roleName });
     if (!held) throw badInput(`user ${user.id} does not hold role ${roleName}`, { field: 'role' });
@@ -187,7 +187,7 @@ export async function setContactRoles(ctx: RequestContext, userId: string, roles
   const unknown = wanted.filter((r) => !known.includes(r));
   if (unknown.length > 0) throw badInput(`unknown contact role ${unknown.join(', ')} (the ${ctx.engine.policy.name} policy has ${known.join(', ')})`, { field: 'roles' });
   await targetUser(ctx, userId, 'contactRoles.manage');
-  return ctx.services.db.transaction(async (em) => {
+  return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     const before = (await em.findBy(ContactRoleEntity, { userId: user.id })).map((r) => r.role).sort();
     await em.delete(ContactRoleEntity, { userId: user.id });

@@ -1,6 +1,9 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { IncomingMessage } from 'http';
 import type { JWTPayload } from 'jose';
 import { RequestContext, type Services } from '../domain/context';
+import { PorticoError } from '../errors';
 import { loadPrincipal, type Principal } from '../domain/principal';
 import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
 import { TokenVerifier, type Identity } from '../identity';
@@ -10,8 +13,8 @@ export interface GatewayContext {
   portico: RequestContext;
   /** The `scope` claim of the caller's token, for @requiresScopes. */
   scopes: ReadonlySet<string>;
-  /** The context token sent to downstream subgraphs for this caller; undefined for an anonymous caller. */
-  contextToken(): Promise<string | undefined>;
+  /** The context token sent to one downstream subgraph for this caller; undefined for an anonymous caller. */
+  contextToken(subgraph: string): Promise<string | undefined>;
 }
 
 /** The scopes of a token: OAuth's space-separated `scope`, or an `scp` list as some providers send. */
@@ -21,37 +24,18 @@ export function scopesOf(claims: JWTPayload | ContextClaims): Set<string> {
   return new Set(list.filter((s): s is string => typeof s === 'string' && s !== ''));
 }
 
-/** The claims a context token carries for a principal: who, for which account, on whose behalf, in which session. */
-export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>): ContextClaims {
+/**
+ * The claims a context token carries for a principal: who, for which account, on whose behalf, in which session,
+ * and the request id, which the subgraph sends back on its decision calls so the logs of both line up.
+ */
+export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, requestId: string): ContextClaims {
   const claims: ContextClaims = { sub: principal.user.id, acct: principal.account.id, email: principal.user.email };
   if (principal.actor) claims.act = { sub: principal.actor.id, acct: principal.actor.accountId };
   const sessionId = principal.facts.impersonation?.sessionId;
   if (sessionId) claims.sid = sessionId;
   if (scopes.size > 0) claims.scope = [...scopes].join(' ');
+  claims.rid = requestId;
   return claims;
-}
-
-/** Reuse a signed token for this long (of its 60 s): one signature per caller and half-minute, not per request. */
-const TOKEN_REUSE_MS = 30_000;
-const TOKEN_CACHE_SIZE = 10_000;
-
-/** Signs context tokens, reusing a recent one for the same claims. */
-export class ContextTokens {
-  private readonly recent = new Map<string, { token: Promise<string>; until: number }>();
-
-  constructor(readonly signer: ContextSigner) {}
-
-  sign(claims: ContextClaims): Promise<string> {
-    const key = JSON.stringify(claims);
-    const now = Date.now();
-    const cached = this.recent.get(key);
-    if (cached && cached.until > now) return cached.token;
-    const token = this.signer.sign(claims);
-    if (this.recent.size >= TOKEN_CACHE_SIZE) this.recent.clear();
-    this.recent.set(key, { token, until: now + TOKEN_REUSE_MS });
-    token.catch(() => this.recent.delete(key));
-    return token;
-  }
 }
 
 export interface IdentityResolver {
@@ -59,12 +43,55 @@ export interface IdentityResolver {
   resolve(req: IncomingMessage, requestId: string): Promise<{ principal: Principal | null; scopes: Set<string> }>;
 }
 
+/** What a principal vouched for by a context token may ask: the decisions a subgraph needs, nothing else. */
+export const CONTEXT_TOKEN_FIELDS: ReadonlySet<string> = new Set(['authorize', 'viewer', '__typename']);
+
+/** The root fields an operation selects, through its fragments. */
+function rootFieldsOf(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const names: string[] = [];
+  const seen = new Set<string>();
+  const walk = (selections: readonly SelectionNode[]) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet.selections);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        walk(fragments.get(selection.name.value)?.selectionSet.selections ?? []);
+      }
+    }
+  };
+  walk(operation.selectionSet.selections);
+  return names;
+}
+
+/**
+ * A context token is what a subgraph holds for its caller; sent back to Portico it answers only the decision
+ * queries, so a subgraph (or whoever reads its traffic) cannot use it to change anything or read the graph.
+ */
+export function contextTokenLimits(principalOf: (context: BaseContext) => Principal | null): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation, document }) {
+          if (!principalOf(contextValue)?.viaContextToken) return;
+          const allowed = operation !== undefined && operation.operation === 'query' && rootFieldsOf(operation, document).every((name) => CONTEXT_TOKEN_FIELDS.has(name));
+          if (!allowed) {
+            const refusal = new PorticoError('FORBIDDEN', 'a context token answers only the decision queries authorize and viewer');
+            throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, http: { status: 403 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
 /**
  * Reads who is calling. A bearer token from the identity provider comes first; a context token this gateway
  * signed (what downstream subgraphs forward when they call back for decisions) is accepted in its place.
  */
 export function identityResolver(services: Services, bearer: TokenVerifier, signer: ContextSigner): IdentityResolver {
-  const contextTokens: ContextVerifier = contextVerifier({ jwks: signer.jwks() });
+  const contextTokens: ContextVerifier = contextVerifier({ jwks: signer.jwks() }, 'any-subgraph');
   return {
     async resolve(req, requestId) {
       const token = TokenVerifier.bearer(req.headers.authorization);
@@ -75,21 +102,27 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
         if (typeof forwarded === 'string' && forwarded !== '') {
           const claims = await contextTokens.verify(forwarded);
           // A forwarded session keeps its limits: the principal is rebuilt from the session, checked again now.
-          identity = { subject: claims.sub, email: claims.email, claims: claims as unknown as JWTPayload, impersonationSessionId: claims.sid };
+          identity = { subject: claims.sub, claims: claims as unknown as JWTPayload, impersonationSessionId: claims.sid };
         }
       }
       if (!identity) return { principal: null, scopes: new Set() };
       const principal = await loadPrincipal(services.db, services.engine, identity, requestId);
+      if (!token) principal.viaContextToken = true;
       return { principal, scopes: scopesOf(identity.claims) };
     },
   };
 }
 
-export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, tokens: ContextTokens): GatewayContext {
-  let token: Promise<string | undefined> | undefined;
+export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, signer: ContextSigner): GatewayContext {
+  const tokens = new Map<string, Promise<string>>();
   return {
     portico: new RequestContext(services, requestId, principal),
     scopes,
-    contextToken: () => (token ??= principal ? tokens.sign(contextClaimsOf(principal, scopes)) : Promise.resolve(undefined)),
+    contextToken(subgraph) {
+      if (!principal) return Promise.resolve(undefined);
+      let token = tokens.get(subgraph);
+      if (!token) tokens.set(subgraph, (token = signer.sign(contextClaimsOf(principal, scopes, requestId), subgraph)));
+      return token;
+    },
   };
 }

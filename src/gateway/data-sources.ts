@@ -49,13 +49,21 @@ const IDENTITY_HEADER = /^(authorization|proxy-authorization|cookie|x-portico-.*
  * request carries instead a context token the gateway signs. Health checks and schema loads carry no user.
  */
 export class ContextForwardingSubgraph extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    /** The subgraph's name in the supergraph: the only audience of the context tokens sent to it. */
+    readonly subgraph: string,
+    url: string | undefined,
+  ) {
+    super({ url });
+  }
+
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const headers = options.request.http?.headers;
     if (!headers) return;
     for (const [name] of [...headers]) if (IDENTITY_HEADER.test(name)) headers.delete(name);
     if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
     headers.set('x-request-id', options.context.portico.requestId);
-    const token = await options.context.contextToken();
+    const token = await options.context.contextToken(this.subgraph);
     if (token) headers.set(CONTEXT_HEADER, token);
   }
 }

@@ -67,6 +67,13 @@ export interface PlaygroundOptions {
   graphqlPath: string;
 }
 
+/** Whether a Host header names this machine's loopback interface, whatever the port. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
 /**
  * The self-hosted GraphiQL playground: the page, its assets from node_modules, and in development a sign-in
  * helper (the demo users, and a development token for one of them).
@@ -107,6 +114,12 @@ export class Playground {
     }
     if (path.startsWith(`${PLAYGROUND_PATH}/assets/`) && (method === 'GET' || method === 'HEAD')) {
       this.sendAsset(req, res, path.slice(`${PLAYGROUND_PATH}/assets/`.length));
+      return true;
+    }
+    const signIn = path === `${PLAYGROUND_PATH}/users` || path === `${PLAYGROUND_PATH}/token`;
+    if (signIn && this.signInHelper && !isLoopbackHost(req.headers.host)) {
+      // A page on another name that resolves here (DNS rebinding) must not mint tokens from the visitor's browser.
+      sendJson(res, 403, { error: 'the sign-in helper answers only requests addressed to a loopback host (localhost, 127.0.0.1, [::1])' });
       return true;
     }
     if (path === `${PLAYGROUND_PATH}/users` && method === 'GET' && this.signInHelper) {

@@ -1,13 +1,14 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { randomUUID } from 'crypto';
+import { randomUUID, timingSafeEqual } from 'crypto';
 import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { assertProductionIdentity, ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
+import type { Principal } from '../domain/principal';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -17,7 +18,7 @@ import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
-import { ContextTokens, gatewayContext, identityResolver } from './context';
+import { contextTokenLimits, gatewayContext, identityResolver, type GatewayContext } from './context';
 import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
@@ -48,6 +49,25 @@ export interface PorticoStartOptions {
   logDestination?: DestinationStream;
 }
 
+/** The caller of a request, whichever graph serves it: the access-control graph alone, or the gateway. */
+const principalOf = (context: BaseContext): Principal | null => (context instanceof RequestContext ? context.principal : ((context as GatewayContext).portico?.principal ?? null));
+
+/**
+ * Who may read `/metrics` on the main port: with PORTICO_METRICS_TOKEN, its bearer only; without one, anyone
+ * outside production and nobody in production (the page does not exist there).
+ */
+export function metricsAccess(config: Pick<PorticoConfig, 'environment' | 'metricsToken'>, authorization: string | undefined): 'open' | 'refused' | 'hidden' {
+  if (config.metricsToken === undefined) return config.environment === 'production' ? 'hidden' : 'open';
+  const presented = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(config.metricsToken);
+  return presented.length === expected.length && timingSafeEqual(presented, expected) ? 'open' : 'refused';
+}
+
+async function sendMetrics(res: ServerResponse, metrics: PorticoMetrics): Promise<void> {
+  res.writeHead(200, { 'content-type': metrics.registry.contentType });
+  res.end(await metrics.registry.metrics());
+}
+
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
   assertProductionIdentity(config);
@@ -62,7 +82,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   const observer = new RequestObserver(logger, metrics);
   try {
     const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
-    if (config.seedDemo) {
+    // Demo users have known emails: never in production, whatever the configuration object says.
+    if (config.seedDemo && config.environment !== 'production') {
       const seedStarted = Date.now();
       const seeded = await seedDemoData(db, engine.policy.name, platform, log);
       if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset in ${Date.now() - seedStarted} ms`);
@@ -85,7 +106,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
       // The playground is Portico's own (./playground), served from node_modules rather than Apollo's CDN.
-      plugins: [observer.plugin(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+      plugins: [observer.plugin(), contextTokenLimits(principalOf), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     };
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
@@ -109,11 +130,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         supergraphSdl: gatewaySdl,
         logger,
         buildService: ({ name, url }) =>
-          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph({ url: urls.get(name) ?? url }), config.subgraphTimeoutMs),
+          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph(name, urls.get(name) ?? url), config.subgraphTimeoutMs),
       });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
-      const tokens = new ContextTokens(signer);
-      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
+      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, signer) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();
@@ -148,9 +168,11 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         const ready = db.availability.available && (await db.ping());
         return sendJson(res, ready ? 200 : 503, ready ? { status: 'ready' } : { status: 'database unreachable', reason: db.availability.reason ?? 'no answer' });
       }
-      if (url.pathname === '/metrics' && metrics) {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        return res.end(await metrics.registry.metrics());
+      if (url.pathname === '/metrics' && metrics && config.metricsPort === undefined) {
+        const access = metricsAccess(config, req.headers.authorization);
+        if (access === 'hidden') return sendJson(res, 404, { error: 'not found' });
+        if (access === 'refused') return sendJson(res, 401, { error: 'metrics need the bearer token of PORTICO_METRICS_TOKEN' });
+        return sendMetrics(res, metrics);
       }
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
@@ -184,17 +206,22 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       });
     });
     keepConnectionsAlive(server);
-    await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
     const { port } = server.address() as AddressInfo;
+    // A separate port on loopback only: scrapers on the machine (or a sidecar) read it, nobody outside.
+    const metricsServer = metrics && config.metricsPort !== undefined ? createServer((req, res) => void (new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics' ? sendMetrics(res, metrics) : sendJson(res, 404, { error: 'not found' }))) : undefined;
+    if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(config.metricsPort, '127.0.0.1', resolve));
     started = true;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
-      url: `http://127.0.0.1:${port}/graphql`,
+      url: `http://${host}:${port}/graphql`,
       services,
       devKeys,
       logger,
       metrics,
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         await apollo.stop();
         await db.close();
       },

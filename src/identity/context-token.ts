@@ -7,7 +7,11 @@ import { VerifiedTokens } from './verified-tokens';
 /** The header the gateway sends to downstream subgraphs in place of the client's own credentials. */
 export const CONTEXT_HEADER = 'x-portico-context';
 export const CONTEXT_ISSUER = 'portico-gateway';
+/** Every context token is for one subgraph: its audience is this prefix and the subgraph's name. */
 export const CONTEXT_AUDIENCE = 'portico-subgraph';
+
+/** The audience of the context tokens signed for one subgraph, `portico-subgraph:<name>`. */
+export const contextAudience = (subgraph: string): string => `${CONTEXT_AUDIENCE}:${subgraph}`;
 
 const ALG = 'ES256';
 const LIFETIME_SECONDS = 60;
@@ -29,7 +33,8 @@ export interface ContextClaims {
 }
 
 export interface ContextSigner {
-  sign(claims: ContextClaims): Promise<string>;
+  /** Signs the claims for one subgraph only: another subgraph refuses the token. */
+  sign(claims: ContextClaims, subgraph: string): Promise<string>;
   jwks(): { keys: JWK[] };
 }
 
@@ -49,7 +54,7 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
   const { d: _private, ...rest } = jwk;
   const publicJwk: JWK = { ...rest, alg: ALG, use: 'sig', kid };
   return {
-    async sign(claims: ContextClaims): Promise<string> {
+    async sign(claims: ContextClaims, subgraph: string): Promise<string> {
       const { sub, ...others } = claims;
       const payload: JWTPayload = {};
       for (const [name, value] of Object.entries(others)) if (value !== undefined) payload[name] = value;
@@ -57,7 +62,7 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
         .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
         .setSubject(sub)
         .setIssuer(CONTEXT_ISSUER)
-        .setAudience(CONTEXT_AUDIENCE)
+        .setAudience(contextAudience(subgraph))
         .setIssuedAt()
         .setExpirationTime(`${LIFETIME_SECONDS}s`)
         .sign(privateKey);
@@ -66,10 +71,18 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
   };
 }
 
+/**
+ * Who a verifier accepts tokens for: a subgraph accepts only its own (`{ subgraph: name }`); Portico itself, to which
+ * any subgraph sends its callers' tokens back for decisions, accepts every subgraph's.
+ */
+export type ContextAudience = { subgraph: string } | 'any-subgraph';
+
 /** Verifies context tokens against the gateway's published keys (fetched once and cached) or a given key set. */
-export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }): ContextVerifier {
+export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }, audience: ContextAudience): ContextVerifier {
   const keys = 'jwksUrl' in source ? createRemoteJWKSet(new URL(source.jwksUrl)) : createLocalJWKSet(source.jwks);
   const verified = new VerifiedTokens<ContextClaims>();
+  const accepts = (aud: unknown): boolean =>
+    typeof aud === 'string' && (audience === 'any-subgraph' ? aud.startsWith(`${CONTEXT_AUDIENCE}:`) && aud.length > CONTEXT_AUDIENCE.length + 1 : aud === contextAudience(audience.subgraph));
   return {
     async verify(token: string): Promise<ContextClaims> {
       if (typeof token !== 'string' || token === '') throw new AuthenticationError('the request carries no context token');
@@ -77,11 +90,13 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
       if (known) return known;
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, { issuer: CONTEXT_ISSUER, audience: CONTEXT_AUDIENCE, algorithms: [ALG], requiredClaims: ['exp', 'sub'] }));
+        ({ payload } = await jwtVerify(token, keys, { issuer: CONTEXT_ISSUER, algorithms: [ALG], requiredClaims: ['exp', 'sub', 'aud'] }));
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw new AuthenticationError('the context token has expired');
         throw new AuthenticationError('the context token is not valid');
       }
+      // Exactly one audience: a token naming several subgraphs would replay to each of them.
+      if (!accepts(payload.aud)) throw new AuthenticationError('the context token is not valid');
       const claims = toClaims(payload);
       verified.set(token, claims, payload.exp);
       return claims;

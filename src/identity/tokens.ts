@@ -4,13 +4,27 @@ import { AuthenticationError } from './errors';
 import { PORTICO_ISSUER } from './impersonation-tokens';
 import { VerifiedTokens } from './verified-tokens';
 
-/** Who a verified token says the caller is: a user id (`sub`) and, where the provider sends it, an email. */
+/**
+ * Who a verified token says the caller is. Portico's own tokens (development and impersonation) name a user id in
+ * `subject`; an identity provider's token names an account of the provider, mapped to a user only through a stored
+ * external identity.
+ */
 export interface Identity {
   subject: string;
-  email?: string;
   claims: JWTPayload;
   /** Set only for a session token Portico issued itself: the impersonation session the request runs in. */
   impersonationSessionId?: string;
+  /** Set for an identity provider's token: who it is there, and what it says about their email (read only to link once). */
+  external?: ExternalIdentity;
+}
+
+export interface ExternalIdentity {
+  issuer: string;
+  subject: string;
+  email?: string;
+  emailVerified: boolean;
+  /** The token's issuer and audience were both checked against configuration: only then may it make a link. */
+  mayLink: boolean;
 }
 
 export interface TokenVerifierOptions {
@@ -30,10 +44,13 @@ export class TokenVerifier {
   private readonly issuer?: string;
   private readonly audience?: string;
   private readonly ownKey?: KeyLike;
+  /** Tokens are an identity provider's (JWKS), not Portico's development tokens. */
+  private readonly fromProvider: boolean;
   private readonly verified = new VerifiedTokens<Identity>();
 
   constructor(options: TokenVerifierOptions) {
     this.ownKey = (options.ownKeys ?? options.devKeys)?.publicKey;
+    this.fromProvider = Boolean(options.jwksUrl);
     if (options.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(options.jwksUrl));
       this.issuer = options.issuer;
@@ -66,15 +83,21 @@ export class TokenVerifier {
   private async verifySignature(token: string): Promise<Identity> {
     try {
       if (this.isPorticoIssued(token)) return await this.verifySession(token);
-      const { payload } = await jwtVerify(token, this.key as KeyLike, { issuer: this.issuer, audience: this.audience, algorithms: ALGORITHMS });
-      const email = typeof payload.email === 'string' ? payload.email : undefined;
-      const subject = payload.sub ?? email;
-      if (!subject) throw new AuthenticationError('the token names no subject');
+      // A token without `exp` would be good forever: refused, whoever signed it.
+      const { payload } = await jwtVerify(token, this.key as KeyLike, { issuer: this.issuer, audience: this.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'iss', 'sub'] });
+      if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthenticationError('the token names no subject');
       // An identity provider's own `sid` (its login session) means nothing here: only Portico's tokens carry sessions.
-      return { subject, email, claims: payload };
+      if (!this.fromProvider) return { subject: payload.sub, claims: payload };
+      const email = typeof payload.email === 'string' ? payload.email : undefined;
+      return {
+        subject: payload.sub,
+        claims: payload,
+        external: { issuer: payload.iss!, subject: payload.sub, email, emailVerified: payload.email_verified === true, mayLink: this.issuer !== undefined && this.audience !== undefined },
+      };
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof errors.JWTExpired) throw new AuthenticationError('the token has expired');
+      if (error instanceof errors.JWTClaimValidationFailed && error.reason === 'missing') throw new AuthenticationError(`the token carries no ${error.claim} claim`);
       throw new AuthenticationError('the token is not valid');
     }
   }
@@ -90,7 +113,7 @@ export class TokenVerifier {
   /** An impersonation token: signed with Portico's own key, naming its actor and session. */
   private async verifySession(token: string): Promise<Identity> {
     if (!this.ownKey) throw new AuthenticationError('the token is not valid');
-    const { payload } = await jwtVerify(token, this.ownKey, { issuer: PORTICO_ISSUER, audience: DEV_AUDIENCE, algorithms: ['ES256'] });
+    const { payload } = await jwtVerify(token, this.ownKey, { issuer: PORTICO_ISSUER, audience: DEV_AUDIENCE, algorithms: ['ES256'], requiredClaims: ['exp'] });
     const actor = payload.act as { sub?: unknown } | undefined;
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || actor?.sub !== payload.sub) throw new AuthenticationError('the token is not valid');
     return { subject: payload.sub, claims: payload, impersonationSessionId: payload.sid };

@@ -7,6 +7,8 @@ import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisi
 import { alternatives } from './directives';
 
 export interface PorticoKitOptions {
+  /** This subgraph's name in the supergraph: only context tokens the gateway signed for it are accepted. */
+  subgraph: string;
   /** Portico's GraphQL endpoint, asked for decisions and row scopes. */
   porticoUrl: string;
   /** Where the gateway publishes its context-signing keys (`<gateway>/.well-known/portico/context-jwks.json`); fetched once and cached. */
@@ -116,7 +118,8 @@ export interface PorticoKit {
 /** The kit for a subgraph behind Portico: `context: ({ req }) => kit.context(req)`. */
 export function porticoKit(options: PorticoKitOptions): PorticoKit {
   if (!options.contextJwksUrl && !options.contextJwks) throw new Error('porticoKit needs contextJwksUrl (or contextJwks) to verify context tokens');
-  const verifier = contextVerifier(options.contextJwksUrl ? { jwksUrl: options.contextJwksUrl } : { jwks: options.contextJwks! });
+  if (typeof options.subgraph !== 'string' || options.subgraph === '') throw new Error("porticoKit needs the subgraph's name in the supergraph (subgraph) to accept only the context tokens meant for it");
+  const verifier = contextVerifier(options.contextJwksUrl ? { jwksUrl: options.contextJwksUrl } : { jwks: options.contextJwks! }, { subgraph: options.subgraph });
   return {
     verifier,
     async context(req) {

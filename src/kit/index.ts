@@ -15,4 +15,4 @@ export {
 } from './directives';
 export { subgraphFromTypeGraphQL } from './type-graphql';
 export { applyPorticoDirectives, porticoProtectionReport, type PorticoDirectivesReport } from './enforce';
-export { CONTEXT_AUDIENCE, CONTEXT_HEADER, CONTEXT_ISSUER, contextVerifier, loadOrCreateContextSigner, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
+export { CONTEXT_AUDIENCE, CONTEXT_HEADER, CONTEXT_ISSUER, contextAudience, contextVerifier, type ContextAudience, loadOrCreateContextSigner, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';

@@ -24,6 +24,9 @@ interface Held {
   order: number;
 }
 
+/** Portico's actions over impersonation itself: granting, revoking and starting sessions. */
+const IMPERSONATION_ACTIONS: readonly PorticoAction[] = ['impersonation.grant', 'impersonation.start'];
+
 /** A principal's grants of one permission, by the account their assignment is on. */
 type HeldByAccount = Map<string, Held[]>;
 
@@ -126,6 +129,9 @@ export class PolicyEngine {
 
   /** Allowed when any of the permissions the policy maps the action to is allowed. */
   authorizeAction(principal: PrincipalFacts, action: PorticoAction, account: AccountFacts): Decision {
+    if (principal.impersonation && IMPERSONATION_ACTIONS.includes(action)) {
+      return { allowed: false, permission: action, accountId: account.id, scope: null, reason: `an impersonation session never administers impersonation grants or sessions (${action})` };
+    }
     const permissions = this.policy.actions.get(action) ?? [];
     let first: Decision | undefined;
     for (const permission of permissions) {

@@ -58,7 +58,7 @@ export async function startDemoHarness(kind: DatabaseKind, preset: string, name:
       const context: Record<string, string> = {};
       if (as) {
         const user = await t.user(as);
-        context[CONTEXT_HEADER] = await signer.sign({ sub: user.id, acct: user.accountId, email: user.email });
+        context[CONTEXT_HEADER] = await signer.sign({ sub: user.id, acct: user.accountId, email: user.email }, name);
       }
       const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json', ...context, ...headers }, body: JSON.stringify({ query, variables }) });
       return { status: response.status, ...((await response.json()) as object) };

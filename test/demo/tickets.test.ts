@@ -149,7 +149,7 @@ describe.each(databaseKinds())('the tickets demo subgraph (dstny) on %s', (kind)
       const user = await h.t.user('admin@acme.example');
       const response = await fetch(h.subgraph.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-portico-context': await forger.sign({ sub: user.id, acct: acme }) },
+        headers: { 'content-type': 'application/json', 'x-portico-context': await forger.sign({ sub: user.id, acct: acme }, 'tickets') },
         body: JSON.stringify({ query: TICKETS, variables: { a: acme } }),
       });
       expect(response.status).toBe(401);

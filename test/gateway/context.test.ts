@@ -3,9 +3,10 @@ import { print } from 'graphql';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { Principal } from '../../src/domain/principal';
-import { contextClaimsOf, ContextTokens, scopesOf } from '../../src/gateway/context';
+import { contextClaimsOf, gatewayContext, scopesOf } from '../../src/gateway/context';
 import { normalizeSubgraph } from '../../src/gateway/supergraph';
-import { loadOrCreateContextSigner } from '../../src/identity/context-token';
+import { contextVerifier, loadOrCreateContextSigner } from '../../src/identity/context-token';
+import type { Services } from '../../src/domain/context';
 
 const principal = (extra: Record<string, unknown> = {}, sessionId?: string) =>
   ({
@@ -17,16 +18,16 @@ const principal = (extra: Record<string, unknown> = {}, sessionId?: string) =>
 
 describe('the context forwarded to subgraphs', () => {
   it.each([
-    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example' } },
-    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', scope: 'fleet.read fleet.admin' } },
+    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', rid: 'req-1' } },
+    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', scope: 'fleet.read fleet.admin', rid: 'req-1' } },
     {
       title: 'a partner user acting in an impersonation session: act and sid',
       principal: principal({ actor: { id: 'partner-7', accountId: 'northwind' } }, 'session-9'),
       scopes: [],
-      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9' },
+      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9', rid: 'req-1' },
     },
   ])('carries $title', ({ principal, scopes, claims }) => {
-    expect(contextClaimsOf(principal, new Set(scopes))).toEqual(claims);
+    expect(contextClaimsOf(principal, new Set(scopes), 'req-1')).toEqual(claims);
   });
 
   it.each([
@@ -37,16 +38,20 @@ describe('the context forwarded to subgraphs', () => {
     expect([...scopesOf(claims)]).toEqual(scopes);
   });
 
-  it('signs once per caller and half-minute, not per request', async () => {
+  it('signs one token per subgraph and request, each for that subgraph alone, carrying the request id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
     try {
       const signer = await loadOrCreateContextSigner(dir);
       let signed = 0;
-      const tokens = new ContextTokens({ ...signer, sign: (claims) => (signed++, signer.sign(claims)) });
-      const first = await tokens.sign({ sub: 'u-1', acct: 'acme' });
-      expect(await tokens.sign({ sub: 'u-1', acct: 'acme' })).toBe(first);
-      await tokens.sign({ sub: 'u-2', acct: 'acme' });
+      const counting = { ...signer, sign: (claims: Parameters<typeof signer.sign>[0], subgraph: string) => (signed++, signer.sign(claims, subgraph)) };
+      const services = { db: { manager: {} } } as unknown as Services;
+      const context = gatewayContext(services, 'req-7', principal(), new Set(), counting);
+      const tickets = (await context.contextToken('tickets'))!;
+      expect(await context.contextToken('tickets')).toBe(tickets);
+      const billing = (await context.contextToken('billing'))!;
       expect(signed).toBe(2);
+      await expect(contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(tickets)).resolves.toMatchObject({ sub: 'u-1', rid: 'req-7' });
+      await expect(contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(billing)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

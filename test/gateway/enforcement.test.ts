@@ -252,9 +252,10 @@ describe.each(databaseKinds())('the gateway on %s', (kind) => {
         const token = received.headers[CONTEXT_HEADER] as string;
         expect(token).not.toBe('forged.token.here');
         const jwks = (await (await fetch(gw.t.portico.url.replace(/\/graphql$/, '/.well-known/portico/context-jwks.json'))).json()) as { keys: [] };
-        const claims = await contextVerifier({ jwks }).verify(token);
+        const claims = await contextVerifier({ jwks }, { subgraph: 'fleet' }).verify(token);
         const user = await gw.t.user(INSIGHT);
-        expect(claims).toEqual({ sub: user.id, acct: acmeId, email: INSIGHT, scope: 'fleet.read' });
+        expect(claims).toEqual({ sub: user.id, acct: acmeId, email: INSIGHT, scope: 'fleet.read', rid: expect.any(String) });
+        expect(decodeJwt(token).aud).toBe('portico-subgraph:fleet');
         expect(decodeJwt(token).exp! - decodeJwt(token).iat!).toBe(60);
       });
 

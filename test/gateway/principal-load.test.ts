@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { assignmentFacts, loadPrincipal } from '../../src/domain/principal';
 import { addAccount } from '../../src/storage/bootstrap';
-import { AccountEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, RoleAssignmentEntity } from '../../src/storage/entities';
+import { AccountEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, RoleAssignmentEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
@@ -59,13 +59,15 @@ describe.each(databaseKinds())('loading the caller on %s', (kind) => {
       expect(principal.account.name).toBe('Northwind Cloud');
     });
 
-    it('finds a user by email when the subject is not their id, with the same rights', async () => {
+    it('finds a user through their linked external identity, with the same rights, and never by the email claim', async () => {
       const { db, engine } = t.portico.services;
       const tech = await t.user('tech@northwind.example');
-      const byEmail = await loadPrincipal(db, engine, { subject: 'not-an-id', email: 'TECH@northwind.example', claims: {} }, 'test');
+      const external = { issuer: 'https://idp.example', subject: 'idp-tech', email: 'someone-else@northwind.example', emailVerified: true, mayLink: true };
+      await db.manager.insert(ExternalIdentityEntity, { id: randomUUID(), issuer: external.issuer, subject: external.subject, userId: tech.id, linkedAt: new Date() });
+      const linked = await loadPrincipal(db, engine, { subject: 'idp-tech', claims: {}, external }, 'test');
       const byId = await loadPrincipal(db, engine, { subject: tech.id, claims: {} }, 'test');
-      expect(byEmail.user.id).toBe(tech.id);
-      expect(byEmail.facts).toEqual(byId.facts);
+      expect(linked.user.id).toBe(tech.id);
+      expect(linked.facts).toEqual(byId.facts);
     });
   });
 

@@ -27,10 +27,11 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/3: InitialSchema1732280000000…',
-      'migration 2/3: ImpersonationAndDelegation1732380000000…',
-      'migration 3/3: CanonicalEmails1733100000000…',
-      expect.stringMatching(/^migrations: applied 3 in \d+ ms; the schema is at CanonicalEmails1733100000000$/),
+      'migration 1/4: InitialSchema1732280000000…',
+      'migration 2/4: ImpersonationAndDelegation1732380000000…',
+      'migration 3/4: ExternalIdentities1733000000000…',
+      'migration 4/4: CanonicalEmails1733100000000…',
+      expect.stringMatching(/^migrations: applied 4 in \d+ ms; the schema is at CanonicalEmails1733100000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',

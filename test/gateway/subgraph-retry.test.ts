@@ -41,7 +41,7 @@ describe('a subgraph connection reset before any answer', () => {
   ])('$title', async ({ query, answered, requests }) => {
     const subgraph = await flakySubgraph();
     try {
-      const source = withSubgraphTimeout(new ContextForwardingSubgraph({ url: subgraph.url }), 2000);
+      const source = withSubgraphTimeout(new ContextForwardingSubgraph('tickets', subgraph.url), 2000);
       const sent = source.fetcher(subgraph.url, post(query));
       if (answered) {
         const response = await sent;

@@ -27,15 +27,20 @@ describe('bearer tokens from an identity provider (JWKS)', () => {
   const sign = (key: KeyLike, claims: Record<string, unknown>, issuer = 'https://idp.example') =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'provider-1' }).setIssuer(issuer).setAudience('portal').setIssuedAt().setExpirationTime('5m').sign(key);
 
-  it('accepts a token signed by the provider and reads sub and email', async () => {
+  it('accepts a token signed by the provider and reads who it is there: issuer, subject and what it says of the email', async () => {
     const verifier = new TokenVerifier({ jwksUrl: url, issuer: 'https://idp.example', audience: 'portal' });
-    const identity = await verifier.verify(await sign(providerKey, { sub: 'user-1', email: 'a@b.example' }));
-    expect(identity).toMatchObject({ subject: 'user-1', email: 'a@b.example' });
+    const identity = await verifier.verify(await sign(providerKey, { sub: 'user-1', email: 'a@b.example', email_verified: true }));
+    expect(identity.external).toEqual({ issuer: 'https://idp.example', subject: 'user-1', email: 'a@b.example', emailVerified: true, mayLink: true });
   });
 
-  it('falls back to the email claim when there is no sub', async () => {
+  it('never lets a token link an identity unless its issuer and audience were checked', async () => {
     const verifier = new TokenVerifier({ jwksUrl: url });
-    expect((await verifier.verify(await sign(providerKey, { email: 'only@mail.example' }))).subject).toBe('only@mail.example');
+    expect((await verifier.verify(await sign(providerKey, { sub: 'user-2', email: 'a@b.example', email_verified: true }))).external?.mayLink).toBe(false);
+  });
+
+  it('refuses a token without sub: an email claim alone is nobody', async () => {
+    const verifier = new TokenVerifier({ jwksUrl: url });
+    await expect(verifier.verify(await sign(providerKey, { email: 'only@mail.example' }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'the token carries no sub claim' });
   });
 
   it.each([

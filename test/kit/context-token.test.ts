@@ -37,6 +37,8 @@ async function refusal(promise: Promise<unknown>): Promise<{ name: string; code:
   throw new Error('the token was accepted');
 }
 
+const TICKETS = { subgraph: 'tickets' };
+
 describe('context tokens', () => {
   let dataDir: string;
   let signer: ContextSigner;
@@ -47,13 +49,13 @@ describe('context tokens', () => {
   });
 
   it('a token the gateway signed verifies and yields its claims', async () => {
-    const verifier = contextVerifier({ jwks: signer.jwks() });
-    await expect(verifier.verify(await signer.sign(claims))).resolves.toEqual(claims);
+    const verifier = contextVerifier({ jwks: signer.jwks() }, TICKETS);
+    await expect(verifier.verify(await signer.sign(claims, 'tickets'))).resolves.toEqual(claims);
   });
 
   it('optional claims are left out when absent', async () => {
-    const verifier = contextVerifier({ jwks: signer.jwks() });
-    await expect(verifier.verify(await signer.sign({ sub: 'u', acct: 'a' }))).resolves.toEqual({ sub: 'u', acct: 'a' });
+    const verifier = contextVerifier({ jwks: signer.jwks() }, TICKETS);
+    await expect(verifier.verify(await signer.sign({ sub: 'u', acct: 'a' }, 'tickets'))).resolves.toEqual({ sub: 'u', acct: 'a' });
   });
 
   it('the key is created once under the data directory and reused', async () => {
@@ -61,7 +63,7 @@ describe('context tokens', () => {
     expect(existsSync(file)).toBe(true);
     const again = await loadOrCreateContextSigner(dataDir);
     expect(again.jwks()).toEqual(signer.jwks());
-    await expect(contextVerifier({ jwks: signer.jwks() }).verify(await again.sign(claims))).resolves.toEqual(claims);
+    await expect(contextVerifier({ jwks: signer.jwks() }, TICKETS).verify(await again.sign(claims, 'tickets'))).resolves.toEqual(claims);
     // the published key set holds no private part
     expect(JSON.stringify(signer.jwks())).not.toContain('"d"');
     expect(JSON.parse(readFileSync(file, 'utf8')).d).toEqual(expect.any(String));
@@ -72,15 +74,15 @@ describe('context tokens', () => {
     const jwk = { ...(await exportJWK(privateKey)), kid: 'configured' };
     const configured = await loadOrCreateContextSigner(mkdtempSync(join(tmpdir(), 'portico-context-')), JSON.stringify(jwk));
     expect(configured.jwks().keys[0].kid).toBe('configured');
-    await expect(contextVerifier({ jwks: configured.jwks() }).verify(await configured.sign(claims))).resolves.toEqual(claims);
+    await expect(contextVerifier({ jwks: configured.jwks() }, TICKETS).verify(await configured.sign(claims, 'tickets'))).resolves.toEqual(claims);
     await expect(loadOrCreateContextSigner(dataDir, '{"kty":"oct","k":"c2VjcmV0"}')).rejects.toThrow('private EC P-256');
   });
 
   it('tokens live sixty seconds', async () => {
-    const token = await signer.sign(claims);
+    const token = await signer.sign(claims, 'tickets');
     const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as JWTPayload;
     expect(payload.exp! - payload.iat!).toBe(60);
-    expect(payload).toMatchObject({ iss: CONTEXT_ISSUER, aud: CONTEXT_AUDIENCE, sub: 'user-1', acct: 'account-1' });
+    expect(payload).toMatchObject({ iss: CONTEXT_ISSUER, aud: 'portico-subgraph:tickets', sub: 'user-1', acct: 'account-1' });
   });
 
   it('verifies against a JWKS URL, fetching the keys once', async () => {
@@ -93,8 +95,8 @@ describe('context tokens', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const verifier = contextVerifier({ jwksUrl: `http://127.0.0.1:${port}/.well-known/portico/context-jwks.json` });
-      for (let i = 0; i < 3; i += 1) await expect(verifier.verify(await signer.sign(claims))).resolves.toEqual(claims);
+      const verifier = contextVerifier({ jwksUrl: `http://127.0.0.1:${port}/.well-known/portico/context-jwks.json` }, TICKETS);
+      for (let i = 0; i < 3; i += 1) await expect(verifier.verify(await signer.sign(claims, 'tickets'))).resolves.toEqual(claims);
       expect(fetches).toBe(1);
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -107,7 +109,7 @@ describe('context tokens', () => {
         .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? signer.jwks().keys[0].kid })
         .setSubject('user-1')
         .setIssuer(options.iss ?? CONTEXT_ISSUER)
-        .setAudience(options.aud ?? CONTEXT_AUDIENCE)
+        .setAudience(options.aud ?? `${CONTEXT_AUDIENCE}:tickets`)
         .setIssuedAt()
         .setExpirationTime(options.exp ?? '60s')
         .sign(key);
@@ -128,6 +130,8 @@ describe('context tokens', () => {
       },
       { title: 'wrong issuer', token: () => signWith(ownKey, { acct: 'account-1' }, { iss: 'portico-dev' }), message: 'the context token is not valid' },
       { title: 'wrong audience', token: () => signWith(ownKey, { acct: 'account-1' }, { aud: 'portico' }), message: 'the context token is not valid' },
+      { title: 'signed for another subgraph', token: () => signer.sign(claims, 'billing'), message: 'the context token is not valid' },
+      { title: 'the audience every subgraph shared before', token: () => signWith(ownKey, { acct: 'account-1' }, { aud: CONTEXT_AUDIENCE }), message: 'the context token is not valid' },
       {
         title: 'signed with another key under the same kid',
         token: async () => signWith((await generateKeyPair('ES256')).privateKey, { acct: 'account-1' }),
@@ -136,14 +140,14 @@ describe('context tokens', () => {
       {
         title: 'alg none',
         token: async () =>
-          `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'user-1', acct: 'account-1', iss: CONTEXT_ISSUER, aud: CONTEXT_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 })}.`,
+          `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'user-1', acct: 'account-1', iss: CONTEXT_ISSUER, aud: `${CONTEXT_AUDIENCE}:tickets`, exp: Math.floor(Date.now() / 1000) + 60 })}.`,
         message: 'the context token is not valid',
       },
       {
         title: 'tampered payload',
         token: async () => {
-          const [header, , signature] = (await signer.sign(claims)).split('.');
-          const forged = { ...claims, acct: 'someone-elses-account', iss: CONTEXT_ISSUER, aud: CONTEXT_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 };
+          const [header, , signature] = (await signer.sign(claims, 'tickets')).split('.');
+          const forged = { ...claims, acct: 'someone-elses-account', iss: CONTEXT_ISSUER, aud: `${CONTEXT_AUDIENCE}:tickets`, exp: Math.floor(Date.now() / 1000) + 60 };
           return `${header}.${b64url(forged)}.${signature}`;
         },
         message: 'the context token is not valid',
@@ -152,7 +156,7 @@ describe('context tokens', () => {
       { title: 'not a JWT', token: async () => 'not-a-token', message: 'the context token is not valid' },
       { title: 'empty', token: async () => '', message: 'the request carries no context token' },
     ])('$title → UNAUTHENTICATED', async ({ token, message }) => {
-      const verifier = contextVerifier({ jwks: signer.jwks() });
+      const verifier = contextVerifier({ jwks: signer.jwks() }, TICKETS);
       await expect(refusal(verifier.verify(await token()))).resolves.toEqual({ name: 'AuthenticationError', code: 'UNAUTHENTICATED', message });
     });
   });

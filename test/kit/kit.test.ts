@@ -118,13 +118,13 @@ describe('the subgraph kit', () => {
     return { status: response.status, ...((await response.json()) as object) };
   };
   const as = async (sub: string, query: string, variables?: Record<string, unknown>) =>
-    post({ [CONTEXT_HEADER]: await signer.sign({ sub, acct: sub === 'user-all' ? 'acct-0' : 'acct-a' }) }, query, variables);
+    post({ [CONTEXT_HEADER]: await signer.sign({ sub, acct: sub === 'user-all' ? 'acct-0' : 'acct-a' }, 'projects') }, query, variables);
   const codes = (result: Result) => (result.errors ?? []).map((e) => e.extensions?.code);
 
   beforeAll(async () => {
     signer = await loadOrCreateContextSigner(signerDir);
     portico = await startFakePortico();
-    const kit = porticoKit({ porticoUrl: portico.url, contextJwks: signer.jwks() });
+    const kit = porticoKit({ subgraph: 'projects', porticoUrl: portico.url, contextJwks: signer.jwks() });
     apollo = new ApolloServer<PorticoContext>({ plugins: [ApolloServerPluginInlineTraceDisabled()], schema: applyPorticoDirectives(buildSubgraphSchema({ typeDefs, resolvers: resolvers as never })) });
     ({ url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' }, context: ({ req }) => kit.context(req) }));
   });
@@ -148,7 +148,7 @@ describe('the subgraph kit', () => {
     });
 
     it('client-supplied identity headers are ignored: they are not a context token', async () => {
-      const result = await post({ authorization: `Bearer ${await signer.sign({ sub: 'user-a', acct: 'acct-a' })}`, 'x-user-id': 'user-a' }, '{ projects(accountId: "acct-a") { name } }');
+      const result = await post({ authorization: `Bearer ${await signer.sign({ sub: 'user-a', acct: 'acct-a' }, 'projects')}`, 'x-user-id': 'user-a' }, '{ projects(accountId: "acct-a") { name } }');
       expect(result.data).toEqual({ projects: null });
       expect(codes(result)).toEqual(['UNAUTHENTICATED']);
     });
@@ -157,6 +157,7 @@ describe('the subgraph kit', () => {
       { title: 'forged (another key)', token: async () => forge({}) },
       { title: 'expired', token: async () => forge({ exp: Math.floor(Date.now() / 1000) - 300 }, true) },
       { title: 'wrong audience', token: async () => forge({ aud: 'portico' }, true) },
+      { title: "another subgraph's", token: async () => signer.sign({ sub: 'user-a', acct: 'acct-a' }, 'billing') },
       { title: 'garbage', token: async () => 'not.a.token' },
     ])('a $title context token is refused with 401 UNAUTHENTICATED', async ({ token }) => {
       const result = await post({ [CONTEXT_HEADER]: await token() }, '{ _service { sdl } hello }');
@@ -174,7 +175,7 @@ describe('the subgraph kit', () => {
         .setProtectedHeader({ alg: 'ES256', kid: signer.jwks().keys[0].kid })
         .setSubject('user-a')
         .setIssuer('portico-gateway')
-        .setAudience((claims.aud as string) ?? 'portico-subgraph')
+        .setAudience((claims.aud as string) ?? 'portico-subgraph:projects')
         .setIssuedAt()
         .setExpirationTime((claims.exp as number) ?? '60s')
         .sign(key);

@@ -1,21 +1,24 @@
 import 'reflect-metadata';
+import { randomUUID } from 'crypto';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../../src/config';
 import { startPortico, type Portico, type PorticoStartOptions } from '../../src/gateway/server';
-import { signDevToken } from '../../src/identity';
+import { DEV_AUDIENCE, DEV_ISSUER, signDevToken } from '../../src/identity';
 import {
   AccountEntity,
   AuditEventEntity,
   ContactRoleEntity,
   CustomRoleEntity,
   DelegatedAdminRelationshipEntity,
+  ExternalIdentityEntity,
   ImpersonationGrantEntity,
   ImpersonationSessionEntity,
   RoleAssignmentEntity,
   UserEntity,
 } from '../../src/storage/entities';
+import { seedDemoData } from '../../src/storage/demo-data';
 import { createMysqlDatabase, type DatabaseKind } from './databases';
 import { startTestIdentityProvider } from './identity-provider';
 
@@ -57,17 +60,25 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     databaseUrl: mysql?.url,
     policy,
     seedDemo: true,
-    jwksUrl: provider?.jwksUrl,
+    ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     ...overrides,
   };
   const portico = await startPortico(config, undefined, start);
   const em = () => portico.services.db.manager;
+  // Production never seeds demo data itself: the suites that attack a production Portico write the same tenants here.
+  if (config.environment === 'production' && config.seedDemo) {
+    await seedDemoData(portico.services.db, portico.services.engine.policy.name, await em().findOneByOrFail(AccountEntity, { type: 'PLATFORM' }));
+  }
   const api: TestPortico = {
     portico,
     kind,
     dataDir,
     async token(email, lifetime) {
       const user = await api.user(email);
+      // The test provider's accounts are linked to the users they stand for, as a first sign-in would link them.
+      if (provider && !(await em().existsBy(ExternalIdentityEntity, { userId: user.id }))) {
+        await em().insert(ExternalIdentityEntity, { id: randomUUID(), issuer: DEV_ISSUER, subject: user.id, userId: user.id, linkedAt: new Date() });
+      }
       return signDevToken(provider?.keys ?? portico.devKeys!, user, lifetime);
     },
     async raw({ token, body, contentType = 'application/json', method = 'POST', headers = {} }) {

@@ -13,7 +13,7 @@ import { DelegatedAdminRelationshipConnection } from '../types/delegation.type';
 import { AccountStatusEnum, ContactRoleEnum } from '../types/enums';
 import { ImpersonationGrantConnection } from '../types/impersonation.type';
 import { User, UserConnection } from '../types/user.type';
-import { connection, decodeCursor, pageSize } from './paging';
+import { connection, decodeCursor, decodeInstantCursor, pageSize } from './paging';
 
 @ArgsType()
 export class PageArgs {
@@ -133,7 +133,7 @@ export class AccountResolver {
     description: "A customer's impersonation grants (for its administrators), or the grants a partner received (for those who may use them); null for anyone else.",
   })
   async impersonationGrants(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationGrantConnection | null> {
-    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeCursor(after, 2) as [string, string] | undefined);
+    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after));
     return page && connection(page.rows, page.hasNextPage, (g: ImpersonationGrantEntity) => [g.createdAt.toISOString(), g.id]);
   }
 
@@ -146,7 +146,7 @@ export class AccountResolver {
     @Root() account: AccountEntity,
     @Args(() => PageArgs) { first, after }: PageArgs,
   ): Promise<DelegatedAdminRelationshipConnection | null> {
-    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeCursor(after, 2) as [string, string] | undefined);
+    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after));
     return page && connection(page.rows, page.hasNextPage, (r: DelegatedAdminRelationshipEntity) => [r.requestedAt.toISOString(), r.id]);
   }
 

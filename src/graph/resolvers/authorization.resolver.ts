@@ -10,7 +10,7 @@ import { AuthorizationCheckInput } from '../types/role.type';
 import { User } from '../types/user.type';
 import { AuditEventConnection } from '../types/viewer.type';
 import { PageArgs } from './account.resolver';
-import { connection, decodeCursor, pageSize } from './paging';
+import { connection, decodeInstantCursor, pageSize } from './paging';
 
 const MAX_CHECKS = 100;
 
@@ -37,7 +37,7 @@ export class AuthorizationResolver {
   @RequiresPermission('audit.read', { account: 'accountId' })
   async auditEvents(@Ctx() ctx: RequestContext, @Arg('accountId', () => ID) accountId: string, @Args(() => PageArgs) { first, after }: PageArgs): Promise<AuditEventConnection> {
     const size = pageSize(ctx, first);
-    const page = await auditEvents(ctx, accountId, size, decodeCursor(after, 2) as [string, string] | undefined);
+    const page = await auditEvents(ctx, accountId, size, decodeInstantCursor(after));
     return connection(page.rows, page.hasNextPage, (e: AuditEventEntity) => [e.occurredAt.toISOString(), e.id]);
   }
 }

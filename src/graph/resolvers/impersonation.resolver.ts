@@ -18,7 +18,7 @@ import {
 } from '../types/impersonation.type';
 import { User } from '../types/user.type';
 import { PageArgs } from './account.resolver';
-import { connection, decodeCursor, pageSize } from './paging';
+import { connection, decodeInstantCursor, pageSize } from './paging';
 
 @Resolver(() => ImpersonationGrant)
 export class ImpersonationGrantResolver {
@@ -61,7 +61,7 @@ export class ImpersonationGrantResolver {
 
   @FieldResolver(() => ImpersonationSessionConnection, { description: 'The sessions held under this grant, newest first.' })
   async sessions(@Ctx() ctx: RequestContext, @Root() grant: ImpersonationGrantEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationSessionConnection> {
-    const page = await sessionsOfGrant(ctx, grant, pageSize(ctx, first), decodeCursor(after, 2) as [string, string] | undefined);
+    const page = await sessionsOfGrant(ctx, grant, pageSize(ctx, first), decodeInstantCursor(after));
     return connection(page.rows, page.hasNextPage, (s: ImpersonationSessionEntity) => [s.startedAt.toISOString(), s.id]);
   }
 }

@@ -1,6 +1,6 @@
 import { badInput } from '../../errors';
 import type { RequestContext } from '../../domain/context';
-import { decodeCursor, encodeCursor } from '../types/common.type';
+import { decodeCursor, decodeInstantCursor, encodeCursor } from '../types/common.type';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -17,4 +17,4 @@ export function connection<T>(rows: T[], hasNextPage: boolean, key: (row: T) => 
   return { edges, nodes: rows, pageInfo: { hasNextPage, endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null } };
 }
 
-export { decodeCursor };
+export { decodeCursor, decodeInstantCursor };

@@ -32,6 +32,16 @@ export class AuthorizationDecision {
 }
 
 /** Opaque Relay cursors over keyset values. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A cursor over (instant, id): the instant must be one this list wrote, or the page would silently come back empty. */
+export function decodeInstantCursor(cursor: string | undefined | null): [string, string] | undefined {
+  const values = decodeCursor(cursor, 2);
+  const instant = values ? new Date(values[0]) : undefined;
+  if (values && !(ISO_INSTANT.test(values[0]) && !Number.isNaN(instant!.getTime()) && instant!.toISOString() === values[0])) throw badInput('after is not a cursor returned by this list', { field: 'after' });
+  return values as [string, string] | undefined;
+}
+
 export const encodeCursor = (values: readonly string[]): string => Buffer.from(JSON.stringify(values)).toString('base64url');
 
 export function decodeCursor(cursor: string | undefined | null, size: number): string[] | undefined {
