@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { dirname, join } from 'path';
 import { In } from 'typeorm';
 import type { Services } from '../domain/context';
+import { canonicalEmail } from '../identifiers';
 import { signDevToken, type DevKeyPair } from '../identity';
 import { AccountEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
 import { sendJson } from './http';
@@ -202,7 +203,9 @@ export class Playground {
       sendJson(res, 400, { error: 'send {"email": "…"} as application/json' });
       return;
     }
-    const user = await this.options.services.db.manager.findOneBy(UserEntity, { email: email.toLowerCase() });
+    // The canonical form, as emails are stored: ADMIN@ACME.EXAMPLE is admin@acme.example, a look-alike is nobody.
+    const canonical = canonicalEmail(email);
+    const user = canonical.ok ? await this.options.services.db.manager.findOneBy(UserEntity, { email: canonical.email }) : null;
     if (!user) {
       sendJson(res, 404, { error: `no user with email ${email}` });
       return;

@@ -95,6 +95,15 @@ describe.each(databaseKinds())('the playground over HTTP (%s)', (kind) => {
     });
 
     it.each([
+      { title: 'the email in upper case and fullwidth letters', email: 'FLEET@ａｃｍｅ.example', found: 'fleet@acme.example' },
+      { title: 'a Cyrillic look-alike', email: 'flееt@acme.example', found: undefined },
+    ])('finds the user by the canonical form of the email: $title', async ({ email, found }) => {
+      const response = await fetch(`${base}/playground/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+      expect(response.status).toBe(found ? 200 : 404);
+      expect(((await response.json()) as { email?: string }).email).toBe(found);
+    });
+
+    it.each([
       { title: 'an unknown email', body: '{"email":"nobody@example.com"}', type: 'application/json', status: 404 },
       { title: 'no email', body: '{}', type: 'application/json', status: 400 },
       { title: 'malformed JSON', body: '{"email"', type: 'application/json', status: 400 },
