@@ -158,7 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
   };
   const environment = read('NODE_ENV', z.enum(['development', 'production', 'test']), 'development, production or test') ?? 'development';
   assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined, jwtIssuer: env.PORTICO_JWT_ISSUER || undefined, jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined });
-  const databaseUrl = read('DATABASE_URL', z.string().regex(/^(mysql|mariadb):\/\/.+/), 'a mysql://user:password@host:port/database URL');
+  const databaseUrl = read('DATABASE_URL', mysqlUrl, 'a mysql://user:password@host:port/database URL, with a database name, and no option but ?ssl=true');
   const policy = env.PORTICO_POLICY || 'dstny';
   if (!(PRESETS as readonly string[]).includes(policy) && !/\.ya?ml$/.test(policy)) {
     throw new ConfigError('PORTICO_POLICY', policy, `one of ${PRESETS.join(', ')} or a path to a .yaml policy file`);
@@ -202,6 +202,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
 }
 
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** A MySQL / MariaDB URL naming its database; `?ssl=true` (TLS, certificate checked) is the one option it takes. */
+const mysqlUrl = z.string().refine((value) => {
+  if (!/^(mysql|mariadb):\/\//.test(value)) return false;
+  try {
+    const url = new URL(value);
+    const options = [...url.searchParams.entries()];
+    return url.hostname !== '' && url.pathname.replace(/^\//, '') !== '' && options.every(([name, option]) => name === 'ssl' && option === 'true');
+  } catch {
+    return false;
+  }
+});
 
 /**
  * In production bearer tokens are verified against the identity provider's keys (the development key is refused),

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-main().catch((error: Error) => {
-  console.error(['ConfigError', 'PolicyFileError', 'DatabaseFileError'].includes(error.name) ? error.message : error);
+/** Errors whose message is the whole story, written for the person starting Portico: one line, no stack. */
+const ONE_LINE = new Set(['ConfigError', 'PolicyFileError', 'DatabaseFileError', 'DatabaseConnectionError']);
+
+main().catch((error: Error & { code?: string; port?: number }) => {
+  if (error.code === 'EADDRINUSE') console.error(`port ${error.port} is in use: stop the other process, or set PORT (and PORTICO_METRICS_PORT) to a free one`);
+  else console.error(ONE_LINE.has(error.name) ? error.message : error);
   process.exit(1);
 });

@@ -6,6 +6,17 @@ import type { PorticoConfig } from '../config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
+/**
+ * What mysql2 and TypeORM are given for a DATABASE_URL: a mysql: URL without options, and TLS (the server's
+ * certificate checked) when it says `?ssl=true`.
+ */
+export function mysqlConnection(databaseUrl: string): { url: string; ssl?: { rejectUnauthorized: true } } {
+  const url = new URL(databaseUrl.replace(/^mariadb:/, 'mysql:'));
+  const ssl = url.searchParams.get('ssl') === 'true' ? { rejectUnauthorized: true as const } : undefined;
+  url.search = '';
+  return { url: url.toString(), ssl };
+}
+
 /** The embedded database's file inside the data directory. */
 export const SQLITE_FILE = 'portico.sqlite';
 
@@ -41,10 +52,12 @@ export function dataSourceOptions(
 ): DataSourceOptions {
   const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logger, logging: logger ? (['query', 'error'] as const) : false } as const;
   if (config.databaseUrl) {
+    const { url, ssl } = mysqlConnection(config.databaseUrl);
     return {
       ...common,
       type: flavor,
-      url: config.databaseUrl.replace(/^mariadb:/, 'mysql:'),
+      url,
+      ...(ssl ? { ssl } : {}),
       charset: 'utf8mb4_unicode_ci',
       timezone: 'Z',
       // A connection attempt to a database that is gone gives up soon: requests fail fast, never wait on it.

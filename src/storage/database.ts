@@ -1,6 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntityManager, type Logger, type QueryRunner } from 'typeorm';
-import { dataSourceOptions, type SqliteSettings } from './data-source';
+import { dataSourceOptions, mysqlConnection, type SqliteSettings } from './data-source';
 import type { PorticoConfig } from '../config';
 import { DatabaseAvailability } from './availability';
 import { assertEmbeddedDatabaseUsable } from './embedded-file';
@@ -32,9 +32,47 @@ export class StatementCounter implements Logger {
   }
 }
 
+/** The MySQL / MariaDB server cannot be used; start-up stops with this one line, which says what to do. */
+export class DatabaseConnectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseConnectionError';
+  }
+}
+
+/** The first connection's failure, as a newcomer can act on it. */
+function connectionProblem(databaseUrl: string, error: unknown): DatabaseConnectionError {
+  const url = new URL(databaseUrl);
+  const where = `${url.hostname}:${url.port || 3306}`;
+  const database = decodeURIComponent(url.pathname.slice(1));
+  const user = decodeURIComponent(url.username) || '(no user)';
+  const { code, message } = error as { code?: string; message?: string };
+  switch (code) {
+    case 'ER_BAD_DB_ERROR':
+      return new DatabaseConnectionError(`database ${database} does not exist on ${where}: CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4, or name another in DATABASE_URL`);
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return new DatabaseConnectionError(`MySQL/MariaDB at ${where} refused user ${user} (${message ?? code}): check the user and password in DATABASE_URL`);
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return new DatabaseConnectionError(`cannot reach MySQL/MariaDB at ${where} (${code}): start it, or fix the host and port in DATABASE_URL`);
+    default:
+      return new DatabaseConnectionError(`cannot use MySQL/MariaDB at ${where} (${message ?? code ?? String(error)}): check DATABASE_URL`);
+  }
+}
+
 /** MariaDB reports column defaults differently from MySQL; TypeORM must know which one it talks to. */
-async function serverFlavor(url: string): Promise<'mysql' | 'mariadb'> {
-  const connection = await createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: 5000 });
+async function serverFlavor(databaseUrl: string): Promise<'mysql' | 'mariadb'> {
+  const { url, ssl } = mysqlConnection(databaseUrl);
+  let connection;
+  try {
+    connection = await createConnection({ uri: url, ssl, connectTimeout: 5000 });
+  } catch (error) {
+    throw connectionProblem(url, error);
+  }
   try {
     const [rows] = await connection.query('SELECT VERSION() AS version');
     return /mariadb/i.test((rows as Array<{ version: string }>)[0].version) ? 'mariadb' : 'mysql';
