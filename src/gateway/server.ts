@@ -1,4 +1,3 @@
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { randomUUID } from 'crypto';
@@ -18,11 +17,11 @@ import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
 import { ContextTokens, gatewayContext, identityResolver } from './context';
-import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
+import { federatedGateway } from './federation';
+import { SubgraphHttpClient, subgraphTransport } from './subgraph-transport';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
-import { withSubgraphTimeout } from './subgraph-faults';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
@@ -90,6 +89,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
     let apollo: ApolloServer<BaseContext>;
+    let subgraphClient: SubgraphHttpClient | undefined;
     let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
     if (!supergraph) {
       // No downstream subgraph: the access-control graph alone, served directly.
@@ -105,12 +105,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       }
       const urls = new Map(config.subgraphs.map((s) => [s.name, s.url]));
       const anonymous = () => new RequestContext(services, 'gateway', null);
-      const gateway = new ApolloGateway({
-        supergraphSdl: gatewaySdl,
-        logger,
-        buildService: ({ name, url }) =>
-          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph({ url: urls.get(name) ?? url }), config.subgraphTimeoutMs),
-      });
+      subgraphClient = new SubgraphHttpClient(config.subgraphTimeoutMs);
+      const transport = subgraphTransport({ accessControlSchema: schema, anonymous, formatError: formatErrorWith(logger, development), urls, client: subgraphClient, logger });
+      const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       const tokens = new ContextTokens(signer);
       contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
@@ -196,6 +193,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       async stop() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await apollo.stop();
+        subgraphClient?.close();
         await db.close();
       },
     };
