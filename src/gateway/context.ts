@@ -10,7 +10,7 @@ export interface GatewayContext {
   portico: RequestContext;
   /** The `scope` claim of the caller's token, for @requiresScopes. */
   scopes: ReadonlySet<string>;
-  /** The context token sent to downstream subgraphs for this caller; undefined for an anonymous caller. */
+  /** The context token sent to downstream subgraphs for this request (signed once, naming it); undefined for an anonymous caller. */
   contextToken(): Promise<string | undefined>;
 }
 
@@ -31,39 +31,66 @@ export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string
   return claims;
 }
 
-/** Reuse a signed token for this long (of its 60 s): one signature per caller and half-minute, not per request. */
-const TOKEN_REUSE_MS = 30_000;
-const TOKEN_CACHE_SIZE = 10_000;
-
-/** Signs context tokens, reusing a recent one for the same claims. */
-export class ContextTokens {
-  private readonly recent = new Map<string, { token: Promise<string>; until: number }>();
-
-  constructor(readonly signer: ContextSigner) {}
-
-  sign(claims: ContextClaims): Promise<string> {
-    const key = JSON.stringify(claims);
-    const now = Date.now();
-    const cached = this.recent.get(key);
-    if (cached && cached.until > now) return cached.token;
-    const token = this.signer.sign(claims);
-    if (this.recent.size >= TOKEN_CACHE_SIZE) this.recent.clear();
-    this.recent.set(key, { token, until: now + TOKEN_REUSE_MS });
-    token.catch(() => this.recent.delete(key));
-    return token;
-  }
+/** Who a request is from: its principal and its token's scopes; `bearer` when a client's own token said so. */
+export interface ResolvedCaller {
+  principal: Principal | null;
+  scopes: Set<string>;
+  /** True when the caller showed an identity provider's token (a client), false for a context token or none. */
+  bearer: boolean;
 }
 
 export interface IdentityResolver {
   /** The caller's principal and token scopes, from `Authorization: Bearer` or, without one, a gateway context token. */
-  resolve(req: IncomingMessage, requestId: string): Promise<{ principal: Principal | null; scopes: Set<string> }>;
+  resolve(req: IncomingMessage, requestId: string): Promise<ResolvedCaller>;
+}
+
+/** Whether a context token's claims describe this principal: same user, account, session and acting partner user. */
+function claimsDescribe(claims: ContextClaims, principal: Principal): boolean {
+  return (
+    claims.sub === principal.user.id &&
+    claims.acct === principal.account.id &&
+    claims.sid === principal.facts.impersonation?.sessionId &&
+    claims.act?.sub === principal.actor?.id
+  );
+}
+
+/**
+ * The principals of the client requests this gateway instance is serving right now, by request id. A subgraph's
+ * decision call for one of them (its context token names the request, `rid`) reuses the principal the gateway
+ * loaded for that request instead of loading it again. An entry lives exactly as long as its request: nothing
+ * here can outlive a revocation, and a call that reaches another instance, or arrives after the request ended,
+ * loads the principal from the database as before.
+ */
+export class PrincipalsInFlight {
+  private readonly byRequest = new Map<string, { principal: Principal; scopes: Set<string> }>();
+
+  /** Holds the request's principal until the returned release is called (once its response is written). */
+  hold(requestId: string, principal: Principal, scopes: Set<string>): () => void {
+    const entry = { principal, scopes };
+    // A client may send the request id of a request in flight: the first holder keeps it, the second is not held.
+    if (this.byRequest.has(requestId)) return () => {};
+    this.byRequest.set(requestId, entry);
+    return () => {
+      if (this.byRequest.get(requestId) === entry) this.byRequest.delete(requestId);
+    };
+  }
+
+  /** The principal of request `claims.rid`, when it is in flight here and the claims describe it. */
+  reuse(claims: ContextClaims): { principal: Principal; scopes: Set<string> } | undefined {
+    const entry = claims.rid === undefined ? undefined : this.byRequest.get(claims.rid);
+    return entry && claimsDescribe(claims, entry.principal) ? entry : undefined;
+  }
+
+  get size(): number {
+    return this.byRequest.size;
+  }
 }
 
 /**
  * Reads who is calling. A bearer token from the identity provider comes first; a context token this gateway
  * signed (what downstream subgraphs forward when they call back for decisions) is accepted in its place.
  */
-export function identityResolver(services: Services, bearer: TokenVerifier, signer: ContextSigner): IdentityResolver {
+export function identityResolver(services: Services, bearer: TokenVerifier, signer: ContextSigner, inFlight?: PrincipalsInFlight): IdentityResolver {
   const contextTokens: ContextVerifier = contextVerifier({ jwks: signer.jwks() });
   return {
     async resolve(req, requestId) {
@@ -74,22 +101,26 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
         const forwarded = req.headers[CONTEXT_HEADER];
         if (typeof forwarded === 'string' && forwarded !== '') {
           const claims = await contextTokens.verify(forwarded);
+          // A decision call made for a request this instance is serving: the principal it loaded for that request.
+          const reused = inFlight?.reuse(claims);
+          if (reused) return { principal: reused.principal, scopes: reused.scopes, bearer: false };
           // A forwarded session keeps its limits: the principal is rebuilt from the session, checked again now.
           identity = { subject: claims.sub, email: claims.email, claims: claims as unknown as JWTPayload, impersonationSessionId: claims.sid };
         }
       }
-      if (!identity) return { principal: null, scopes: new Set() };
+      if (!identity) return { principal: null, scopes: new Set(), bearer: false };
       const principal = await loadPrincipal(services.db, services.engine, identity, requestId);
-      return { principal, scopes: scopesOf(identity.claims) };
+      return { principal, scopes: scopesOf(identity.claims), bearer: token !== undefined };
     },
   };
 }
 
-export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, tokens: ContextTokens): GatewayContext {
+export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, signer: ContextSigner): GatewayContext {
   let token: Promise<string | undefined> | undefined;
   return {
     portico: new RequestContext(services, requestId, principal),
     scopes,
-    contextToken: () => (token ??= principal ? tokens.sign(contextClaimsOf(principal, scopes)) : Promise.resolve(undefined)),
+    // The request id goes in the token, so a subgraph's decision call for this request can reuse its principal.
+    contextToken: () => (token ??= principal ? signer.sign({ ...contextClaimsOf(principal, scopes), rid: requestId }) : Promise.resolve(undefined)),
   };
 }

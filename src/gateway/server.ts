@@ -16,7 +16,7 @@ import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
-import { ContextTokens, gatewayContext, identityResolver } from './context';
+import { gatewayContext, identityResolver, PrincipalsInFlight } from './context';
 import { federatedGateway } from './federation';
 import { SubgraphHttpClient, subgraphTransport } from './subgraph-transport';
 import { enforcingGateway } from './enforcement';
@@ -74,7 +74,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const production = config.environment === 'production';
     const development = config.environment === 'development';
     const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
-    const identities = identityResolver(services, verifier, signer);
+    const inFlight = new PrincipalsInFlight();
+    const identities = identityResolver(services, verifier, signer, inFlight);
     const supergraph = await loadSupergraph(config, accessControlSdl, log);
 
     const common: Omit<ApolloServerOptionsWithGateway<BaseContext>, 'gateway'> = {
@@ -109,15 +110,17 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const transport = subgraphTransport({ accessControlSchema: schema, anonymous, formatError: formatErrorWith(logger, development), urls, client: subgraphClient, logger });
       const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
-      const tokens = new ContextTokens(signer);
-      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, tokens) as unknown as BaseContext;
+      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, signer) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();
 
-    const contextFor = async (req: IncomingMessage, record: RequestRecord): Promise<BaseContext> => {
+    const contextFor = async (req: IncomingMessage, record: RequestRecord, held: { release?: () => void }): Promise<BaseContext> => {
       try {
-        const context = contextOf(await identities.resolve(req, record.requestId), record.requestId);
+        const caller = await identities.resolve(req, record.requestId);
+        // A client's request: its subgraphs' decision calls reuse this principal until its response is written.
+        if (caller.bearer && caller.principal) held.release = inFlight.hold(record.requestId, caller.principal, caller.scopes);
+        const context = contextOf(caller, record.requestId);
         observer.attach(context, record);
         return context;
       } catch (error) {
@@ -156,13 +159,14 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const { body } = read;
       const headers = headerMapOf(req);
       const record = observer.begin(requestId);
+      const held: { release?: () => void } = {};
       const execution = inRequestScope(requestId, () =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-          context: () => contextFor(req, record),
+          context: () => contextFor(req, record, held),
         }),
       );
-      const response = await withinDeadline(execution, config.requestTimeoutMs);
+      const response = await withinDeadline(execution, config.requestTimeoutMs).finally(() => held.release?.());
       if (!response) {
         logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');
         res.setHeader('x-request-id', requestId);

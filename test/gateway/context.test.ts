@@ -3,9 +3,10 @@ import { print } from 'graphql';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { Principal } from '../../src/domain/principal';
-import { contextClaimsOf, ContextTokens, scopesOf } from '../../src/gateway/context';
+import { contextClaimsOf, gatewayContext, scopesOf } from '../../src/gateway/context';
+import type { Services } from '../../src/domain/context';
 import { normalizeSubgraph } from '../../src/gateway/supergraph';
-import { loadOrCreateContextSigner } from '../../src/identity/context-token';
+import { contextVerifier, loadOrCreateContextSigner } from '../../src/identity/context-token';
 
 const principal = (extra: Record<string, unknown> = {}, sessionId?: string) =>
   ({
@@ -37,15 +38,21 @@ describe('the context forwarded to subgraphs', () => {
     expect([...scopesOf(claims)]).toEqual(scopes);
   });
 
-  it('signs once per caller and half-minute, not per request', async () => {
+  it('signs one token per request, naming the request (rid), and none for an anonymous caller', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
     try {
       const signer = await loadOrCreateContextSigner(dir);
       let signed = 0;
-      const tokens = new ContextTokens({ ...signer, sign: (claims) => (signed++, signer.sign(claims)) });
-      const first = await tokens.sign({ sub: 'u-1', acct: 'acme' });
-      expect(await tokens.sign({ sub: 'u-1', acct: 'acme' })).toBe(first);
-      await tokens.sign({ sub: 'u-2', acct: 'acme' });
+      const counting = { ...signer, sign: (claims: Parameters<typeof signer.sign>[0]) => (signed++, signer.sign(claims)) };
+      const services = { db: { manager: {} } } as unknown as Services;
+      const first = gatewayContext(services, 'request-1', principal(), new Set(), counting);
+      const token = await first.contextToken();
+      expect(await first.contextToken()).toBe(token);
+      expect(await contextVerifier({ jwks: signer.jwks() }).verify(token!)).toMatchObject({ sub: 'u-1', acct: 'acme', rid: 'request-1' });
+      const second = gatewayContext(services, 'request-2', principal(), new Set(), counting);
+      expect(await contextVerifier({ jwks: signer.jwks() }).verify((await second.contextToken())!)).toMatchObject({ rid: 'request-2' });
+      expect(signed).toBe(2);
+      expect(await gatewayContext(services, 'request-3', null, new Set(), counting).contextToken()).toBeUndefined();
       expect(signed).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
