@@ -3,6 +3,8 @@ import autocannon from 'autocannon';
 export interface LoadResult {
   /** Responses per second (2xx only). */
   rps: number;
+  /** Responses (2xx) in all. */
+  requests: number;
   p50: number;
   p99: number;
   /** Mean latency in ms, to two decimals (the percentiles are whole milliseconds). */
@@ -34,5 +36,5 @@ export async function load(request: LoadRequest, seconds: number, connections: n
     const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${count}× ${code}`).join(', ');
     throw new Error(`${request.url}: ${ok} ok, ${result.non2xx} non-2xx, ${result.errors} errors under load (${statuses})`);
   }
-  return { rps: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.average, non2xx: result.non2xx, errors: result.errors };
+  return { rps: ok / result.duration, requests: ok, p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.average, non2xx: result.non2xx, errors: result.errors };
 }

@@ -3,12 +3,21 @@ import type { DemoSubgraphName } from '../../src/demo';
 import { freePort } from '../../src/demo/run';
 import { addDashboardCustomers, dropDatabase, prepareEnvironment, serveJwks, type Environment } from './fixtures';
 import { load, type LoadResult } from './load';
-import { ENTRY, startChild, stopAll, type Child } from './processes';
+import { cpuMsOf, ENTRY, startChild, stopAll, type Child } from './processes';
 import { alternate, geometricMean, measured, type Measured } from './stats';
 import type { BenchOptions } from './options';
 
-/** Portico enforcing (filter), Portico with PORTICO_ENFORCEMENT=off, a plain @apollo/gateway; the ceiling for viewer. */
-export type Variant = 'portico' | 'porticoOff' | 'plain' | 'ceiling';
+/**
+ * Portico enforcing (filter), Portico with PORTICO_ENFORCEMENT=off, a plain @apollo/gateway, Hive Gateway's runtime
+ * with the Rust planner and no authorization (hiveRouterPlain); the ceiling for viewer.
+ */
+export type Variant = 'portico' | 'porticoOff' | 'plain' | 'hiveRouterPlain' | 'ceiling';
+
+/** The processes of one variant: its gateway, and every server its requests run on (the gateway included). */
+interface Processes {
+  gateway: Child;
+  stack: Child[];
+}
 
 interface Operation {
   name: string;
@@ -84,8 +93,8 @@ const GROUPS: Group[] = [
 ];
 
 export interface OperationResult {
-  variants: Partial<Record<Variant, { rps: Measured; p99: Measured }>>;
-  ratios: { authOnVsPlainGateway: Measured; authOnVsAuthOff: Measured; authOffVsPlainGateway: Measured; authOnVsCeiling?: Measured };
+  variants: Partial<Record<Variant, { rps: Measured; p99: Measured; gatewayCpuMsPerRequest?: Measured; stackCpuMsPerRequest?: Measured }>>;
+  ratios: { authOnVsPlainGateway: Measured; authOnVsAuthOff: Measured; authOffVsPlainGateway: Measured; authOnVsHiveRouterPlain: Measured; authOnVsCeiling?: Measured };
   /** Errors in one answer (fields a variant filtered out). */
   errors: Partial<Record<Variant, number>>;
 }
@@ -98,10 +107,15 @@ export interface OverheadResult {
   /** Per round, the geometric mean over the operations of Portico (filter) ÷ plain gateway. */
   authOnVsPlainGateway: Measured;
   authOnVsAuthOff: Measured;
+  /** Per round, the geometric mean over the operations of Portico (filter) ÷ Hive Gateway without authorization. */
+  authOnVsHiveRouterPlain: Measured;
 }
 
-/** The three gateways of one preset, each with its own demo subgraph asking that gateway (or the access-control graph) back. */
-async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string, profileDir?: string): Promise<Record<Exclude<Variant, 'ceiling'>, string>> {
+/**
+ * The four gateways of one preset. Each Portico has its own demo subgraph asking it back; the two plain gateways
+ * share one access-control subgraph and one demo subgraph asking it (they are measured one after the other).
+ */
+async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string, profileDir?: string): Promise<Record<Exclude<Variant, 'ceiling'>, Processes>> {
   const porticoOf = async (name: string, enforcement: string) => {
     const port = await freePort();
     const gateway = `http://127.0.0.1:${port}/graphql`;
@@ -110,7 +124,7 @@ async function startStack(env: Environment, subgraph: DemoSubgraphName, children
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${subgraph}-${name}`)}`] : [];
     const portico = await startChild(name, ENTRY.portico, { ...env.env, PORTICO_ENFORCEMENT: enforcement, PORTICO_SUBGRAPHS: `${subgraph}=${sub.url}` }, { port, nodeArgs });
     children.push(portico);
-    return portico.url;
+    return { gateway: portico, stack: [portico, sub] };
   };
   const portico = await porticoOf('portico', 'filter');
   const porticoOff = await porticoOf('portico-off', 'off');
@@ -118,9 +132,12 @@ async function startStack(env: Environment, subgraph: DemoSubgraphName, children
   children.push(accessControl);
   const sub = await startChild(`${subgraph} for plain`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: accessControl.url, PORTICO_CONTEXT_JWKS_URL: jwksUrl });
   children.push(sub);
-  const plain = await startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: `access-control=${accessControl.url},${subgraph}=${sub.url}` });
+  const subgraphs = `access-control=${accessControl.url},${subgraph}=${sub.url}`;
+  const plain = await startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: subgraphs });
   children.push(plain);
-  return { portico, porticoOff, plain: plain.url };
+  const hive = await startChild('hive router (plain)', ENTRY.hiveRouterPlain, { SUBGRAPHS: subgraphs });
+  children.push(hive);
+  return { portico, porticoOff, plain: { gateway: plain, stack: [plain, accessControl, sub] }, hiveRouterPlain: { gateway: hive, stack: [hive, accessControl, sub] } };
 }
 
 export async function runOverhead(options: BenchOptions, log: (line: string) => void): Promise<OverheadResult> {
@@ -128,6 +145,7 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
   const operations: Record<string, OperationResult> = {};
   const onVsPlain: number[][] = [];
   const onVsOff: number[][] = [];
+  const onVsHive: number[][] = [];
   const wanted = (operation: Operation) => !options.operations || options.operations.includes(operation.name);
   const unknown = options.operations?.filter((name) => !GROUPS.some((g) => g.operations.some((o) => o.name === name)));
   if (unknown?.length) throw new Error(`--ops names unknown operations ${unknown.join(', ')}: expected some of ${GROUPS.flatMap((g) => g.operations.map((o) => o.name)).join(', ')}`);
@@ -138,13 +156,14 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
     const jwks = await serveJwks(env.signer);
     try {
       log(`overhead: starting the ${group.preset} stacks (access-control + ${group.subgraph})`);
-      const urls: Partial<Record<Variant, string>> = await startStack(env, group.subgraph, children, jwks.url, options.profileDir);
+      const processes: Partial<Record<Variant, Processes>> = await startStack(env, group.subgraph, children, jwks.url, options.profileDir);
+      const urls: Partial<Record<Variant, string>> = Object.fromEntries(Object.entries(processes).map(([variant, p]) => [variant, p!.gateway.url]));
       for (const operation of group.operations.filter(wanted)) {
         const body = JSON.stringify({ query: operation.query, variables: (await operation.variables?.(env)) ?? {} });
         const token = await env.token(operation.as);
         // Every variant gets the same request; Portico reads the bearer token, the plain stack's subgraphs the context token.
         const headers = async () => ({ authorization: `Bearer ${token}`, 'x-portico-context': await env.contextToken(operation.as, group.subgraph) });
-        const variants: Variant[] = ['portico', 'porticoOff', 'plain'];
+        const variants: Variant[] = ['portico', 'porticoOff', 'plain', 'hiveRouterPlain'];
         const errors: OperationResult['errors'] = {};
         for (const variant of variants) {
           const response = await fetch(urls[variant]!, { method: 'POST', headers: { 'content-type': 'application/json', ...(await headers()) }, body });
@@ -160,19 +179,42 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
         }
         if (urls.ceiling && operation.name === 'viewer') variants.push('ceiling');
         for (const variant of variants) await load({ url: urls[variant]!, body, headers: await headers() }, warmup, connections, true);
-        const results = await alternate(variants, rounds, async (variant) => load({ url: urls[variant]!, body, headers: await headers() }, seconds, connections));
+        const cpu: Partial<Record<Variant, { gateway: number[]; stack: number[] }>> = {};
+        const results = await alternate(variants, rounds, async (variant) => {
+          const watched = processes[variant];
+          const used = () => ({ gateway: cpuMsOf(watched?.gateway.process.pid), stack: (watched?.stack ?? []).reduce((sum, c) => sum + cpuMsOf(c.process.pid), 0) });
+          const before = used();
+          const result = await load({ url: urls[variant]!, body, headers: await headers() }, seconds, connections);
+          const after = used();
+          if (watched) {
+            const series = (cpu[variant] ??= { gateway: [], stack: [] });
+            series.gateway.push((after.gateway - before.gateway) / result.requests);
+            series.stack.push((after.stack - before.stack) / result.requests);
+          }
+          return result;
+        });
         const series = (variant: Variant, pick: (r: LoadResult) => number) => results.map((r) => pick(r[variant]));
         const ratio = (a: Variant, b: Variant) => measured(results.map((r) => r[a].rps / r[b].rps));
         const result: OperationResult = {
-          variants: Object.fromEntries(variants.map((v) => [v, { rps: measured(series(v, (r) => r.rps), 0), p99: measured(series(v, (r) => r.p99), 1) }])),
-          ratios: { authOnVsPlainGateway: ratio('portico', 'plain'), authOnVsAuthOff: ratio('portico', 'porticoOff'), authOffVsPlainGateway: ratio('porticoOff', 'plain') },
+          variants: Object.fromEntries(
+            variants.map((v) => [
+              v,
+              {
+                rps: measured(series(v, (r) => r.rps), 0),
+                p99: measured(series(v, (r) => r.p99), 1),
+                ...(cpu[v] ? { gatewayCpuMsPerRequest: measured(cpu[v]!.gateway, 3), stackCpuMsPerRequest: measured(cpu[v]!.stack, 3) } : {}),
+              },
+            ]),
+          ),
+          ratios: { authOnVsPlainGateway: ratio('portico', 'plain'), authOnVsAuthOff: ratio('portico', 'porticoOff'), authOffVsPlainGateway: ratio('porticoOff', 'plain'), authOnVsHiveRouterPlain: ratio('portico', 'hiveRouterPlain') },
           errors,
         };
         if (variants.includes('ceiling')) result.ratios.authOnVsCeiling = ratio('portico', 'ceiling');
         operations[operation.name] = result;
         onVsPlain.push(results.map((r) => r.portico.rps / r.plain.rps));
         onVsOff.push(results.map((r) => r.portico.rps / r.porticoOff.rps));
-        log(`overhead: ${operation.name}: portico ${result.variants.portico!.rps.median} req/s, off ${result.variants.porticoOff!.rps.median}, plain ${result.variants.plain!.rps.median}${urls.ceiling && operation.name === 'viewer' ? `, ceiling ${result.variants.ceiling!.rps.median}` : ''}`);
+        onVsHive.push(results.map((r) => r.portico.rps / r.hiveRouterPlain.rps));
+        log(`overhead: ${operation.name}: portico ${result.variants.portico!.rps.median} req/s, off ${result.variants.porticoOff!.rps.median}, plain ${result.variants.plain!.rps.median}, hive ${result.variants.hiveRouterPlain!.rps.median}${urls.ceiling && operation.name === 'viewer' ? `, ceiling ${result.variants.ceiling!.rps.median}` : ''}`);
       }
     } finally {
       await stopAll(children);
@@ -182,5 +224,5 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
     }
   }
   const perRound = (series: number[][]) => measured(series[0].map((_, round) => geometricMean(series.map((s) => s[round]))));
-  return { connections, seconds, rounds, operations, authOnVsPlainGateway: perRound(onVsPlain), authOnVsAuthOff: perRound(onVsOff) };
+  return { connections, seconds, rounds, operations, authOnVsPlainGateway: perRound(onVsPlain), authOnVsAuthOff: perRound(onVsOff), authOnVsHiveRouterPlain: perRound(onVsHive) };
 }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { readFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
 import { freePort } from '../../src/demo/run';
@@ -20,6 +21,7 @@ export const ENTRY = {
   plainGateway: join(DIST, 'scripts', 'bench', 'plain-gateway.js'),
   accessControl: join(DIST, 'scripts', 'bench', 'access-control-server.js'),
   ceiling: join(DIST, 'scripts', 'bench', 'ceiling.js'),
+  hiveRouterPlain: join(DIST, 'scripts', 'bench', 'hive-router-plain.js'),
 };
 
 /** The core list (`taskset -c`) the servers are confined to; unset, they run anywhere. */
@@ -90,4 +92,20 @@ export async function startChild(name: string, entry: string, env: Record<string
 /** Stops the children last started first. */
 export async function stopAll(children: Child[]): Promise<void> {
   for (const child of children.splice(0).reverse()) await child.stop();
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc; 0 where that cannot be read. */
+export function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (in parentheses, which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return 0;
+  }
 }

@@ -1,14 +1,12 @@
 import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../gateway/http';
-import { applyPorticoDirectives, porticoKit, porticoSubgraphHeader, type PorticoContext } from '../kit';
+import { applyPorticoDirectives, buildSubgraphSchema, porticoKit, porticoSubgraphHeader, type PorticoContext, type SubgraphResolvers } from '../kit';
 import { AccountDirectory, type AccountSeeder } from './accounts';
 import { DemoStore } from './store';
 
@@ -55,7 +53,7 @@ export interface DemoDefinition {
   entities: Array<EntityTarget<ObjectLiteral>>;
   /** The schema below the header that links Portico's directives. */
   typeDefs: string;
-  resolvers(services: DemoServices): GraphQLResolverMap<DemoContext>;
+  resolvers(services: DemoServices): SubgraphResolvers<DemoContext>;
   /** Rows per demo account name, written when the account is first bound. */
   seeders: Record<string, AccountSeeder>;
   /** Rows that belong to no account (a catalog), written once into an empty database. */
@@ -79,7 +77,7 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
   if (options.accounts) await accounts.bindAll(options.accounts);
 
   const kit = porticoKit({ subgraph: definition.name, porticoUrl: options.porticoUrl, contextJwksUrl: options.contextJwksUrl });
-  const schema = applyPorticoDirectives(buildSubgraphSchema({ typeDefs: parse(sdlOf(definition)), resolvers: definition.resolvers({ store, accounts }) as GraphQLResolverMap<unknown> }));
+  const schema = applyPorticoDirectives(buildSubgraphSchema({ typeDefs: parse(sdlOf(definition)), resolvers: definition.resolvers({ store, accounts }) }));
   const apollo = new ApolloServer<DemoContext>({
     schema,
     introspection: process.env.NODE_ENV !== 'production',

@@ -38,9 +38,59 @@ export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string
   return claims;
 }
 
+/** Who a request is from: its principal and its token's scopes; `bearer` when a client's own token said so. */
+export interface ResolvedCaller {
+  principal: Principal | null;
+  scopes: Set<string>;
+  /** True when the caller showed an identity provider's token (a client), false for a context token or none. */
+  bearer: boolean;
+}
+
 export interface IdentityResolver {
   /** The caller's principal and token scopes, from `Authorization: Bearer` or, without one, a gateway context token. */
-  resolve(req: IncomingMessage, requestId: string): Promise<{ principal: Principal | null; scopes: Set<string> }>;
+  resolve(req: IncomingMessage, requestId: string): Promise<ResolvedCaller>;
+}
+
+/** Whether a context token's claims describe this principal: same user, account, session and acting partner user. */
+function claimsDescribe(claims: ContextClaims, principal: Principal): boolean {
+  return (
+    claims.sub === principal.user.id &&
+    claims.acct === principal.account.id &&
+    claims.sid === principal.facts.impersonation?.sessionId &&
+    claims.act?.sub === principal.actor?.id
+  );
+}
+
+/**
+ * The principals of the client requests this gateway instance is serving right now, by request id. A subgraph's
+ * decision call for one of them (its context token names the request, `rid`) reuses the principal the gateway
+ * loaded for that request instead of loading it again. An entry lives exactly as long as its request: nothing
+ * here can outlive a revocation, and a call that reaches another instance, or arrives after the request ended,
+ * loads the principal from the database as before.
+ */
+export class PrincipalsInFlight {
+  private readonly byRequest = new Map<string, { principal: Principal; scopes: Set<string> }>();
+
+  /** Holds the request's principal until the returned release is called (once its response is written). */
+  hold(requestId: string, principal: Principal, scopes: Set<string>): () => void {
+    const entry = { principal, scopes };
+    // A client may send the request id of a request in flight: the first holder keeps it, the second is not held.
+    if (this.byRequest.has(requestId)) return () => {};
+    this.byRequest.set(requestId, entry);
+    return () => {
+      if (this.byRequest.get(requestId) === entry) this.byRequest.delete(requestId);
+    };
+  }
+
+  /** The principal of request `claims.rid`, when it is in flight here and the claims describe it. */
+  reuse(claims: ContextClaims): { principal: Principal; scopes: Set<string> } | undefined {
+    const entry = claims.rid === undefined ? undefined : this.byRequest.get(claims.rid);
+    return entry && claimsDescribe(claims, entry.principal) ? entry : undefined;
+  }
+
+  get size(): number {
+    return this.byRequest.size;
+  }
 }
 
 /** What a principal vouched for by a context token may ask: the decisions a subgraph needs, nothing else. */
@@ -90,7 +140,7 @@ export function contextTokenLimits(principalOf: (context: BaseContext) => Princi
  * Reads who is calling. A bearer token from the identity provider comes first; a context token this gateway
  * signed (what downstream subgraphs forward when they call back for decisions) is accepted in its place.
  */
-export function identityResolver(services: Services, bearer: TokenVerifier, signer: ContextSigner): IdentityResolver {
+export function identityResolver(services: Services, bearer: TokenVerifier, signer: ContextSigner, inFlight?: PrincipalsInFlight): IdentityResolver {
   const contextTokens: ContextVerifier = contextVerifier({ jwks: signer.jwks() }, 'any-subgraph');
   return {
     async resolve(req, requestId) {
@@ -101,14 +151,18 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
         const forwarded = req.headers[CONTEXT_HEADER];
         if (typeof forwarded === 'string' && forwarded !== '') {
           const claims = await contextTokens.verify(forwarded);
+          // A decision call made for a request this instance is serving: the principal it loaded for that request.
+          const reused = inFlight?.reuse(claims);
+          // Reused, but still vouched for by a context token: it answers only the decision queries.
+          if (reused) return { principal: { ...reused.principal, viaContextToken: true }, scopes: reused.scopes, bearer: false };
           // A forwarded session keeps its limits: the principal is rebuilt from the session, checked again now.
           identity = { subject: claims.sub, claims: claims as unknown as JWTPayload, impersonationSessionId: claims.sid };
         }
       }
-      if (!identity) return { principal: null, scopes: new Set() };
+      if (!identity) return { principal: null, scopes: new Set(), bearer: false };
       const principal = await loadPrincipal(services.db, services.engine, identity, requestId);
       if (!token) principal.viaContextToken = true;
-      return { principal, scopes: scopesOf(identity.claims) };
+      return { principal, scopes: scopesOf(identity.claims), bearer: token !== undefined };
     },
   };
 }

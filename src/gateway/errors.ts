@@ -26,10 +26,9 @@ export function formatGatewayErrorWith(logger: Logger, development: boolean) {
       const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
     }
-    if (isSubgraphUnavailable(error)) {
-      // Its URL and port stay in the log; the client learns only that some fields could not be fetched.
-      logger.warn({ err: original, path: formatted.path }, 'subgraph unavailable');
-      return { message: SUBGRAPH_UNAVAILABLE_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    if (isSubgraphUnavailable(formatted, error)) {
+      // The transport logged which subgraph and why; the client learns only that some fields could not be fetched.
+      return { message: SUBGRAPH_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE' } };
     }
     return format(formatted, error);
   };

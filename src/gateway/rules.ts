@@ -39,7 +39,7 @@ export class UnenforceableSupergraphError extends Error {
 }
 
 const PORTICO_SPEC = /^https:\/\/portico\.dev\/authz\/v0\.\d+$/;
-/** Apollo's authorization specs: Portico enforces them, then hides them from @apollo/gateway, which refuses them. */
+/** Apollo's authorization specs: Portico enforces them before planning, then hides them from the engine. */
 const APOLLO_SPECS: Record<string, 'authenticated' | 'requiresScopes' | 'policy'> = {
   'https://specs.apollo.dev/authenticated/v0.1': 'authenticated',
   'https://specs.apollo.dev/requiresScopes/v0.1': 'requiresScopes',
@@ -52,7 +52,7 @@ type Role = 'authenticated' | 'requiresPermission' | 'public' | 'requiresScopes'
 interface LinkedNames {
   /** Directive name in this supergraph → what it means. */
   directives: Map<string, Role>;
-  /** Apollo security links, their directives and scalars: removed before @apollo/gateway reads the SDL. */
+  /** Apollo security links, their directives and scalars: removed before the engine reads the SDL. */
   strip: { links: Set<string>; directives: Set<string>; scalars: Set<string> };
 }
 
@@ -191,7 +191,7 @@ export interface ReadRulesOptions {
 }
 
 /**
- * Reads the authorization rules from a supergraph SDL and returns them with the SDL @apollo/gateway is given
+ * Reads the authorization rules from a supergraph SDL and returns them with the SDL the engine is given
  * (Apollo's security links, directive definitions and uses removed). Throws UnenforceableSupergraphError naming
  * every rule Portico could not evaluate: a security spec it does not implement, a version of its own spec it does
  * not know, an `account` that names neither an argument nor a field of the parent type.

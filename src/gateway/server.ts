@@ -1,4 +1,3 @@
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { randomUUID, timingSafeEqual } from 'crypto';
@@ -18,12 +17,12 @@ import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
-import { contextTokenLimits, gatewayContext, identityResolver, type GatewayContext } from './context';
-import { ContextForwardingSubgraph, InProcessSubgraph } from './data-sources';
+import { contextTokenLimits, gatewayContext, identityResolver, PrincipalsInFlight, type GatewayContext } from './context';
+import { federatedGateway } from './federation';
+import { SubgraphHttpClient, subgraphTransport } from './subgraph-transport';
 import { enforcingGateway } from './enforcement';
 import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
-import { withSubgraphTimeout } from './subgraph-faults';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
@@ -96,7 +95,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const production = config.environment === 'production';
     const development = config.environment === 'development';
     const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
-    const identities = identityResolver(services, verifier, signer);
+    const inFlight = new PrincipalsInFlight();
+    const identities = identityResolver(services, verifier, signer, inFlight);
     const supergraph = await loadSupergraph(config, accessControlSdl, log);
 
     const common: Omit<ApolloServerOptionsWithGateway<BaseContext>, 'gateway'> = {
@@ -111,6 +111,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
     let apollo: ApolloServer<BaseContext>;
+    let subgraphClient: SubgraphHttpClient | undefined;
     let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
     if (!supergraph) {
       // No downstream subgraph: the access-control graph alone, served directly.
@@ -126,21 +127,21 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       }
       const urls = new Map(config.subgraphs.map((s) => [s.name, s.url]));
       const anonymous = () => new RequestContext(services, 'gateway', null);
-      const gateway = new ApolloGateway({
-        supergraphSdl: gatewaySdl,
-        logger,
-        buildService: ({ name, url }) =>
-          name === ACCESS_CONTROL_SUBGRAPH ? new InProcessSubgraph(schema, anonymous, formatErrorWith(logger, development)) : withSubgraphTimeout(new ContextForwardingSubgraph(name, urls.get(name) ?? url), config.subgraphTimeoutMs),
-      });
+      subgraphClient = new SubgraphHttpClient(config.subgraphTimeoutMs);
+      const transport = subgraphTransport({ accessControlSchema: schema, anonymous, formatError: formatErrorWith(logger, development), urls, client: subgraphClient, logger });
+      const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, signer) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();
 
-    const contextFor = async (req: IncomingMessage, record: RequestRecord): Promise<BaseContext> => {
+    const contextFor = async (req: IncomingMessage, record: RequestRecord, held: { release?: () => void }): Promise<BaseContext> => {
       try {
-        const context = contextOf(await identities.resolve(req, record.requestId), record.requestId);
+        const caller = await identities.resolve(req, record.requestId);
+        // A client's request: its subgraphs' decision calls reuse this principal until its response is written.
+        if (caller.bearer && caller.principal) held.release = inFlight.hold(record.requestId, caller.principal, caller.scopes);
+        const context = contextOf(caller, record.requestId);
         observer.attach(context, record);
         return context;
       } catch (error) {
@@ -181,13 +182,14 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const { body } = read;
       const headers = headerMapOf(req);
       const record = observer.begin(requestId);
+      const held: { release?: () => void } = {};
       const execution = inRequestScope(requestId, () =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-          context: () => contextFor(req, record),
+          context: () => contextFor(req, record, held),
         }),
       );
-      const response = await withinDeadline(execution, config.requestTimeoutMs);
+      const response = await withinDeadline(execution, config.requestTimeoutMs).finally(() => held.release?.());
       if (!response) {
         logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');
         res.setHeader('x-request-id', requestId);
@@ -223,6 +225,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         await apollo.stop();
+        subgraphClient?.close();
         await db.close();
       },
     };

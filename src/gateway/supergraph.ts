@@ -1,4 +1,4 @@
-import { composeServices } from '@apollo/composition';
+import { composeServices } from '@theguild/federation-composition';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { basename, join } from 'path';
 import { Kind, parse, visit, type DirectiveNode, type DocumentNode, type ValueNode } from 'graphql';
@@ -14,7 +14,7 @@ export interface SubgraphSource extends SubgraphEndpoint {
   sdl: string;
 }
 
-/** Composition failed: the message lists every problem @apollo/composition reported. */
+/** Composition failed: the message lists every problem composition reported. */
 export class CompositionError extends Error {
   constructor(readonly problems: string[]) {
     super(`the subgraphs do not compose:\n  - ${problems.join('\n  - ')}`);
@@ -79,7 +79,7 @@ export function normalizeSubgraph(sdl: string): DocumentNode {
   });
 }
 
-/** Composes the subgraphs into a supergraph SDL with @apollo/composition. */
+/** Composes the subgraphs into a supergraph SDL (Federation 2 composition, @theguild/federation-composition). */
 export function composeSupergraph(subgraphs: SubgraphSource[]): string {
   const result = composeServices(subgraphs.map(({ name, url, sdl }) => ({ name, url, typeDefs: normalizeSubgraph(sdl) })));
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));

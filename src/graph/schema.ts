@@ -1,8 +1,8 @@
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { parse, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import type { RequestContext } from '../domain/context';
+import { buildSubgraphSchema } from '../kit/subgraph-schema';
 import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccountResolver } from './resolvers/account.resolver';

@@ -78,7 +78,7 @@ export interface PorticoDirectivesReport {
 }
 
 /**
- * Enforces Portico's directives on a subgraph schema (plain `@apollo/subgraph` or type-graphql), in place:
+ * Enforces Portico's directives on a subgraph schema (the kit's `buildSubgraphSchema`, Apollo's, or type-graphql's), in place:
  * - every field needs a context token from the gateway, except `_service`;
  * - `@authenticated` needs nothing more; `@requiresPermission(permission, account)` asks Portico, object-level,
  *   for the account read from the field's argument, the parent object's field, or else the caller's own;

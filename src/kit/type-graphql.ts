@@ -1,9 +1,8 @@
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { parse, type GraphQLSchema } from 'graphql';
 import { createResolversMap } from 'type-graphql';
 import { porticoSubgraphLinks } from './directives';
+import { buildSubgraphSchema, type SubgraphResolvers } from './subgraph-schema';
 
 type ReferenceResolver = (reference: { [key: string]: unknown }, context: never, info: never) => unknown;
 
@@ -20,5 +19,5 @@ export function subgraphFromTypeGraphQL(
   const sdl = porticoSubgraphLinks(federationImports) + printSchemaWithDirectives(schema).replace(/^schema \{[^}]*\}\n*/m, '');
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [type, resolveReference] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], __resolveReference: resolveReference };
-  return { sdl, schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> }) };
+  return { sdl, schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers }) };
 }

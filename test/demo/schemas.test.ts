@@ -1,10 +1,10 @@
-import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { readFileSync } from 'fs';
 import { parse } from 'graphql';
 import { join } from 'path';
 import { porticoProtectionReport } from '../../src/kit';
 import { DEMO_SUBGRAPH_NAMES, DEMO_SUBGRAPHS, demoSubgraphSdl } from '../../src/demo';
+import { composeSupergraph } from '../../src/gateway/supergraph';
 import { buildAccessControlSubgraph } from '../../src/graph/schema';
 import type { FieldRule } from '../../src/graph/enforce';
 
@@ -35,13 +35,13 @@ describe.each(DEMO_SUBGRAPH_NAMES)('the %s demo subgraph schema', (name) => {
 describe('composition', () => {
   it('the three demo subgraphs compose with the access-control subgraph, and the supergraph keeps their rules', async () => {
     const { sdl } = await buildAccessControlSubgraph();
-    const result = composeServices([
-      { name: 'access-control', typeDefs: parse(sdl), url: 'http://127.0.0.1:1/graphql' },
-      ...DEMO_SUBGRAPH_NAMES.map((name) => ({ name, typeDefs: parse(demoSubgraphSdl(name)), url: `http://127.0.0.1:1/${name}` })),
+    const supergraph = composeSupergraph([
+      { name: 'access-control', sdl, url: 'http://127.0.0.1:1/graphql' },
+      ...DEMO_SUBGRAPH_NAMES.map((name) => ({ name, sdl: demoSubgraphSdl(name), url: `http://127.0.0.1:1/${name}` })),
     ]);
-    expect(result.errors?.map((e) => e.message)).toBeUndefined();
-    const supergraph = result.supergraphSdl!;
     expect(supergraph).toContain('retailPrice: Float @requiresPermission(permission: "offers:read|offers:readRetailPrice")');
-    expect(supergraph).toContain('tickets: [Ticket!] @join__field(graph: TICKETS) @requiresPermission(permission: "tickets:read", account: "id")');
+    const ticketsField = supergraph.split('\n').find((line) => line.trim().startsWith('tickets: [Ticket!]'));
+    expect(ticketsField).toContain('@join__field(graph: TICKETS)');
+    expect(ticketsField).toContain('@requiresPermission(permission: "tickets:read", account: "id")');
   });
 });

@@ -1,6 +1,8 @@
 import type { EnforcementMode } from '../../src/config';
 import { startDemoSubgraph, type DemoSubgraph, type DemoSubgraphName } from '../../src/demo';
 import { freePort } from '../../src/demo/run';
+import * as principals from '../../src/domain/principal';
+import { PrincipalsInFlight } from '../../src/gateway/context';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { databaseKinds, type DatabaseKind } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
@@ -154,6 +156,22 @@ describe.each(databaseKinds())('the demo subgraphs through the gateway on %s', (
     const M365 = 'Microsoft 365 Business Standard';
     const m365 = (result: { data?: Record<string, any> | null }) => (result.data!.offers as Array<{ name: string }>).find((o) => o.name === M365);
     const indexOfM365 = (result: { data?: Record<string, any> | null }) => (result.data!.offers as Array<{ name: string }>).findIndex((o) => o.name === M365);
+
+    it("the subgraph's decision calls reuse the principal the gateway loaded for the request: the caller is loaded once", async () => {
+      const loads = jest.spyOn(principals, 'loadPrincipal');
+      const reuse = jest.spyOn(PrincipalsInFlight.prototype, 'reuse');
+      try {
+        const result = await g.t.gql('tech@northwind.example', PRICES);
+        expect(m365(result)).toMatchObject({ retailPrice: 11.99, cost: null });
+        // The decision calls the subgraph made, each answered with the request's own principal.
+        expect(reuse.mock.results.filter((r) => r.value !== undefined).length).toBeGreaterThan(0);
+        expect(reuse.mock.results.every((r) => r.value !== undefined)).toBe(true);
+        expect(loads).toHaveBeenCalledTimes(1);
+      } finally {
+        loads.mockRestore();
+        reuse.mockRestore();
+      }
+    });
 
     it("Offer.cost and suggestedRetailPrice need priceList:read: a partner's Billing Manager sees every price", async () => {
       const result = await g.t.gql('billing@northwind.example', PRICES);

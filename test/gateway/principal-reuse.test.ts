@@ -1,0 +1,86 @@
+import type { IncomingMessage } from 'http';
+import { loadPrincipal, type Principal } from '../../src/domain/principal';
+import { contextClaimsOf, identityResolver, PrincipalsInFlight, type IdentityResolver } from '../../src/gateway/context';
+import { TokenVerifier } from '../../src/identity';
+import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextClaims, type ContextSigner } from '../../src/identity/context-token';
+import { databaseKinds } from '../support/databases';
+import { startTestPortico, type TestPortico } from '../support/portico';
+
+/** A decision call as a subgraph makes it: no bearer token, the context token the gateway signed. */
+const decisionCall = (token: string) => ({ headers: { [CONTEXT_HEADER]: token } }) as unknown as IncomingMessage;
+
+describe.each(databaseKinds())("a subgraph's decision call reuses the principal of its request on %s", (kind) => {
+  let t: TestPortico;
+  let signer: ContextSigner;
+  let inFlight: PrincipalsInFlight;
+  let identities: IdentityResolver;
+  let admin: Principal;
+  let billing: Principal;
+
+  beforeAll(async () => {
+    t = await startTestPortico(kind, 'dstny');
+    const { services, devKeys } = t.portico;
+    signer = await loadOrCreateContextSigner(services.config.dataDir, services.config.contextSigningKey);
+    inFlight = new PrincipalsInFlight();
+    identities = identityResolver(services, new TokenVerifier({ devKeys, ownKeys: devKeys }), signer, inFlight);
+    admin = await loadPrincipal(services.db, services.engine, { subject: (await t.user('admin@acme.example')).id, claims: {} }, 'test');
+    billing = await loadPrincipal(services.db, services.engine, { subject: (await t.user('billing@acme.example')).id, claims: {} }, 'test');
+  }, 120_000);
+  afterAll(() => t.stop());
+
+  const tokenFor = (principal: Principal, rid?: string): Promise<string> => {
+    const { rid: _none, ...claims } = contextClaimsOf(principal, new Set(['tickets.read']), '');
+    return signer.sign({ ...claims, ...(rid ? { rid } : {}) } as ContextClaims, 'tickets');
+  };
+
+  /** Resolves a decision call, returning the principal and how many SQL statements it took. */
+  const resolve = async (token: string) => {
+    const { db } = t.portico.services;
+    db.statements.reset();
+    const caller = await identities.resolve(decisionCall(token), 'decision-call');
+    return { caller, statements: db.statements.count };
+  };
+
+  it('while the request is in flight: the same principal and scopes, no statement', async () => {
+    const release = inFlight.hold('request-1', admin, new Set(['tickets.read']));
+    try {
+      const { caller, statements } = await resolve(await tokenFor(admin, 'request-1'));
+      // The loaded facts themselves, marked as vouched for by a context token (which answers only decisions).
+      expect(caller.principal!.facts).toBe(admin.facts);
+      expect(caller.principal).toEqual({ ...admin, viaContextToken: true });
+      expect([...caller.scopes]).toEqual(['tickets.read']);
+      expect(caller.bearer).toBe(false);
+      expect(statements).toBe(0);
+    } finally {
+      release();
+    }
+  });
+
+  it.each([
+    { title: 'once the request has ended', rid: 'request-2', hold: false, as: 'admin' },
+    { title: 'for a token naming no request', rid: undefined, hold: true, as: 'admin' },
+    { title: 'for a token naming another request', rid: 'request-other', hold: true, as: 'admin' },
+    { title: "for another user's token that names the request", rid: 'request-2', hold: true, as: 'billing' },
+  ])('loads the principal again $title', async ({ rid, hold, as }) => {
+    const release = hold ? inFlight.hold('request-2', admin, new Set()) : () => {};
+    try {
+      const expected = as === 'admin' ? admin : billing;
+      const { caller, statements } = await resolve(await tokenFor(expected, rid));
+      expect(caller.principal).not.toBe(expected);
+      expect(caller.principal?.user.id).toBe(expected.user.id);
+      expect(statements).toBeGreaterThan(0);
+    } finally {
+      release();
+    }
+  });
+
+  it('holds an entry only as long as its request: released, nothing is left', () => {
+    const release = inFlight.hold('request-3', admin, new Set());
+    // A second request naming the same id (a client chooses x-request-id) never replaces the first one's entry.
+    const second = inFlight.hold('request-3', billing, new Set());
+    second();
+    expect(inFlight.size).toBe(1);
+    release();
+    expect(inFlight.size).toBe(0);
+  });
+});
