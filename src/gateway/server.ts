@@ -25,7 +25,7 @@ import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
-import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
+import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';

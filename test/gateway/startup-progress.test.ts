@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../../src/config';
 import { startDemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH, startPortico } from '../../src/gateway/server';
 import { createMysqlDatabase, databaseKinds } from '../support/databases';
 
