@@ -39,6 +39,13 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     ]);
   });
 
+  it('says so when it seeds no demo data', async () => {
+    const lines: string[] = [];
+    const portico = await startPortico({ ...config, seedDemo: false }, (line) => lines.push(line));
+    await portico.stop();
+    expect(lines).toContain("demo data: not seeded (PORTICO_SEED_DEMO=true seeds the dstny preset's demo tenants into an empty database)");
+  });
+
   it('says in one line that an up-to-date database needed nothing, and seeds nothing twice', async () => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
