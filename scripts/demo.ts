@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { join, resolve } from 'path';
 import { PRESETS } from '../src/config';
-import { startDemo } from '../src/demo/run';
+import { startDemo } from './demo-run';
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run demo [-- <preset>...]   presets: ${PRESETS.join(', ')} (default: all three)`);
@@ -16,7 +16,7 @@ const port = (variable: string, fallback: number): number => {
 
 /**
  * `npm run demo [-- <preset>...]`: for each preset (all three by default), its demo subgraph on a loopback port
- * and a Portico gateway of its own composing it (see src/demo/run.ts). PORT (4000), PORTICO_DEMO_PORT (4101) and
+ * and a Portico gateway of its own composing it (see scripts/demo-run.ts). PORT (4000), PORTICO_DEMO_PORT (4101) and
  * PORTICO_DATA_DIR (./data/demo) move them.
  */
 async function main(): Promise<void> {

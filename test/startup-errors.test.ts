@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { MYSQL_URL } from './support/databases';
 import { REPOSITORY_ROOT, runCommand } from './support/commands';
-import { buildPortico } from './support/processes';
+import { buildPortico, startPorticoProcess } from './support/processes';
 
 const mysql = new URL(MYSQL_URL);
 const server = `${mysql.hostname}:${mysql.port || 3306}`;
@@ -33,6 +33,23 @@ describe('a first start that cannot work stops with one line and exit status 1, 
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^[^\n]+\n$/);
     expect(result.stderr.trim()).toMatch(line);
+  });
+
+  it("another preset on a data directory made with dstny: its users would hold no permission, so it is refused", async () => {
+    const made = mkdtempSync(join(tmpdir(), 'portico-preset-'));
+    try {
+      await (await startPorticoProcess({ PORTICO_DATA_DIR: made, DATABASE_URL: undefined })).kill();
+      const result = await start({ PORTICO_DATA_DIR: made, PORTICO_POLICY: 'appdirect' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^[^\n]+\n$/);
+      expect(result.stderr.trim()).toMatch(
+        /^PORTICO_POLICY="appdirect" is not valid: expected the policy \S+ was made with \(dstny\): it holds roles appdirect does not define \(CUSTOMER\/FLEET_ADMINISTRATOR, .+, and \d+ more\); start with that policy, or another PORTICO_DATA_DIR$/,
+      );
+      const again = await startPorticoProcess({ PORTICO_DATA_DIR: made, DATABASE_URL: undefined, PORTICO_POLICY: 'dstny' });
+      await again.kill();
+    } finally {
+      rmSync(made, { recursive: true, force: true });
+    }
   });
 
   it('a port another process holds', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'path';
 import type { DemoSubgraphName } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../demo-run';
 import { addDashboardCustomers, dropDatabase, prepareEnvironment, serveJwks, type Environment } from './fixtures';
 import { load, type LoadResult } from './load';
 import { cpuMsOf, ENTRY, startChild, stopAll, type Child } from './processes';

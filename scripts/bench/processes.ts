@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import { readFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../demo-run';
 
 /** A server the benchmark started as a child process on a loopback port. */
 export interface Child {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLNonNull, valueFromASTUntyped, type GraphQLObjectType } from 'graphql';
 import type { Logger } from 'pino';
@@ -8,8 +9,6 @@ import { permissionAlternatives, type AuthorizationRules } from './rules';
 
 /** Operations whose analysis is kept; a client sending more distinct texts than this only costs re-analysis. */
 const ANALYSIS_CACHE_SIZE = 2000;
-/** Rewrites kept per operation (one per distinct set of verdicts). */
-const REWRITES_PER_OPERATION = 64;
 
 /** Decides every check an operation needs, for this caller and these variables. */
 async function decide(checks: readonly Check[], context: GatewayContext, variables: Record<string, unknown> | undefined): Promise<boolean[]> {
@@ -60,13 +59,12 @@ async function decide(checks: readonly Check[], context: GatewayContext, variabl
  */
 export function enforcingExecutor(executor: GatewayExecutor, rules: AuthorizationRules, mode: EnforcementMode, logger?: Logger): GatewayExecutor {
   if (mode === 'off') return executor;
-  const analyses = new Map<string, OperationAnalysis>();
+  const analyses = new LRUCache<string, OperationAnalysis>({ max: ANALYSIS_CACHE_SIZE });
   const analysisOf = (request: GatewayGraphQLRequestContext): OperationAnalysis => {
     const key = `${request.queryHash}\n${request.operationName ?? ''}`;
     let analysis = analyses.get(key);
     if (!analysis) {
       analysis = analyzeOperation(rules, request.document, request.operationName);
-      if (analyses.size >= ANALYSIS_CACHE_SIZE) analyses.delete(analyses.keys().next().value!);
       analyses.set(key, analysis);
     }
     return analysis;
@@ -95,7 +93,6 @@ export function enforcingExecutor(executor: GatewayExecutor, rules: Authorizatio
     let rewrite = analysis.rewrites.get(key);
     if (!rewrite) {
       rewrite = rewriteOperation(analysis, verdicts);
-      if (analysis.rewrites.size >= REWRITES_PER_OPERATION) analysis.rewrites.delete(analysis.rewrites.keys().next().value!);
       analysis.rewrites.set(key, rewrite);
     }
     const result: GatewayExecutionResult = rewrite.empty

@@ -7,7 +7,7 @@ import type { Services } from '../domain/context';
 import { canonicalEmail } from '../identifiers';
 import { signDevToken, type DevKeyPair } from '../identity';
 import { AccountEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
-import { sendJson } from './http';
+import { sendJson } from '../kit/http';
 import { exampleOperations } from './playground/examples';
 import { PLAYGROUND_SCRIPT, PLAYGROUND_STYLES, playgroundPage } from './playground/page';
 

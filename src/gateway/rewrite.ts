@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'crypto';
 import {
   getNamedType,
@@ -24,6 +25,9 @@ import {
 } from 'graphql';
 import { PorticoError } from '../errors';
 import { permissionAlternatives, type AuthorizationRules, type GatewayRule } from './rules';
+
+/** Rewrites kept per operation (one per distinct set of verdicts). */
+const REWRITES_PER_OPERATION = 64;
 
 /** One step of a response path: the response key and the field's declared type there. */
 export interface PathSegment {
@@ -64,7 +68,8 @@ export interface OperationAnalysis {
   checks: Check[];
   guarded: GuardedField[];
   /** Rewrites already made, by the verdicts they were made for. */
-  rewrites: Map<string, OperationRewrite>;
+  /** One rewritten document per set of verdicts, the most recently used kept. */
+  rewrites: LRUCache<string, OperationRewrite>;
 }
 
 /** A field the caller may not have, with what it requires. */
@@ -96,7 +101,7 @@ const MARKER = '_porticoRemoved';
 
 /** Walks the operation and lists every field selection with a rule the gateway enforces. */
 export function analyzeOperation(rules: AuthorizationRules, document: DocumentNode, operationName: string | null | undefined): OperationAnalysis {
-  const analysis: OperationAnalysis = { document, checks: [], guarded: [], rewrites: new Map() };
+  const analysis: OperationAnalysis = { document, checks: [], guarded: [], rewrites: new LRUCache({ max: REWRITES_PER_OPERATION }) };
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation) return analysis;

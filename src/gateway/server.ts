@@ -5,9 +5,10 @@ import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { assertProductionIdentity, ConfigError, loadPolicy, type PorticoConfig } from '../config';
+import { assertProductionIdentity, ConfigError, loadPolicy, PRESETS, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import type { Principal } from '../domain/principal';
+import { rolesUnknownTo } from '../domain/roles';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -25,7 +26,7 @@ import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
-import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
+import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
@@ -67,6 +68,23 @@ async function sendMetrics(res: ServerResponse, metrics: PorticoMetrics): Promis
   res.end(await metrics.registry.metrics());
 }
 
+/**
+ * A database made under another policy holds roles this one does not define: its users would hold no permission,
+ * silently. Refused, naming the preset that does define them when one does.
+ */
+async function assertPolicyFitsDatabase(db: Database, engine: PolicyEngine, config: PorticoConfig): Promise<void> {
+  const unknown = await rolesUnknownTo(db.manager, engine);
+  if (unknown.length === 0) return;
+  const fitting = PRESETS.filter((preset) => preset !== engine.policy.name).find((preset) => unknown.every((key) => loadPolicy(preset).roles.has(key)));
+  const shown = unknown.slice(0, 3).join(', ') + (unknown.length > 3 ? `, and ${unknown.length - 3} more` : '');
+  const where = config.databaseUrl ? 'the DATABASE_URL database' : config.dataDir;
+  throw new ConfigError(
+    'PORTICO_POLICY',
+    config.policy,
+    `the policy ${where} was made with${fitting ? ` (${fitting})` : ''}: it holds roles ${engine.policy.name} does not define (${shown}); start with that policy, or another PORTICO_DATA_DIR`,
+  );
+}
+
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
   assertProductionIdentity(config);
@@ -81,11 +99,14 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   const observer = new RequestObserver(logger, metrics);
   try {
     const platform = await bootstrapPlatform(db, engine, config.bootstrapEmail);
+    await assertPolicyFitsDatabase(db, engine, config);
     // Demo users have known emails: never in production, whatever the configuration object says.
     if (config.seedDemo && config.environment !== 'production') {
       const seedStarted = Date.now();
       const seeded = await seedDemoData(db, engine.policy.name, platform, log);
       if (seeded > 0) log(`seeded ${seeded} demo accounts for the ${engine.policy.name} preset in ${Date.now() - seedStarted} ms`);
+    } else if (config.environment !== 'production') {
+      log(`demo data: not seeded (PORTICO_SEED_DEMO=true seeds the ${engine.policy.name} preset's demo tenants into an empty database)`);
     }
     const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
     const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;

@@ -98,6 +98,14 @@ export class TokenVerifier {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof errors.JWTExpired) throw new AuthenticationError('the token has expired');
       if (error instanceof errors.JWTClaimValidationFailed && error.reason === 'missing') throw new AuthenticationError(`the token carries no ${error.claim} claim`);
+      // Say which key it was checked against: a development token minted for another data directory is the usual case.
+      if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) {
+        throw new AuthenticationError(
+          this.fromProvider
+            ? "the token is not valid: its signature matches none of the identity provider's keys (PORTICO_JWKS_URL)"
+            : 'the token is not valid: it was not signed by this Portico\'s development key; mint one with npm run token against the same PORTICO_DATA_DIR',
+        );
+      }
       throw new AuthenticationError('the token is not valid');
     }
   }

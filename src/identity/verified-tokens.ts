@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 /** How long a verified token is taken on trust before its signature is checked again. */
 const MAX_AGE_MS = 60_000;
 const MAX_ENTRIES = 10_000;
@@ -7,21 +8,17 @@ const MAX_ENTRIES = 10_000;
  * sends the same token on every request, and its signature cannot change. Who the token names is still read from
  * the database on every request; only the signature check is skipped.
  */
-export class VerifiedTokens<T> {
-  private readonly entries = new Map<string, { value: T; until: number }>();
+export class VerifiedTokens<T extends {}> {
+  private readonly entries = new LRUCache<string, T>({ max: MAX_ENTRIES, ttl: MAX_AGE_MS });
 
   get(token: string): T | undefined {
-    const entry = this.entries.get(token);
-    if (!entry) return undefined;
-    if (entry.until > Date.now()) return entry.value;
-    this.entries.delete(token);
-    return undefined;
+    return this.entries.get(token);
   }
 
   /** `exp` in seconds since the epoch, as JWTs carry it; a token without one is kept for the maximum age. */
   set(token: string, value: T, exp: number | undefined): void {
-    const until = Math.min(Date.now() + MAX_AGE_MS, typeof exp === 'number' ? exp * 1000 : Infinity);
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { value, until });
+    const ttl = Math.min(MAX_AGE_MS, typeof exp === 'number' ? exp * 1000 - Date.now() : MAX_AGE_MS);
+    // An already expired token is never remembered: it is refused again, and says so.
+    if (ttl > 0) this.entries.set(token, value, { ttl });
   }
 }

@@ -8,7 +8,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { fieldRules, rulesOf, type FieldRule } from '../graph/enforce';
+import { fieldRules, rulesOf, type FieldRule } from './rules';
 import type { PorticoContext, PorticoViewer } from './context';
 import { forbidden, unauthenticated } from './context';
 

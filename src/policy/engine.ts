@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { mergeGrant, roleKey, type CompiledPolicy, type CompiledRole } from './compile';
 import type { PorticoAction } from './policy-file';
 import type { AccountFacts, AccountType, Decision, PermissionGrant, PrincipalFacts, RoleAssignmentFact } from './types';
@@ -27,6 +28,8 @@ interface Held {
 /** Portico's actions over impersonation itself: granting, revoking and starting sessions. */
 const IMPERSONATION_ACTIONS: readonly PorticoAction[] = ['impersonation.grant', 'impersonation.start'];
 
+const CUSTOM_ROLE_CACHE_SIZE = 10_000;
+
 /** A principal's grants of one permission, by the account their assignment is on. */
 type HeldByAccount = Map<string, Held[]>;
 
@@ -36,7 +39,8 @@ type HeldByAccount = Map<string, Held[]>;
  * roles held on the account, roles held on an ancestor for `descendants` permissions and delegated roles.
  */
 export class PolicyEngine {
-  private readonly customRoleCache = new Map<string, CompiledRole>();
+  /** Custom roles as compiled, by id and grants (a changed role is compiled again); the most recently used kept. */
+  private readonly customRoleCache = new LRUCache<string, CompiledRole>({ max: CUSTOM_ROLE_CACHE_SIZE });
   /**
    * Per principal (a request's facts, never changed once loaded) and permission: the grants held, by account. Built
    * on first use, so a decision reads a few map entries instead of resolving every assignment's role again.
@@ -61,7 +65,8 @@ export class PolicyEngine {
   /** Resolves an assignment to its role: a policy role, or a tenant's custom role. */
   resolve(assignment: RoleAssignmentFact): CompiledRole | undefined {
     if (!assignment.custom) return this.role(assignment.accountType, assignment.role);
-    const cached = this.customRoleCache.get(assignment.custom.id);
+    const key = `${assignment.custom.id}\n${JSON.stringify(assignment.custom.grants)}`;
+    const cached = this.customRoleCache.get(key);
     if (cached) return cached;
     const grants = new Map<string, PermissionGrant>();
     for (const grant of this.policy.customRoles?.baseGrants ?? []) mergeGrant(grants, grant, this.policy.scopes);
@@ -79,7 +84,7 @@ export class PolicyEngine {
       operator: false,
       custom: true,
     };
-    this.customRoleCache.set(assignment.custom.id, role);
+    this.customRoleCache.set(key, role);
     return role;
   }
 

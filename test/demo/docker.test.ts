@@ -27,6 +27,11 @@ describe('docker/', () => {
     expect(instructions.some((line) => /\bnpm ci\b/.test(line))).toBe(false);
   });
 
+  it('keeps dependencies, history and data directories (with their signing keys) out of the build context', () => {
+    const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git', 'data', 'dist', '*-signing-key.json', '*.sqlite']));
+  });
+
   it('copies only what exists in the repository', () => {
     const sources = instructions
       .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { PRESETS } from '../../src/config';
-import { startDemo } from '../../src/demo/run';
+import { startDemo } from '../../scripts/demo-run';
 
 // What `npm run demo` starts (the embedded SQLite database: the demo's own, one per preset).
 describe('npm run demo', () => {

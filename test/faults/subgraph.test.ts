@@ -1,5 +1,5 @@
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { startTestSubgraph, type TestSubgraph } from '../gateway/subgraphs';
 import { databaseKinds } from '../support/databases';

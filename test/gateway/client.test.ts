@@ -1,6 +1,6 @@
 import { ApolloClient, HttpLink, InMemoryCache, gql, type NormalizedCacheObject } from '@apollo/client/core';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';

@@ -1,6 +1,6 @@
 import type { EnforcementMode } from '../../src/config';
 import { startDemoSubgraph, type DemoSubgraph, type DemoSubgraphName } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import * as principals from '../../src/domain/principal';
 import { PrincipalsInFlight } from '../../src/gateway/context';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';

@@ -1,6 +1,6 @@
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';

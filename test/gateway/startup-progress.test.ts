@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../../src/config';
 import { startDemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH, startPortico } from '../../src/gateway/server';
 import { createMysqlDatabase, databaseKinds } from '../support/databases';
 
@@ -37,6 +37,13 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
       'seeding dstny demo tenant 3/3: Umbrella Direct',
       expect.stringMatching(/^seeded 6 demo accounts for the dstny preset in \d+ ms$/),
     ]);
+  });
+
+  it('says so when it seeds no demo data', async () => {
+    const lines: string[] = [];
+    const portico = await startPortico({ ...config, seedDemo: false }, (line) => lines.push(line));
+    await portico.stop();
+    expect(lines).toContain("demo data: not seeded (PORTICO_SEED_DEMO=true seeds the dstny preset's demo tenants into an empty database)");
   });
 
   it('says in one line that an up-to-date database needed nothing, and seeds nothing twice', async () => {

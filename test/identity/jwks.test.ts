@@ -44,7 +44,7 @@ describe('bearer tokens from an identity provider (JWKS)', () => {
   });
 
   it.each([
-    { title: 'a token signed by another key', make: () => sign(otherKey, { sub: 'user-1' }), message: 'the token is not valid' },
+    { title: 'a token signed by another key', make: () => sign(otherKey, { sub: 'user-1' }), message: "the token is not valid: its signature matches none of the identity provider's keys (PORTICO_JWKS_URL)" },
     { title: 'a token from another issuer', make: () => sign(providerKey, { sub: 'user-1' }, 'https://evil.example'), message: 'the token is not valid' },
   ])('refuses $title', async ({ make, message }) => {
     const verifier = new TokenVerifier({ jwksUrl: url, issuer: 'https://idp.example', audience: 'portal' });

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';

@@ -1,6 +1,6 @@
 import { generateKeyPair } from 'jose';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { signDevToken, type DevKeyPair } from '../../src/identity';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { databaseKinds, type DatabaseKind } from '../support/databases';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { Writable } from 'stream';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 import { databaseKinds } from '../support/databases';

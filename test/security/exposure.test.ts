@@ -1,7 +1,7 @@
 import { request } from 'http';
 import { networkInterfaces } from 'os';
 import { loadConfig } from '../../src/config';
-import { freePort } from '../../src/demo/run';
+import { freePort } from '../../scripts/demo-run';
 import { AccountEntity, CustomRoleEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { codes, ok, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';

@@ -1,10 +1,10 @@
 import { createServer } from 'net';
 import { join } from 'path';
-import { loadConfig, type PorticoConfig } from '../config';
-import { CONTEXT_JWKS_PATH, startPortico, type Portico } from '../gateway/server';
-import { signDevToken } from '../identity';
-import { AccountEntity, UserEntity } from '../storage/entities';
-import { DEMO_SUBGRAPH_NAMES, DEMO_SUBGRAPHS, startDemoSubgraph, type DemoSubgraph } from './index';
+import { loadConfig, type PorticoConfig } from '../src/config';
+import { CONTEXT_JWKS_PATH, startPortico, type Portico } from '../src/gateway/server';
+import { signDevToken } from '../src/identity';
+import { AccountEntity, UserEntity } from '../src/storage/entities';
+import { DEMO_SUBGRAPH_NAMES, DEMO_SUBGRAPHS, startDemoSubgraph, type DemoSubgraph } from '../src/demo';
 
 /** Per preset: a user to try the demo as, and a query through the gateway that reaches the preset's subgraph. */
 export const TRY_IT: Record<string, { email: string; account?: string; query: (accountId: string) => string }> = {

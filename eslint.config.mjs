@@ -1,0 +1,31 @@
+// The import boundaries of STYLE.md, checked by a machine: the data flows one way,
+// identity → principal → decision → enforcement → resolvers → storage, and the kit stands alone.
+import tseslint from 'typescript-eslint';
+
+const never = (...folders) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      // Relative paths only (src/ has no path aliases): a package such as @apollo/server/errors is not Portico's errors.
+      patterns: folders.map((folder) => ({
+        group: ['../', '../../', '../../../'].flatMap((up) => [`${up}${folder}`, `${up}${folder}/**`]),
+        message: `this folder never imports src/${folder} (see STYLE.md, "Boundaries")`,
+      })),
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
+  { files: ['src/**/*.ts'], languageOptions: { parser: tseslint.parser } },
+  // The policy engine is pure: nothing of Portico's, no I/O.
+  { files: ['src/policy/**/*.ts'], rules: never('config', 'identity', 'storage', 'domain', 'graph', 'gateway', 'kit', 'demo', 'errors', 'identifiers') },
+  { files: ['src/identity/**/*.ts'], rules: never('storage', 'domain', 'graph', 'gateway', 'demo') },
+  { files: ['src/storage/**/*.ts'], rules: never('domain', 'graph', 'gateway', 'kit', 'demo') },
+  { files: ['src/domain/**/*.ts'], rules: never('graph', 'gateway', 'demo') },
+  { files: ['src/graph/**/*.ts'], rules: never('gateway', 'demo') },
+  // What a downstream team installs: it reads tokens and asks for decisions, nothing of Portico's inside.
+  { files: ['src/kit/**/*.ts'], rules: never('storage', 'graph', 'domain', 'gateway', 'demo', 'config') },
+  // The demo subgraphs reach Portico only as any subgraph would: through the kit.
+  { files: ['src/demo/**/*.ts'], rules: never('config', 'identity', 'storage', 'domain', 'graph', 'gateway', 'policy', 'errors', 'identifiers') },
+);

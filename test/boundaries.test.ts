@@ -1,0 +1,43 @@
+import { ESLint } from 'eslint';
+import { join } from 'path';
+
+const ROOT = join(__dirname, '..');
+
+/** What ESLint, with the project's configuration, says of one import written in a file of that folder. */
+async function verdict(file: string, source: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: ROOT });
+  const [result] = await eslint.lintText(`${source}\nexport {};\n`, { filePath: join(ROOT, file) });
+  return result.messages.map((m) => m.ruleId ?? m.message);
+}
+
+describe('the import boundaries (eslint.config.mjs, run by npm test)', () => {
+  it.each([
+    { title: 'the policy engine imports storage', file: 'src/policy/probe.ts', source: "import '../storage/database';" },
+    { title: 'the policy engine imports the configuration', file: 'src/policy/probe.ts', source: "import '../config';" },
+    { title: 'identity imports the domain', file: 'src/identity/probe.ts', source: "import '../domain/principal';" },
+    { title: 'storage imports the domain', file: 'src/storage/entities/probe.ts', source: "import '../../domain/audit';" },
+    { title: 'the domain imports the graph', file: 'src/domain/probe.ts', source: "import { formatErrorWith } from '../graph/errors';" },
+    { title: 'the kit imports the graph', file: 'src/kit/probe.ts', source: "import '../graph/enforce';" },
+    { title: 'the kit imports the gateway', file: 'src/kit/probe.ts', source: "import '../gateway/server';" },
+    { title: 'a demo subgraph imports storage', file: 'src/demo/tickets/probe.ts', source: "import '../../storage/entities';" },
+    { title: 'a demo subgraph imports the gateway', file: 'src/demo/probe.ts', source: "import '../gateway/http';" },
+  ])('refuses: $title', async ({ file, source }) => {
+    expect(await verdict(file, source)).toEqual(['no-restricted-imports']);
+  });
+
+  it.each([
+    { title: 'the gateway imports the kit', file: 'src/gateway/probe.ts', source: "import '../kit/http';" },
+    { title: 'the graph imports the kit', file: 'src/graph/probe.ts', source: "import '../kit/rules';" },
+    { title: 'a demo subgraph imports the kit', file: 'src/demo/leads/probe.ts', source: "import '../../kit';" },
+    { title: 'the kit imports a package named like a folder', file: 'src/kit/probe.ts', source: "import '@apollo/server/errors';" },
+    { title: 'storage imports the policy', file: 'src/storage/probe.ts', source: "import '../policy';" },
+  ])('allows: $title', async ({ file, source }) => {
+    expect(await verdict(file, source)).toEqual([]);
+  });
+
+  it('the tree as it is keeps every boundary', async () => {
+    const results = await new ESLint({ cwd: ROOT }).lintFiles(['src/**/*.ts']);
+    expect(results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(ROOT.length + 1)}:${m.line} ${m.message}`))).toEqual([]);
+    expect(results.length).toBeGreaterThan(80);
+  });
+});
