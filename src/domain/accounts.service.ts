@@ -18,7 +18,7 @@ export interface CreateAccountInput {
   settings?: AccountSettings;
 }
 
-const checkName = (name: string): string => displayName(name, { what: 'an account name', field: 'name', max: 200 });
+export const checkName = (name: string): string => displayName(name, { what: 'an account name', field: 'name', max: 200 });
 
 /** Settings the engine reads must have the shape it reads: `modules` a list of the policy's modules, switches booleans. */
 /** Settings are a flat site configuration: deeper nesting is a mistake or an attempt to exhaust the stack. */
@@ -38,7 +38,7 @@ function depthOf(value: unknown): number {
   return deepest;
 }
 
-function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
+export function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
   if (settings === undefined || settings === null) return {};
   if (depthOf(settings) > MAX_SETTINGS_DEPTH) throw badInput(`settings nest at most ${MAX_SETTINGS_DEPTH} levels deep`, { field: 'settings' });
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > MAX_SETTINGS_BYTES) throw badInput(`settings are at most ${MAX_SETTINGS_BYTES} bytes of JSON`, { field: 'settings' });
@@ -57,6 +57,16 @@ function checkSettings(ctx: RequestContext, settings: AccountSettings | null | u
       if (whenSetting !== undefined && settings[whenSetting] !== undefined && typeof settings[whenSetting] !== 'boolean') {
         throw badInput(`settings.${whenSetting} must be true or false`, { field: `settings.${whenSetting}` });
       }
+    }
+  }
+  for (const role of policy.roles.values()) {
+    for (const { scopeSetting, permission } of role.grants.values()) {
+      const value = scopeSetting === undefined ? undefined : settings[scopeSetting];
+      if (value === undefined) continue;
+      // A per-role scope override: { ROLE: scope }, each scope one the permission has.
+      const order = policy.scopes.get(permission) ?? [];
+      const valid = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((scope) => typeof scope === 'string' && order.includes(scope));
+      if (!valid) throw badInput(`settings.${scopeSetting} maps role names to a scope of ${permission} (${order.join(', ')})`, { field: `settings.${scopeSetting}` });
     }
   }
   return settings;

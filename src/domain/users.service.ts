@@ -17,7 +17,7 @@ export interface InviteUserInput {
 }
 
 /** A unique index refused the row (MySQL / MariaDB, or SQLite through either driver). */
-function isDuplicateKey(error: unknown): boolean {
+export function isDuplicateKey(error: unknown): boolean {
   const { code, driverError, message } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
   if ([code, driverError?.code].some((c) => c === 'ER_DUP_ENTRY' || c === 'SQLITE_CONSTRAINT_UNIQUE')) return true;
   return typeof message === 'string' && /UNIQUE constraint failed/.test(message);
@@ -41,7 +41,7 @@ export async function guardEmailUnique(em: EntityManager, email: { email: string
   throw new InvariantError(`${visibly(email.email)} could be taken for the email of an existing user`, { field: 'email' });
 }
 
-async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {
+export async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {
   const resolved = await resolveRole(em, ctx.engine, account, roleName);
   // The actor's rights as they are now, under the account lock: facts loaded at the start of the request could
   // rest on a right another request has just revoked.
@@ -52,7 +52,7 @@ async function checkAssignable(em: EntityManager, ctx: RequestContext, account: 
 }
 
 /** Users of the account holding the role and not suspended. */
-async function activeHolders(em: EntityManager, accountId: string, role: string): Promise<string[]> {
+export async function activeHolders(em: EntityManager, accountId: string, role: string): Promise<string[]> {
   const rows = await em
     .createQueryBuilder(RoleAssignmentEntity, 'r')
     .innerJoin(UserEntity, 'u', 'u.id = r.userId')
@@ -62,7 +62,7 @@ async function activeHolders(em: EntityManager, accountId: string, role: string)
   return rows.map((r) => r.userId);
 }
 
-async function otherActiveUsers(em: EntityManager, accountId: string, exceptUserId: string): Promise<number> {
+export async function otherActiveUsers(em: EntityManager, accountId: string, exceptUserId: string): Promise<number> {
   return em
     .createQueryBuilder(UserEntity, 'u')
     .where('u.accountId = :accountId AND u.id != :id AND u.status != :suspended', { accountId, id: exceptUserId, suspended: 'SUSPENDED' })
@@ -70,7 +70,7 @@ async function otherActiveUsers(em: EntityManager, accountId: string, exceptUser
 }
 
 /** The last administrator cannot leave while others use the account: it would be left unmanageable. */
-async function guardLastAdministrator(em: EntityManager, ctx: RequestContext, account: AccountEntity, user: UserEntity, change: string): Promise<void> {
+export async function guardLastAdministrator(em: EntityManager, ctx: RequestContext, account: AccountEntity, user: UserEntity, change: string): Promise<void> {
   const admin = ctx.engine.administratorRole(account.type);
   if (!admin) return;
   const holders = await activeHolders(em, account.id, admin.name);
@@ -81,14 +81,14 @@ async function guardLastAdministrator(em: EntityManager, ctx: RequestContext, ac
 }
 
 /** A role that needs another to be held first (an Insight User needs a Portal Administrator). */
-async function guardRequiredRole(em: EntityManager, account: AccountEntity, role: CompiledRole, alsoGranted: string[] = []): Promise<void> {
+export async function guardRequiredRole(em: EntityManager, account: AccountEntity, role: CompiledRole, alsoGranted: string[] = []): Promise<void> {
   if (!role.requires || alsoGranted.includes(role.requires)) return;
   if ((await activeHolders(em, account.id, role.requires)).length === 0) {
     throw new InvariantError(`${role.title} can only be assigned once account ${account.id} has a ${role.requires}`, { requires: role.requires });
   }
 }
 
-async function lockedUser(em: EntityManager, ctx: RequestContext, userId: string): Promise<{ user: UserEntity; account: AccountEntity }> {
+export async function lockedUser(em: EntityManager, ctx: RequestContext, userId: string): Promise<{ user: UserEntity; account: AccountEntity }> {
   const user = await em.findOneBy(UserEntity, { id: userId });
   if (!user) throw notFound('user', userId);
   const account = (await ctx.services.db.lockAccounts(em, [user.accountId])).get(user.accountId)!;
@@ -96,7 +96,7 @@ async function lockedUser(em: EntityManager, ctx: RequestContext, userId: string
 }
 
 /** The user if the viewer may see them, else NOT_FOUND; then the requirement on their account, else FORBIDDEN. */
-async function targetUser(ctx: RequestContext, userId: string, requirement: string): Promise<UserEntity> {
+export async function targetUser(ctx: RequestContext, userId: string, requirement: string): Promise<UserEntity> {
   const user = await ctx.visibleUser(userId);
   if (!user) throw notFound('user', userId);
   await ctx.requireOn(requirement, user.accountId);

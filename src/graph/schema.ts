@@ -6,8 +6,10 @@ import { buildSubgraphSchema } from '../kit/subgraph-schema';
 import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccountResolver } from './resolvers/account.resolver';
+import { AdministrationResolver } from './resolvers/administration.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
 import { DelegationResolver } from './resolvers/delegation.resolver';
+import { DirectoryResolver } from './resolvers/directory.resolver';
 import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { UserResolver } from './resolvers/user.resolver';
@@ -24,7 +26,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

@@ -215,6 +215,56 @@ export class PolicyEngine {
     return { ok: true };
   }
 
+  /** The settings the policy itself reads: `modules`, and the switches and scope overrides its grants name. */
+  governedSettings(): string[] {
+    const keys = new Set<string>(this.policy.modules.size > 0 ? ['modules'] : []);
+    for (const role of this.policy.roles.values()) {
+      for (const grant of role.grants.values()) {
+        if (grant.whenSetting !== undefined) keys.add(grant.whenSetting);
+        if (grant.scopeSetting !== undefined) keys.add(grant.scopeSetting);
+      }
+    }
+    for (const grant of this.policy.customRoles?.baseGrants ?? []) {
+      if (grant.whenSetting !== undefined) keys.add(grant.whenSetting);
+      if (grant.scopeSetting !== undefined) keys.add(grant.scopeSetting);
+    }
+    return [...keys].sort();
+  }
+
+  /**
+   * Whether the principal may change these settings of the account: the policy's `accounts.configure` there, and for
+   * the settings the policy reads, a right held above the account (or the operator's): an account never widens
+   * its own rights by switching a module or `adminsMayAssignRoles` on.
+   */
+  checkSettingsChange(principal: PrincipalFacts, account: AccountFacts, changed: readonly string[]): AssignmentCheck {
+    const decision = this.authorizeAction(principal, 'accounts.configure', account);
+    if (!decision.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+    const governed = new Set(this.governedSettings());
+    const readByPolicy = changed.filter((key) => governed.has(key));
+    if (readByPolicy.length === 0) return { ok: true };
+    const fromAbove = (this.policy.actions.get('accounts.configure') ?? []).some((permission) =>
+      this.candidates(principal, permission, account).some((c) => (c.via === 'ancestor' || c.role.operator) && !this.conditionFails(c.grant, account)),
+    );
+    if (fromAbove) return { ok: true };
+    return { ok: false, code: 'FORBIDDEN', reason: `settings ${readByPolicy.join(', ')} of account ${account.id} are set from above it: the policy reads them to decide its rights` };
+  }
+
+  /**
+   * A role changes hands: whoever may assign it may move it, and its holder may hand over their own role to a user
+   * of the same account (they leave it in the same step, so nothing is granted that was not held).
+   */
+  checkTransfer(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts, fromUserId: string): AssignmentCheck {
+    const assign = this.checkAssignment(principal, role, roleName, account);
+    if (assign.ok || assign.code === 'BAD_USER_INPUT') return assign;
+    const ownHandover =
+      !principal.impersonation &&
+      principal.active &&
+      principal.userId === fromUserId &&
+      principal.homeAccountId === account.id &&
+      principal.assignments.some((a) => a.source.kind === 'role' && a.accountId === account.id && a.role === roleName);
+    return ownHandover ? { ok: true } : assign;
+  }
+
   /** Whether the role's holders may sign in at all (a Sales Rep may not). */
   mayLogIn(principal: Pick<PrincipalFacts, 'assignments'>): boolean {
     return principal.assignments.every((a) => a.source.kind !== 'role' || (this.resolve(a)?.canLogin ?? true));

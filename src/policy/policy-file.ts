@@ -82,6 +82,10 @@ const OPTIONAL_ACTIONS = [
   // A partner asks for delegated administration of a customer below it; the customer approves.
   'delegation.request',
   'delegation.approve',
+  // A portal's administration screens: renaming an account, changing its settings, deleting it.
+  'accounts.update',
+  'accounts.configure',
+  'accounts.delete',
 ] as const;
 
 export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];

@@ -113,6 +113,18 @@ export function createLoaders(em: EntityManager) {
     customRole: byIds(CustomRoleEntity),
     rolesByUser: byParent(RoleAssignmentEntity, 'userId'),
     contactRolesByUser: byParent(ContactRoleEntity, 'userId'),
+    /** How many users each account has, one statement for every account asked about. */
+    usersCount: new DataLoader<string, number>(async (accountIds) => {
+      const rows = await em
+        .createQueryBuilder(UserEntity, 'u')
+        .select('u.accountId', 'accountId')
+        .addSelect('COUNT(*)', 'count')
+        .where('u.accountId IN (:...accountIds)', { accountIds })
+        .groupBy('u.accountId')
+        .getRawMany<{ accountId: string; count: number | string }>();
+      const counts = new Map(rows.map((r) => [r.accountId, Number(r.count)]));
+      return accountIds.map((id) => counts.get(id) ?? 0);
+    }, options),
     usersPage: pagedLoader((ids, args) => windowed(UserEntity, 'account_id', ['email'], ids, args), options),
     childrenPage: pagedLoader((ids, args) => windowed(AccountEntity, 'parent_id', ['name', 'id'], ids, args), options),
     /** Unrevoked impersonation grants from each customer to one partner account, one statement per partner. */

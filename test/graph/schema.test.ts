@@ -44,8 +44,8 @@ describe('the access-control subgraph schema', () => {
   it('keeps the public names clients rely on', () => {
     const query = built.schema.getQueryType()!.getFields();
     const mutation = built.schema.getMutationType()!.getFields();
-    for (const name of ['viewer', 'account', 'accounts', 'user', 'roles', 'authorize', 'communicationRecipients', 'auditEvents']) expect(query[name]).toBeDefined();
-    for (const name of ['createAccount', 'moveAccount', 'setAccountStatus', 'inviteUser', 'setUserStatus', 'assignRole', 'revokeRole', 'setContactRoles', 'createCustomRole']) {
+    for (const name of ['viewer', 'account', 'accounts', 'user', 'users', 'roles', 'authorize', 'communicationRecipients', 'auditEvents']) expect(query[name]).toBeDefined();
+    for (const name of ['createAccount', 'moveAccount', 'setAccountStatus', 'inviteUser', 'setUserStatus', 'assignRole', 'revokeRole', 'setContactRoles', 'createCustomRole', 'updateAccount', 'deleteAccount', 'updateUser', 'removeUser', 'resendInvitation', 'setRoles', 'transferRole']) {
       expect(mutation[name]).toBeDefined();
     }
     const account = built.schema.getType('Account') as import('graphql').GraphQLObjectType;

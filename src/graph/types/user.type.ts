@@ -45,7 +45,38 @@ export class UserConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
-  accountId!: string;
+  /** Set by lists that count as they page (the directory); an account's list is counted when asked. */
+  totalCount?: number;
+
+  /** The account whose users these are, for `Account.users`. */
+  accountId?: string;
+}
+
+@InputType({ description: 'Narrows the user directory; every condition given must hold.' })
+export class UserFilter {
+  @Field(() => ID, { nullable: true, description: 'Only users of this account (and, with includeDescendants, of the accounts below it).' })
+  underAccountId?: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true })
+  includeDescendants?: boolean | null;
+
+  @Field(() => String, { nullable: true })
+  emailContains?: string | null;
+
+  @Field(() => String, { nullable: true })
+  nameContains?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Holders of this right (a role name).' })
+  role?: string | null;
+
+  @Field(() => ContactRoleEnum, { nullable: true })
+  contactRole?: string | null;
+
+  @Field(() => UserStatusEnum, { nullable: true })
+  status?: UserStatus | null;
+
+  @Field(() => Boolean, { nullable: true })
+  canLogin?: boolean | null;
 }
 
 @InputType()
