@@ -56,6 +56,12 @@ const NOT_LINKED = 'no Portico user is linked to this identity';
  * that only `(issuer, subject)` counts and the email claim is never read again.
  */
 async function linkedUserId(db: Database, engine: PolicyEngine, external: ExternalIdentity, requestId: string): Promise<string> {
+  if (external.linkedUserId) return external.linkedUserId;
+  external.linkedUserId = await readOrMakeLink(db, engine, external, requestId);
+  return external.linkedUserId;
+}
+
+async function readOrMakeLink(db: Database, engine: PolicyEngine, external: ExternalIdentity, requestId: string): Promise<string> {
   const byIdentity = { issuer: external.issuer, subject: external.subject };
   const linked = await db.manager.findOneBy(ExternalIdentityEntity, byIdentity);
   if (linked) return linked.userId;

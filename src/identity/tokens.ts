@@ -25,6 +25,11 @@ export interface ExternalIdentity {
   emailVerified: boolean;
   /** The token's issuer and audience were both checked against configuration: only then may it make a link. */
   mayLink: boolean;
+  /**
+   * The user this identity is linked to, once read: kept with the verified token (at most a minute), since a link
+   * never changes once made; a removed user is still refused, by the look-up of the user itself.
+   */
+  linkedUserId?: string;
 }
 
 export interface TokenVerifierOptions {

@@ -57,6 +57,20 @@ describe.each(databaseKinds())('signing in with an identity provider in producti
   const links = () => t.portico.services.db.manager.count(ExternalIdentityEntity);
   const state = async () => ({ ...(await t.snapshot()), links: await links() });
 
+  it('reads the link once per token: the same token again costs only the look-up of the user', async () => {
+    const token = await providerToken({ sub: ACME_ADMIN_SUBJECT });
+    expect(ok(await send(token, VIEWER)).viewer.user.email).toBe('admin@acme.example');
+    const { db } = t.portico.services;
+    db.statements.reset();
+    db.statements.record = true;
+    try {
+      expect(ok(await send(token, VIEWER)).viewer.user.email).toBe('admin@acme.example');
+      expect(db.statements.statements.filter((sql) => /external_identities/.test(sql))).toEqual([]);
+    } finally {
+      db.statements.record = false;
+    }
+  });
+
   /** An invited user nobody has linked yet: the kind of user a first sign-in links. */
   async function invite(email: string): Promise<UserEntity> {
     const acme = await t.account('Acme Logistics');
