@@ -215,6 +215,18 @@ export class PolicyEngine {
     return { ok: true };
   }
 
+  /**
+   * The roles the principal may give a user of the account right now, as `assignRole` would accept them: the
+   * assignment invariants, and a role that needs another (an Insight User needs a Portal Administrator) only once an
+   * active user of the account holds that one. A role the user holds already passes the invariants alone.
+   */
+  assignableRoles(principal: PrincipalFacts, roles: readonly CompiledRole[], account: AccountFacts, target: { held: ReadonlySet<string>; staffed: ReadonlySet<string> }): CompiledRole[] {
+    return roles.filter((role) => {
+      if (!this.checkAssignment(principal, role, role.name, account).ok) return false;
+      return target.held.has(role.name) || !role.requires || target.staffed.has(role.requires);
+    });
+  }
+
   /** The settings the policy itself reads: `modules`, and the switches and scope overrides its grants name. */
   governedSettings(): string[] {
     const keys = new Set<string>(this.policy.modules.size > 0 ? ['modules'] : []);

@@ -25,6 +25,9 @@ export class RolePermission {
 @ObjectType({ description: 'A right (permission role) of an account type, from the policy file or defined by a tenant.' })
 @Authenticated()
 export class RoleDefinition {
+  @Field(() => ID, { nullable: true, description: 'A custom role\'s id (for updateCustomRole and deleteCustomRole); null for the policy\'s roles.' })
+  id!: string | null;
+
   @Field(() => String)
   name!: string;
 
