@@ -191,7 +191,12 @@ export class PolicyEngine {
   checkAssignment(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts): AssignmentCheck {
     if (!role) return { ok: false, code: 'BAD_USER_INPUT', reason: `role ${roleName} does not exist for account type ${account.type}` };
     const decision = this.authorizeAction(principal, 'rights.assign', account);
-    if (!decision.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+    if (!decision.allowed) {
+      // A role the policy lets another permission give (a Sales Rep, by salesReps:manage) needs that one instead.
+      const giver = role.assignableWith === undefined ? undefined : this.authorize(principal, role.assignableWith, account);
+      if (!giver?.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+      return this.grantsHeld(principal, role, account);
+    }
     const assigners = new Set<string>();
     for (const permission of this.policy.actions.get('rights.assign') ?? []) {
       for (const candidate of this.candidates(principal, permission, account)) {
@@ -203,6 +208,11 @@ export class PolicyEngine {
       const by = role.assignableBy.length > 0 ? role.assignableBy.join(', ') : 'the platform operator';
       return { ok: false, code: 'CONFLICT', reason: `role ${role.name} is assignable only by ${by}` };
     }
+    return this.grantsHeld(principal, role, account);
+  }
+
+  /** Nobody grants what they do not hold, nor wider than they hold it. */
+  private grantsHeld(principal: PrincipalFacts, role: CompiledRole, account: AccountFacts): AssignmentCheck {
     for (const grant of role.grants.values()) {
       const held = this.authorize(principal, grant.permission, account);
       const scopeOk = !held.allowed || this.scopeRank(grant.permission, held.scope) >= this.scopeRank(grant.permission, grant.scope ?? null);

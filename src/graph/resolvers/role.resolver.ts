@@ -1,12 +1,12 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { In } from 'typeorm';
 import type { RequestContext } from '../../domain/context';
-import { createCustomRole } from '../../domain/custom-roles.service';
+import { createCustomRole, deleteCustomRole, updateCustomRole } from '../../domain/custom-roles.service';
 import type { AccountType, CompiledRole } from '../../policy';
 import { ancestorIdsOf, CustomRoleEntity } from '../../storage/entities';
 import { Authenticated, RequiresPermission } from '../directives';
 import { AccountTypeEnum } from '../types/enums';
-import { CreateCustomRoleInput, RoleDefinition } from '../types/role.type';
+import { CreateCustomRoleInput, RoleDefinition, UpdateCustomRoleInput } from '../types/role.type';
 
 export function roleDefinition(role: CompiledRole, id: string | null = null): RoleDefinition {
   return {
@@ -49,5 +49,18 @@ export class RoleResolver {
   async createCustomRole(@Ctx() ctx: RequestContext, @Arg('input', () => CreateCustomRoleInput) input: CreateCustomRoleInput): Promise<RoleDefinition> {
     const { entity, role } = await createCustomRole(ctx, input);
     return roleDefinition(role, entity.id);
+  }
+
+  @Mutation(() => RoleDefinition, { description: 'Changes a custom role\'s title or permissions (customRoles.manage on its owner; permissions the editor holds). Its holders\' rights change with it.' })
+  @Authenticated()
+  async updateCustomRole(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateCustomRoleInput) input: UpdateCustomRoleInput): Promise<RoleDefinition> {
+    const { entity, role } = await updateCustomRole(ctx, id, input);
+    return roleDefinition(role, entity.id);
+  }
+
+  @Mutation(() => ID, { description: 'Deletes a custom role (customRoles.manage on its owner); CONFLICT while anyone holds it.' })
+  @Authenticated()
+  deleteCustomRole(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<string> {
+    return deleteCustomRole(ctx, id);
   }
 }

@@ -89,6 +89,15 @@ export class CreateCustomRoleInput {
   permissions!: CustomRolePermissionInput[];
 }
 
+@InputType({ description: 'What to change in a custom role: its title, its permissions (replaced at once), or both.' })
+export class UpdateCustomRoleInput {
+  @Field(() => String, { nullable: true })
+  title?: string | null;
+
+  @Field(() => [CustomRolePermissionInput], { nullable: true })
+  permissions?: CustomRolePermissionInput[] | null;
+}
+
 @InputType()
 export class AuthorizationCheckInput {
   @Field(() => String)
