@@ -140,3 +140,31 @@ export async function terminateDelegatedAdmin(ctx: RequestContext, id: string): 
     return em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
   });
 }
+
+/**
+ * The customer's approvers extend an active relationship to a later end, never more than the longest a
+ * relationship may last counted from now: an extension is a fresh consent, bounded like the first one.
+ */
+export async function extendDelegatedAdmin(ctx: RequestContext, id: string, expiresAt: Date): Promise<DelegatedAdminRelationshipEntity> {
+  if (Number.isNaN(expiresAt.getTime())) throw badInput('expiresAt is not a date', { field: 'expiresAt' });
+  const visible = await visibleRelationship(ctx, id);
+  if (!visible) throw notFound('delegated admin relationship', id);
+  const customer = (await ctx.account(visible.customerAccountId))!;
+  if (!actsForAccount(ctx, 'delegation.approve', customer)) {
+    throw forbidden(`only the administrators of account ${customer.id} extend its delegated administration`, { permission: 'delegation.approve', accountId: customer.id });
+  }
+  const latest = Date.now() + MAX_DELEGATION_DAYS * DAY;
+  if (expiresAt.getTime() > latest) throw badInput(`a relationship lasts at most ${MAX_DELEGATION_DAYS} days from now`, { field: 'expiresAt', max: new Date(latest).toISOString() });
+  return ctx.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [visible.partnerAccountId, customer.id]);
+    const relationship = await em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
+    const status = delegationStatus(relationship);
+    if (status !== 'ACTIVE') throw new InvariantError(`delegated admin relationship ${id} is ${status}: only an ACTIVE one is extended`);
+    if (expiresAt.getTime() <= relationship.expiresAt!.getTime()) {
+      throw badInput(`expiresAt must be later than the relationship's current end, ${relationship.expiresAt!.toISOString()}`, { field: 'expiresAt' });
+    }
+    await em.update(DelegatedAdminRelationshipEntity, { id }, { expiresAt });
+    await audit(em, ctx, { action: 'delegation.extend', subjectAccountId: customer.id, targetType: 'DelegatedAdminRelationship', targetId: id, details: { from: relationship.expiresAt!.toISOString(), to: expiresAt.toISOString() } });
+    return em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
+  });
+}

@@ -16,11 +16,13 @@ export interface GrantImpersonationInput {
   expiresAt?: Date | null;
 }
 
-export type GrantStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+export type GrantStatus = 'PENDING' | 'ACTIVE' | 'EXPIRED' | 'REVOKED';
 export type SessionStatus = 'ACTIVE' | 'ENDED' | 'EXPIRED';
 
 export function grantStatus(grant: ImpersonationGrantEntity, now = Date.now()): GrantStatus {
   if (grant.revokedAt) return 'REVOKED';
+  // A partner's request lets nobody in until the customer approves it.
+  if (grant.requestedByUserId && !grant.approvedAt) return 'PENDING';
   return grant.expiresAt && grant.expiresAt.getTime() <= now ? 'EXPIRED' : 'ACTIVE';
 }
 
@@ -51,6 +53,18 @@ function requireConsentOn(ctx: RequestContext, customer: AccountEntity): void {
 /** The permissions the named rights (roles of the customer's type, or permissions) amount to, each held by the granter. */
 function grantedPermissions(ctx: RequestContext, customer: AccountEntity, rights: string[]): PermissionGrant[] {
   const { policy } = ctx.engine;
+  const grants = new Map<string, PermissionGrant>();
+  for (const permission of namedPermissions(ctx, customer, rights)) {
+    const held = ctx.decide(permission, customer);
+    if (!held.allowed) throw forbidden(`cannot grant ${permission}: not held on account ${customer.id}`, { permission });
+    mergeGrant(grants, { permission, descendants: false, scope: held.scope ?? undefined, module: policy.moduleOf.get(permission) }, policy.scopes);
+  }
+  return [...grants.values()];
+}
+
+/** The permissions named rights amount to, each a right of the customer's account type (else BAD_USER_INPUT). */
+function namedPermissions(ctx: RequestContext, customer: AccountEntity, rights: string[]): string[] {
+  const { policy } = ctx.engine;
   const customerPermissions = policy.accountTypes.get(customer.type)?.permissions ?? [];
   const named = new Set<string>();
   for (const right of rights) {
@@ -59,24 +73,27 @@ function grantedPermissions(ctx: RequestContext, customer: AccountEntity, rights
     else if (policy.permissions.has(right)) named.add(right);
     else throw badInput(`${right} is neither a role of ${customer.type} accounts nor a permission`, { field: 'rights' });
   }
-  const grants = new Map<string, PermissionGrant>();
-  for (const permission of [...named].sort()) {
+  const sorted = [...named].sort();
+  for (const permission of sorted) {
     if (!customerPermissions.includes(permission)) {
       throw badInput(`${permission} is not a right of ${customer.type} accounts: a customer grants only its own rights`, { field: 'rights', permission });
     }
-    const held = ctx.decide(permission, customer);
-    if (!held.allowed) throw forbidden(`cannot grant ${permission}: not held on account ${customer.id}`, { permission });
-    mergeGrant(grants, { permission, descendants: false, scope: held.scope ?? undefined, module: policy.moduleOf.get(permission) }, policy.scopes);
   }
-  return [...grants.values()];
+  return sorted;
+}
+
+/** Rights named in a grant or a request: 1 to MAX_RIGHTS non-empty names, without duplicates. */
+function checkedRights(raw: string[]): string[] {
+  const rights = [...new Set(raw.map((r) => r.trim()))];
+  if (rights.length === 0 || rights.length > MAX_RIGHTS || rights.some((r) => r.length === 0)) {
+    throw badInput(`name 1 to ${MAX_RIGHTS} rights to grant`, { field: 'rights' });
+  }
+  return rights;
 }
 
 export async function grantImpersonation(ctx: RequestContext, input: GrantImpersonationInput): Promise<ImpersonationGrantEntity> {
   refuseInSession(ctx);
-  const rights = [...new Set(input.rights.map((r) => r.trim()))];
-  if (rights.length === 0 || rights.length > MAX_RIGHTS || rights.some((r) => r.length === 0)) {
-    throw badInput(`name 1 to ${MAX_RIGHTS} rights to grant`, { field: 'rights' });
-  }
+  const rights = checkedRights(input.rights);
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
   const customer = await ctx.visibleAccount(input.customerAccountId);
   if (!customer) throw notFound('account', input.customerAccountId);
@@ -105,6 +122,9 @@ export async function grantImpersonation(ctx: RequestContext, input: GrantImpers
       createdAt: new Date(),
       revokedAt: null,
       revokedByUserId: null,
+      requestedByUserId: null,
+      requestReason: null,
+      approvedAt: null,
     });
     await em.insert(ImpersonationGrantEntity, grant);
     await audit(em, ctx, {
@@ -219,5 +239,81 @@ export async function endImpersonation(ctx: RequestContext, sessionId: string): 
     await em.update(ImpersonationSessionEntity, { id: sessionId }, { endedAt: new Date(), endedByUserId: principal.user.id });
     await audit(em, ctx, { action: 'impersonation.end', subjectAccountId: session.customerAccountId, targetType: 'ImpersonationSession', targetId: sessionId });
     return em.findOneByOrFail(ImpersonationSessionEntity, { id: sessionId });
+  });
+}
+
+export interface RequestImpersonationInput {
+  customerAccountId: string;
+  rights: string[];
+  reason: string;
+}
+
+/**
+ * A partner user who may impersonate asks a customer below their account for a grant. The rights are fixed now; the
+ * grant is PENDING and lets nobody in until the customer's administrator approves it (or revokes it to decline).
+ */
+export async function requestImpersonation(ctx: RequestContext, input: RequestImpersonationInput): Promise<ImpersonationGrantEntity> {
+  refuseInSession(ctx);
+  const principal = ctx.requirePrincipal();
+  const rights = checkedRights(input.rights);
+  const why = displayName(input.reason, { what: 'a reason', field: 'reason', max: 500 });
+  const customer = await ctx.visibleAccount(input.customerAccountId);
+  if (!customer) throw notFound('account', input.customerAccountId);
+  const partner = principal.account;
+  const may = ctx.decide('impersonation.start', partner);
+  if (!may.allowed) throw forbidden(`not allowed: ${may.reason}`, { permission: 'impersonation.start', accountId: partner.id });
+  if (customer.type !== 'CUSTOMER' || partner.type === 'PLATFORM' || !ancestorIdsOf(customer.path).includes(partner.id)) {
+    throw badInput(`account ${customer.id} is not a customer below account ${partner.id}: impersonation is asked of one's own customers`, { field: 'customerAccountId' });
+  }
+  namedPermissions(ctx, customer, rights);
+  return ctx.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [customer.id, partner.id]);
+    const current = await em.findBy(ImpersonationGrantEntity, { customerAccountId: customer.id, partnerAccountId: partner.id, revokedAt: IsNull() });
+    const open = current.find((g) => grantStatus(g) === 'ACTIVE' || grantStatus(g) === 'PENDING');
+    if (open) throw new InvariantError(`account ${customer.id} already has a ${grantStatus(open)} grant to account ${partner.id}`, { field: 'customerAccountId' });
+    const grant = em.create(ImpersonationGrantEntity, {
+      id: randomUUID(),
+      customerAccountId: customer.id,
+      partnerAccountId: partner.id,
+      rights,
+      grants: [],
+      expiresAt: null,
+      grantedByUserId: principal.user.id,
+      createdAt: new Date(),
+      revokedAt: null,
+      revokedByUserId: null,
+      requestedByUserId: principal.user.id,
+      requestReason: why,
+      approvedAt: null,
+    });
+    await em.insert(ImpersonationGrantEntity, grant);
+    await audit(em, ctx, { action: 'impersonation.request', subjectAccountId: customer.id, targetType: 'ImpersonationGrant', targetId: grant.id, details: { partnerAccountId: partner.id, rights, reason: why } });
+    return grant;
+  });
+}
+
+/**
+ * The customer's own administrator approves a PENDING request: the rights asked for become the grant, each one held
+ * by the approver (grant only what you hold), from now until revoked. Never the requesting side.
+ */
+export async function approveImpersonationGrant(ctx: RequestContext, id: string): Promise<ImpersonationGrantEntity> {
+  refuseInSession(ctx);
+  const visible = await visibleGrant(ctx, id);
+  if (!visible) throw notFound('impersonation grant', id);
+  const customer = (await ctx.account(visible.customerAccountId))!;
+  requireConsentOn(ctx, customer);
+  if (grantStatus(visible) !== 'PENDING') throw new InvariantError(`impersonation grant ${id} is ${grantStatus(visible)}, not PENDING`);
+  const grants = grantedPermissions(ctx, customer, visible.rights);
+  return ctx.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [customer.id, visible.partnerAccountId]);
+    const grant = await em.findOneByOrFail(ImpersonationGrantEntity, { id });
+    if (grantStatus(grant) !== 'PENDING') throw new InvariantError(`impersonation grant ${id} is ${grantStatus(grant)}, not PENDING`);
+    const others = await em.findBy(ImpersonationGrantEntity, { customerAccountId: customer.id, partnerAccountId: grant.partnerAccountId, revokedAt: IsNull() });
+    if (others.some((g) => g.id !== id && grantStatus(g) === 'ACTIVE')) {
+      throw new InvariantError(`account ${customer.id} already grants impersonation to account ${grant.partnerAccountId}: revoke that grant first`);
+    }
+    await em.update(ImpersonationGrantEntity, { id }, { grants, approvedAt: new Date(), grantedByUserId: ctx.requirePrincipal().user.id });
+    await audit(em, ctx, { action: 'impersonation.approve', subjectAccountId: customer.id, targetType: 'ImpersonationGrant', targetId: id, details: { partnerAccountId: grant.partnerAccountId, rights: grant.rights } });
+    return em.findOneByOrFail(ImpersonationGrantEntity, { id });
   });
 }

@@ -126,6 +126,35 @@ export async function loadCaller(
   by: 'id' | 'email',
   value: string,
 ): Promise<{ user: UserEntity; account: AccountEntity; assignments: RoleAssignmentFact[] } | null> {
+  const rows = await callerQuery(em, engine).where(`u.${by} = :value`, { value }).getMany();
+  return rows.length > 0 ? callerOf(rows[0] as CallerRow) : null;
+}
+
+/** A user, their home account and their rights as decision facts. */
+export interface UserFacts {
+  user: UserEntity;
+  account: AccountEntity;
+  facts: PrincipalFacts;
+}
+
+/**
+ * Users as the decision engine sees them, read in one statement as `loadCaller` reads one caller: the facts a
+ * signed-in request of theirs would carry (inactive when suspended, in a suspended account, or never to sign in).
+ */
+export async function loadUserFacts(em: EntityManager, engine: PolicyEngine, of: { userIds: readonly string[] } | { accountIds: readonly string[] }): Promise<Map<string, UserFacts>> {
+  const found = new Map<string, UserFacts>();
+  const ids = [...new Set('userIds' in of ? of.userIds : of.accountIds)];
+  if (ids.length === 0) return found;
+  const rows = await callerQuery(em, engine).where('userIds' in of ? 'u.id IN (:...ids)' : 'u.accountId IN (:...ids)', { ids }).getMany();
+  for (const row of rows) {
+    const { user, account, assignments } = callerOf(row as CallerRow);
+    const facts = principalFacts(user, account, assignments);
+    found.set(user.id, { user, account, facts: engine.mayLogIn({ assignments }) ? facts : { ...facts, active: false } });
+  }
+  return found;
+}
+
+function callerQuery(em: EntityManager, engine: PolicyEngine) {
   let query = em
     .createQueryBuilder(UserEntity, 'u')
     .innerJoinAndMapOne('u.homeAccount', AccountEntity, 'a', 'a.id = u.accountId')
@@ -137,8 +166,10 @@ export async function loadCaller(
       .leftJoinAndMapMany('u.delegations', DelegatedAdminRelationshipEntity, 'r', 'r.partnerAccountId = u.accountId AND r.status = :active AND (r.delegateUserId = u.id OR r.delegateUserId IS NULL)', { active: 'ACTIVE' })
       .leftJoinAndMapOne('r.customer', AccountEntity, 'c', 'c.id = r.customerAccountId');
   }
-  const row = (await query.where(`u.${by} = :value`, { value }).getOne()) as CallerRow | null;
-  if (!row) return null;
+  return query;
+}
+
+function callerOf(row: CallerRow): { user: UserEntity; account: AccountEntity; assignments: RoleAssignmentFact[] } {
   const { homeAccount: account, roleRows, delegations, ...fields } = row;
   const user = Object.assign(new UserEntity(), fields);
   const own = roleRows

@@ -5,6 +5,7 @@ import type { RequestContext } from '../domain/context';
 import { buildSubgraphSchema } from '../kit/subgraph-schema';
 import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from './directives';
 import { enforceDirectives } from './enforce';
+import { AccessReviewResolver } from './resolvers/access-review.resolver';
 import { AccountResolver } from './resolvers/account.resolver';
 import { AdministrationResolver } from './resolvers/administration.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
@@ -26,7 +27,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

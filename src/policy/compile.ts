@@ -20,6 +20,8 @@ export interface CompiledRole {
   grants: ReadonlyMap<string, PermissionGrant>;
   includes: readonly string[];
   assignableBy: readonly string[];
+  /** A permission that lets its holders on the account give this role without `rights.assign`. */
+  assignableWith?: string;
   administrator: boolean;
   requires?: string;
   autoAssignToFirstUser: boolean;
@@ -192,6 +194,7 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     for (const assigner of def.assignableBy) {
       if (!knownNames.has(assigner)) throw fail(`assignableBy names unknown role ${assigner}`, index);
     }
+    if (def.assignableWith !== undefined && !permissions.has(def.assignableWith)) throw fail(`assignableWith names unknown permission ${def.assignableWith}`, index);
     if (def.requires !== undefined && !byKey.has(roleKey(accountType, def.requires))) {
       throw fail(`requires ${def.requires}, which is not a role of account type ${accountType}`, index);
     }
@@ -204,6 +207,7 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
       grants,
       includes: def.includes,
       assignableBy: def.assignableBy,
+      ...(def.assignableWith !== undefined ? { assignableWith: def.assignableWith } : {}),
       administrator: def.administrator,
       requires: def.requires,
       autoAssignToFirstUser: def.autoAssignToFirstUser,

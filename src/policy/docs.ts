@@ -70,6 +70,7 @@ function roleSummary(roles: readonly CompiledRole[]): string[] {
       role.operator && 'platform operator',
       role.administrator && 'administrator (the last one stays)',
       role.requires && `only once a ${role.requires} exists`,
+      role.assignableWith && `also given by holders of ${role.assignableWith}`,
       role.autoAssignToFirstUser && 'given to the first user',
       !role.canLogin && 'cannot log in',
     ].filter(Boolean);

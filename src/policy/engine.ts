@@ -191,7 +191,12 @@ export class PolicyEngine {
   checkAssignment(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts): AssignmentCheck {
     if (!role) return { ok: false, code: 'BAD_USER_INPUT', reason: `role ${roleName} does not exist for account type ${account.type}` };
     const decision = this.authorizeAction(principal, 'rights.assign', account);
-    if (!decision.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+    if (!decision.allowed) {
+      // A role the policy lets another permission give (a Sales Rep, by salesReps:manage) needs that one instead.
+      const giver = role.assignableWith === undefined ? undefined : this.authorize(principal, role.assignableWith, account);
+      if (!giver?.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+      return this.grantsHeld(principal, role, account);
+    }
     const assigners = new Set<string>();
     for (const permission of this.policy.actions.get('rights.assign') ?? []) {
       for (const candidate of this.candidates(principal, permission, account)) {
@@ -203,6 +208,11 @@ export class PolicyEngine {
       const by = role.assignableBy.length > 0 ? role.assignableBy.join(', ') : 'the platform operator';
       return { ok: false, code: 'CONFLICT', reason: `role ${role.name} is assignable only by ${by}` };
     }
+    return this.grantsHeld(principal, role, account);
+  }
+
+  /** Nobody grants what they do not hold, nor wider than they hold it. */
+  private grantsHeld(principal: PrincipalFacts, role: CompiledRole, account: AccountFacts): AssignmentCheck {
     for (const grant of role.grants.values()) {
       const held = this.authorize(principal, grant.permission, account);
       const scopeOk = !held.allowed || this.scopeRank(grant.permission, held.scope) >= this.scopeRank(grant.permission, grant.scope ?? null);
@@ -213,6 +223,18 @@ export class PolicyEngine {
       }
     }
     return { ok: true };
+  }
+
+  /**
+   * The roles the principal may give a user of the account right now, as `assignRole` would accept them: the
+   * assignment invariants, and a role that needs another (an Insight User needs a Portal Administrator) only once an
+   * active user of the account holds that one. A role the user holds already passes the invariants alone.
+   */
+  assignableRoles(principal: PrincipalFacts, roles: readonly CompiledRole[], account: AccountFacts, target: { held: ReadonlySet<string>; staffed: ReadonlySet<string> }): CompiledRole[] {
+    return roles.filter((role) => {
+      if (!this.checkAssignment(principal, role, role.name, account).ok) return false;
+      return target.held.has(role.name) || !role.requires || target.staffed.has(role.requires);
+    });
   }
 
   /** The settings the policy itself reads: `modules`, and the switches and scope overrides its grants name. */

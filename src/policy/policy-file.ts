@@ -44,6 +44,11 @@ const roleDefinition = z
     descendants: z.boolean().default(false),
     /** Roles whose holders may assign this one (the platform operator always may). */
     assignableBy: z.array(roleName).default([]),
+    /**
+     * A permission whose holders on the account may also give this role, at invitation, without the right to assign
+     * roles at all (unifyr's `salesReps:manage`: an Administrator invites Sales Reps whatever `adminsMayAssignRoles` says).
+     */
+    assignableWith: permissionName.optional(),
     /** The account's administrator: the last one cannot leave while others use the account. */
     administrator: z.boolean().default(false),
     /** Another role of the account that must already be held by someone before this one is assigned. */

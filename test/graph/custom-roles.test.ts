@@ -166,4 +166,70 @@ describe.each(databaseKinds())('custom roles on %s', (kind) => {
   it('the supplier is refused a custom role for an account type the policy does not allow one for: BAD_USER_INPUT', async () => {
     await refused(t, SUPPLIER, CREATE, { input: { accountId: platform.id, accountType: 'PLATFORM', name: 'PLATFORM_HELPER', title: 'Helper', permissions: [] } }, 'BAD_USER_INPUT');
   });
+
+  describe('updateCustomRole and deleteCustomRole', () => {
+    const UPDATE = 'mutation($id: ID!, $input: UpdateCustomRoleInput!) { updateCustomRole(id: $id, input: $input) { id name title custom permissions { permission } } }';
+    const DELETE = 'mutation($id: ID!) { deleteCustomRole(id: $id) }';
+    const REVOKE = 'mutation($userId: ID!, $role: String!) { revokeRole(userId: $userId, role: $role) { id roles } }';
+    let serial = 0;
+    /** A fresh custom role of Northwind with content:read, by the supplier. */
+    const fresh = async () => {
+      const name = `EDITABLE_${++serial}`;
+      const created = ok(await t.gql(SUPPLIER, CREATE.replace('createCustomRole(input: $input) {', 'createCustomRole(input: $input) { id'), { input: { accountId: northwind.id, accountType: 'PARTNER', name, title: 'Editable', permissions: [{ permission: 'content:read' }] } })).createCustomRole;
+      return { id: created.id as string, name };
+    };
+    const allowed = async (email: string, permission: string) => ok(await t.gql(email, AUTHORIZE, { checks: [{ permission, accountId: northwind.id }] })).authorize[0].allowed as boolean;
+
+    it('the supplier retitles a role and replaces its permissions; its holder\'s rights follow at once, audited', async () => {
+      const { id, name } = await fresh();
+      const sales = await t.user('sales@northwind.example');
+      ok(await t.gql(SUPPLIER, ASSIGN, { userId: sales.id, role: name }));
+      expect(await allowed('sales@northwind.example', 'socialAccount:useCompany')).toBe(false);
+      const updated = ok(await t.gql(SUPPLIER, UPDATE, { id, input: { title: 'Social desk', permissions: [{ permission: 'socialAccount:useCompany' }] } })).updateCustomRole;
+      expect(updated).toMatchObject({ id, name, title: 'Social desk', custom: true });
+      expect(updated.permissions.map((p: { permission: string }) => p.permission)).toEqual(carried(['socialAccount:useCompany']));
+      expect(await allowed('sales@northwind.example', 'socialAccount:useCompany')).toBe(true);
+      const events = ok(await t.gql(OPERATOR, AUDIT, { accountId: northwind.id })).auditEvents.nodes.filter((e: { action: string }) => e.action === 'customRole.update');
+      expect(events[0].details).toEqual({ title: { from: 'Editable', to: 'Social desk' }, permissions: { from: ['content:read'], to: ['socialAccount:useCompany'] } });
+      ok(await t.gql(SUPPLIER, REVOKE, { userId: sales.id, role: name }));
+    });
+
+    it.each([
+      { title: 'a partner Administrator, without customRoles:manage, is forbidden', as: 'admin@northwind.example', input: { title: 'Mine' }, code: 'FORBIDDEN' },
+      { title: 'another partner does not learn the role exists', as: 'admin@contoso.example', input: { title: 'Mine' }, code: 'NOT_FOUND' },
+      { title: 'nothing to change is bad input', as: SUPPLIER, input: {}, code: 'BAD_USER_INPUT' },
+      { title: 'an empty title is bad input', as: SUPPLIER, input: { title: '  ' }, code: 'BAD_USER_INPUT' },
+      { title: 'a permission of another account type is bad input', as: SUPPLIER, input: { permissions: [{ permission: 'accounts:create' }] }, code: 'BAD_USER_INPUT' },
+    ])('update: $title', async ({ as, input, code }) => {
+      const { id } = await fresh();
+      await refused(t, as, UPDATE, { id, input }, code);
+    });
+
+    it('deleting a held role is a conflict; once nobody holds it, it goes, audited', async () => {
+      const { id, name } = await fresh();
+      const sales = await t.user('sales@northwind.example');
+      ok(await t.gql(SUPPLIER, ASSIGN, { userId: sales.id, role: name }));
+      await refused(t, SUPPLIER, DELETE, { id }, 'CONFLICT', /held by 1 user/);
+      ok(await t.gql(SUPPLIER, REVOKE, { userId: sales.id, role: name }));
+      expect(ok(await t.gql(SUPPLIER, DELETE, { id })).deleteCustomRole).toBe(id);
+      expect((await rolesAs(SUPPLIER)).map((r) => r.name)).not.toContain(name);
+      const events = ok(await t.gql(OPERATOR, AUDIT, { accountId: northwind.id })).auditEvents.nodes.filter((e: { action: string }) => e.action === 'customRole.delete');
+      expect(events[0].details).toEqual({ name });
+      await refused(t, SUPPLIER, DELETE, { id }, 'NOT_FOUND');
+    });
+
+    it.each([
+      { title: 'a partner Administrator, without customRoles:manage, is forbidden', as: 'admin@northwind.example', code: 'FORBIDDEN' },
+      { title: 'another partner does not learn the role exists', as: 'admin@contoso.example', code: 'NOT_FOUND' },
+    ])('delete: $title', async ({ as, code }) => {
+      const { id } = await fresh();
+      await refused(t, as, DELETE, { id }, code);
+    });
+
+    it('an unknown role is not found', async () => {
+      await refused(t, SUPPLIER, UPDATE, { id: '00000000-0000-4000-8000-000000000000', input: { title: 'Ghost' } }, 'NOT_FOUND');
+      await refused(t, SUPPLIER, DELETE, { id: '00000000-0000-4000-8000-000000000000' }, 'NOT_FOUND');
+    });
+  });
 });
+

@@ -157,4 +157,45 @@ describe.each(databaseKinds())('delegated administration on %s', (kind) => {
       await refused(t, 'am@initech.example', TERMINATE, { id: r.id }, 'NOT_FOUND');
     });
   });
+
+  describe('extendDelegatedAdmin', () => {
+    const EXTEND = `mutation($id: ID!, $expiresAt: DateTimeISO!) { extendDelegatedAdmin(id: $id, expiresAt: $expiresAt) { ${FIELDS} } }`;
+    const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
+
+    it('the customer\'s approver moves the end later, audited with both ends', async () => {
+      const r = await approve((await request()).id);
+      const expiresAt = inDays(365);
+      const extended = ok(await t.gql(CUSTOMER_MANAGER, EXTEND, { id: r.id, expiresAt })).extendDelegatedAdmin;
+      expect(extended).toMatchObject({ status: 'ACTIVE', expiresAt });
+      const event = await em().findOneOrFail(AuditEventEntity, { where: { action: 'delegation.extend', targetId: r.id } });
+      expect(event.details).toEqual({ from: r.expiresAt, to: expiresAt });
+    });
+
+    it('up to exactly the longest a relationship may last from now', async () => {
+      const r = await approve((await request()).id);
+      ok(await t.gql(CUSTOMER_MANAGER, EXTEND, { id: r.id, expiresAt: new Date(Date.now() + 730 * DAY - 60_000).toISOString() }));
+    });
+
+    it.each([
+      { title: 'past the longest duration from now is bad input', as: CUSTOMER_MANAGER, days: 731, approved: true, code: 'BAD_USER_INPUT' },
+      { title: 'an end earlier than the current one is bad input', as: CUSTOMER_MANAGER, days: 30, approved: true, code: 'BAD_USER_INPUT' },
+      { title: 'a PENDING relationship is a conflict', as: CUSTOMER_MANAGER, days: 365, approved: false, code: 'CONFLICT' },
+      { title: 'the partner side may not extend its own relationship', as: PARTNER_MANAGER, days: 365, approved: true, code: 'FORBIDDEN' },
+      { title: 'the delegate may not extend it', as: ADVISOR, days: 365, approved: true, code: 'FORBIDDEN' },
+      { title: 'a customer user who may not approve does not learn it exists', as: CUSTOMER_BILLING, days: 365, approved: true, code: 'NOT_FOUND' },
+      { title: 'another tenant does not learn it exists', as: 'am@initech.example', days: 365, approved: true, code: 'NOT_FOUND' },
+    ])('$title', async ({ as, days, approved, code }) => {
+      const requested = await request();
+      const r = approved ? await approve(requested.id) : requested;
+      await refused(t, as, EXTEND, { id: r.id, expiresAt: inDays(days) }, code);
+    });
+
+    it('a terminated relationship is a conflict, an unknown one not found', async () => {
+      const r = await approve((await request()).id);
+      ok(await t.gql(CUSTOMER_MANAGER, TERMINATE, { id: r.id }));
+      await refused(t, CUSTOMER_MANAGER, EXTEND, { id: r.id, expiresAt: inDays(365) }, 'CONFLICT');
+      await refused(t, CUSTOMER_MANAGER, EXTEND, { id: '00000000-0000-4000-8000-000000000000', expiresAt: inDays(365) }, 'NOT_FOUND');
+    });
+  });
 });
+

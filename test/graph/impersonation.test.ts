@@ -252,4 +252,66 @@ describe.each(databaseKinds())('impersonation on %s', (kind) => {
       await refused(t, { token: misused }, VIEWER, {}, 'UNAUTHENTICATED', /does not exist/);
     });
   });
+
+  describe('requestImpersonation and approveImpersonationGrant', () => {
+    const REQUEST = 'mutation($input: RequestImpersonationInput!) { requestImpersonation(input: $input) { id status rights permissions requestedByUserId requestReason approvedAt grantedByUserId } }';
+    const APPROVE = 'mutation($id: ID!) { approveImpersonationGrant(id: $id) { id status rights permissions approvedAt grantedByUserId } }';
+    const ask = async (as: string = MANAGER, rights = ['FLEET_ADMINISTRATOR', 'tickets:create']) =>
+      ok(await t.gql(as, REQUEST, { input: { customerAccountId: acme.id, rights, reason: 'ticket 4711: number porting' } })).requestImpersonation;
+
+    it('a partner manager asks, the customer approves, and only then may the manager start a session; both audited', async () => {
+      const manager = await t.user(MANAGER);
+      const requested = await ask();
+      expect(requested).toMatchObject({ status: 'PENDING', rights: ['FLEET_ADMINISTRATOR', 'tickets:create'], permissions: [], requestedByUserId: manager.id, requestReason: 'ticket 4711: number porting', approvedAt: null });
+      // Pending: nobody gets in yet.
+      await refused(t, MANAGER, START, { customer: acme.id, reason: 'too early' }, 'FORBIDDEN');
+      const admin = await t.user(CUSTOMER_ADMIN);
+      const approved = ok(await t.gql(CUSTOMER_ADMIN, APPROVE, { id: requested.id })).approveImpersonationGrant;
+      expect(approved).toMatchObject({ id: requested.id, status: 'ACTIVE', grantedByUserId: admin.id, approvedAt: expect.any(String) });
+      expect([...approved.permissions].sort()).toEqual([...FLEET, 'tickets:create'].sort());
+      expect((await start(acme)).session.status).toBe('ACTIVE');
+      const actions = ok(await t.gql(CUSTOMER_ADMIN, AUDIT, { accountId: acme.id })).auditEvents.nodes.filter((e: { targetId: string }) => e.targetId === requested.id).map((e: { action: string }) => e.action);
+      expect(actions.sort()).toEqual(['impersonation.approve', 'impersonation.request']);
+    });
+
+    it('a second request while one is pending is a conflict', async () => {
+      await ask();
+      await refused(t, MANAGER, REQUEST, { input: { customerAccountId: acme.id, rights: ['tickets:create'], reason: 'again' } }, 'CONFLICT');
+    });
+
+    it.each([
+      { title: 'a Partner Portal User, who may not impersonate, may not ask', as: PORTAL_USER, customer: 'Acme Logistics', rights: ['tickets:create'], reason: 'why', code: 'FORBIDDEN' },
+      { title: 'a partner may not ask a customer of another partner', as: 'ppa@contoso.example', customer: 'Acme Logistics', rights: ['tickets:create'], reason: 'why', code: 'NOT_FOUND' },
+      { title: 'a right the customer\'s type does not have is bad input', as: MANAGER, customer: 'Acme Logistics', rights: ['customers:impersonate'], reason: 'why', code: 'BAD_USER_INPUT' },
+      { title: 'an unknown right is bad input', as: MANAGER, customer: 'Acme Logistics', rights: ['teleport'], reason: 'why', code: 'BAD_USER_INPUT' },
+      { title: 'no rights is bad input', as: MANAGER, customer: 'Acme Logistics', rights: [], reason: 'why', code: 'BAD_USER_INPUT' },
+      { title: 'an empty reason is bad input', as: MANAGER, customer: 'Acme Logistics', rights: ['tickets:create'], reason: '  ', code: 'BAD_USER_INPUT' },
+      { title: 'the partner\'s own account is not a customer to ask', as: MANAGER, customer: 'Northwind Telecom', rights: ['tickets:create'], reason: 'why', code: 'BAD_USER_INPUT' },
+    ])('request: $title', async ({ as, customer, rights, reason, code }) => {
+      const { id } = await t.account(customer);
+      await refused(t, as, REQUEST, { input: { customerAccountId: id, rights, reason } }, code);
+    });
+
+    it.each([
+      { title: 'the requesting side may not approve its own request', as: PARTNER_ADMIN, code: 'FORBIDDEN' },
+      { title: 'the operator above the customer may not consent for it', as: OPERATOR, code: 'FORBIDDEN' },
+      { title: 'a Fleet Administrator of the customer may not approve', as: 'fleet@acme.example', code: 'NOT_FOUND' },
+      { title: 'another customer does not learn the request exists', as: 'admin@globex.example', code: 'NOT_FOUND' },
+    ])('approve: $title', async ({ as, code }) => {
+      const requested = await ask();
+      await refused(t, as, APPROVE, { id: requested.id }, code);
+    });
+
+    it('an approved or revoked request is a conflict to approve; an unknown one not found', async () => {
+      const requested = await ask();
+      ok(await t.gql(CUSTOMER_ADMIN, APPROVE, { id: requested.id }));
+      await refused(t, CUSTOMER_ADMIN, APPROVE, { id: requested.id }, 'CONFLICT');
+      await revokeAll();
+      const declined = await ask();
+      ok(await t.gql(CUSTOMER_ADMIN, REVOKE, { id: declined.id }));
+      await refused(t, CUSTOMER_ADMIN, APPROVE, { id: declined.id }, 'CONFLICT');
+      await refused(t, CUSTOMER_ADMIN, APPROVE, { id: '00000000-0000-4000-8000-000000000000' }, 'NOT_FOUND');
+    });
+  });
 });
+

@@ -367,12 +367,24 @@ describe('unifyr conformance (the preset contract)', () => {
       },
     );
 
-    it.each([M, F, C].flatMap((at) => ASSIGNABLE.map((roleName) => ({ title: `${roleName} on ${at.id} (${describeSettings(at)})`, at, roleName }))))(
+    it.each([M, F, C].flatMap((at) => ASSIGNABLE.filter((r) => r !== 'SALES_REP').map((roleName) => ({ title: `${roleName} on ${at.id} (${describeSettings(at)})`, at, roleName }))))(
       'the Administrator cannot assign with adminsMayAssignRoles off: $title (FORBIDDEN)',
       ({ at, roleName }) => {
         const result = outcome(holder('ADMINISTRATOR', at), roleName, at);
         expect(result.outcome).toBe('FORBIDDEN');
         expect(result.reason).toContain('adminsMayAssignRoles');
+      },
+    );
+
+    // salesReps:manage: the Administrator manages its Sales Reps whatever adminsMayAssignRoles says; nobody else does.
+    it.each([M, F, C].map((at) => ({ title: `on ${at.id} (${describeSettings(at)})`, at })))('the Administrator gives SALES_REP with adminsMayAssignRoles off: $title', ({ at }) => {
+      expect(outcome(holder('ADMINISTRATOR', at), 'SALES_REP', at).outcome).toBe('ok');
+    });
+
+    it.each([M, F, C].flatMap((at) => ['MARKETING', 'SALES'].map((role) => ({ title: `${role} on ${at.id} (${describeSettings(at)})`, at, role }))))(
+      'a holder without salesReps:manage cannot give SALES_REP: $title (FORBIDDEN)',
+      ({ at, role }) => {
+        expect(outcome(holder(role, at), 'SALES_REP', at).outcome).toBe('FORBIDDEN');
       },
     );
 

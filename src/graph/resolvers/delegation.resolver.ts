@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
-import { approveDelegatedAdmin, delegationStatus, requestDelegatedAdmin, terminateDelegatedAdmin } from '../../domain/delegation.service';
+import { GraphQLDateTimeISO } from 'graphql-scalars';
+import { approveDelegatedAdmin, delegationStatus, extendDelegatedAdmin, requestDelegatedAdmin, terminateDelegatedAdmin } from '../../domain/delegation.service';
 import type { DelegatedAdminRelationshipEntity } from '../../storage/entities';
 import { Authenticated } from '../directives';
 import { Account } from '../types/account.type';
@@ -19,6 +20,12 @@ export class DelegationResolver {
   @Authenticated()
   approveDelegatedAdmin(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<DelegatedAdminRelationship> {
     return approveDelegatedAdmin(ctx, id);
+  }
+
+  @Mutation(() => DelegatedAdminRelationship, { description: "The customer's administrator moves an active relationship's end later, at most 730 days from now." })
+  @Authenticated()
+  extendDelegatedAdmin(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('expiresAt', () => GraphQLDateTimeISO) expiresAt: Date): Promise<DelegatedAdminRelationship> {
+    return extendDelegatedAdmin(ctx, id, expiresAt);
   }
 
   @Mutation(() => DelegatedAdminRelationship, { description: 'Either side ends the relationship; its roles stop applying at once.' })

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
-import { endImpersonation, grantImpersonation, grantStatus, revokeImpersonationGrant, sessionStatus, startImpersonation, type ImpersonationStart as Started } from '../../domain/impersonation.service';
+import { approveImpersonationGrant, endImpersonation, grantImpersonation, requestImpersonation, grantStatus, revokeImpersonationGrant, sessionStatus, startImpersonation, type ImpersonationStart as Started } from '../../domain/impersonation.service';
 import { sessionsOfGrant } from '../../domain/queries';
 import type { ImpersonationGrantEntity, ImpersonationSessionEntity } from '../../storage/entities';
 import { Authenticated, RequiresPermission } from '../directives';
@@ -12,6 +12,7 @@ import {
   ImpersonationSession,
   ImpersonationSessionConnection,
   ImpersonationStart,
+  RequestImpersonationInput,
   SessionStatusEnum,
   type GrantStatus,
   type SessionStatus,
@@ -26,6 +27,18 @@ export class ImpersonationGrantResolver {
   @RequiresPermission('impersonation.grant', { account: 'input.customerAccountId' })
   grantImpersonation(@Ctx() ctx: RequestContext, @Arg('input', () => GrantImpersonationInput) input: GrantImpersonationInput): Promise<ImpersonationGrant> {
     return grantImpersonation(ctx, input);
+  }
+
+  @Mutation(() => ImpersonationGrant, { description: 'A partner user who may impersonate asks a customer below their account for a grant: PENDING until the customer\'s administrator approves it (or revokes it to decline).' })
+  @Authenticated()
+  requestImpersonation(@Ctx() ctx: RequestContext, @Arg('input', () => RequestImpersonationInput) input: RequestImpersonationInput): Promise<ImpersonationGrant> {
+    return requestImpersonation(ctx, input);
+  }
+
+  @Mutation(() => ImpersonationGrant, { description: 'The customer\'s own administrator approves a PENDING request; each right must be one the approver holds.' })
+  @Authenticated()
+  approveImpersonationGrant(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<ImpersonationGrant> {
+    return approveImpersonationGrant(ctx, id);
   }
 
   @Mutation(() => ImpersonationGrant, { description: 'Revokes the grant and ends its sessions: their very next request is refused.' })

@@ -1,12 +1,15 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
+import { assignableRoles } from '../../domain/assignable-roles';
 import { assignRole, inviteUser, revokeRole, setContactRoles, setUserStatus } from '../../domain/users.service';
-import type { UserStatus } from '../../policy';
+import type { PorticoAction, UserStatus } from '../../policy';
 import type { UserEntity } from '../../storage/entities';
 import { Authenticated, RequiresPermission } from '../directives';
 import { Account } from '../types/account.type';
 import { ContactRoleEnum, UserStatusEnum } from '../types/enums';
+import { RoleDefinition } from '../types/role.type';
 import { InviteUserInput, User } from '../types/user.type';
+import { roleDefinition } from './role.resolver';
 
 // Mutations on a user name the user, not an account: they are @authenticated in the schema and the service
 // requires the permission on the user's home account (users.suspend, rights.assign, contactRoles.manage).
@@ -16,6 +19,12 @@ export class UserResolver {
   @Authenticated()
   user(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<User | null> {
     return ctx.visibleUser(id);
+  }
+
+  @Query(() => [RoleDefinition], { description: 'The roles the viewer may give this user right now (assignableBy, grant only what you hold, modules, settings, required roles), exactly as assignRole decides; NOT_FOUND for a user the viewer may not see.' })
+  @Authenticated()
+  async assignableRoles(@Ctx() ctx: RequestContext, @Arg('userId', () => ID) userId: string): Promise<RoleDefinition[]> {
+    return (await assignableRoles(ctx, userId)).map(({ role, customRoleId }) => roleDefinition(role, customRoleId));
   }
 
   @Mutation(() => User, { description: 'Invites a user into an account with rights; the first user of a unifyr partner becomes its Administrator.' })
@@ -74,4 +83,30 @@ export class UserResolver {
     if (!account) return false;
     return roles.every((r) => r.customRoleId !== null || (ctx.engine.role(account.type, r.role)?.canLogin ?? true));
   }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer may change this user\'s name or email (updateUser, resendInvitation).' })
+  viewerCanEdit(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<boolean> {
+    return viewerMay(ctx, 'users.invite', user);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer may suspend, activate or remove this user.' })
+  viewerCanSuspend(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<boolean> {
+    return viewerMay(ctx, 'users.suspend', user);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer may assign or revoke this user\'s rights (which ones: assignableRoles).' })
+  viewerCanAssignRoles(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<boolean> {
+    return viewerMay(ctx, 'rights.assign', user);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether the viewer may set this user\'s contact roles.' })
+  viewerCanSetContactRoles(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<boolean> {
+    return viewerMay(ctx, 'contactRoles.manage', user);
+  }
+}
+
+/** The engine's decision on the user's home account, through the request's batched account loader. */
+async function viewerMay(ctx: RequestContext, action: PorticoAction, user: UserEntity): Promise<boolean> {
+  const account = await ctx.visibleAccount(user.accountId);
+  return account !== null && ctx.decide(action, account).allowed;
 }

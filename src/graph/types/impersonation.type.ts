@@ -4,7 +4,7 @@ import type { GrantStatus, SessionStatus } from '../../domain/impersonation.serv
 import { Authenticated } from '../directives';
 import { PageInfo } from './common.type';
 
-export const GrantStatusEnum = { ACTIVE: 'ACTIVE', EXPIRED: 'EXPIRED', REVOKED: 'REVOKED' } as const;
+export const GrantStatusEnum = { PENDING: 'PENDING', ACTIVE: 'ACTIVE', EXPIRED: 'EXPIRED', REVOKED: 'REVOKED' } as const;
 export const SessionStatusEnum = { ACTIVE: 'ACTIVE', ENDED: 'ENDED', EXPIRED: 'EXPIRED' } as const;
 registerEnumType(GrantStatusEnum, { name: 'ImpersonationGrantStatus' });
 registerEnumType(SessionStatusEnum, { name: 'ImpersonationSessionStatus' });
@@ -30,8 +30,17 @@ export class ImpersonationGrant {
   @Field(() => GraphQLDateTimeISO)
   createdAt!: Date;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The customer administrator who granted it; while PENDING, the partner user who asked.' })
   grantedByUserId!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The partner user who asked for it (requestImpersonation), if one did.' })
+  requestedByUserId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the partner asked.' })
+  requestReason!: string | null;
+
+  @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'When the customer approved the request.' })
+  approvedAt!: Date | null;
 
   @Field(() => GraphQLDateTimeISO, { nullable: true })
   revokedAt!: Date | null;
@@ -140,3 +149,15 @@ export class ImpersonationSessionConnection {
 }
 
 export type { GrantStatus, SessionStatus };
+
+@InputType({ description: 'A partner asks a customer below it for an impersonation grant with these rights; the customer approves or revokes it.' })
+export class RequestImpersonationInput {
+  @Field(() => ID)
+  customerAccountId!: string;
+
+  @Field(() => [String], { description: 'Roles of the customer\'s account type, or permissions; fixed now, granted on approval.' })
+  rights!: string[];
+
+  @Field(() => String)
+  reason!: string;
+}

@@ -25,6 +25,9 @@ export class RolePermission {
 @ObjectType({ description: 'A right (permission role) of an account type, from the policy file or defined by a tenant.' })
 @Authenticated()
 export class RoleDefinition {
+  @Field(() => ID, { nullable: true, description: 'A custom role\'s id (for updateCustomRole and deleteCustomRole); null for the policy\'s roles.' })
+  id!: string | null;
+
   @Field(() => String)
   name!: string;
 
@@ -84,6 +87,15 @@ export class CreateCustomRoleInput {
 
   @Field(() => [CustomRolePermissionInput])
   permissions!: CustomRolePermissionInput[];
+}
+
+@InputType({ description: 'What to change in a custom role: its title, its permissions (replaced at once), or both.' })
+export class UpdateCustomRoleInput {
+  @Field(() => String, { nullable: true })
+  title?: string | null;
+
+  @Field(() => [CustomRolePermissionInput], { nullable: true })
+  permissions?: CustomRolePermissionInput[] | null;
 }
 
 @InputType()

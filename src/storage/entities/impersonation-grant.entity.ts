@@ -26,6 +26,7 @@ export class ImpersonationGrantEntity {
   @Column({ name: 'expires_at', type: 'datetime', precision: 3, nullable: true })
   expiresAt!: Date | null;
 
+  /** The customer administrator who granted it (for a request still PENDING: the partner user who asked). */
   @Column({ name: 'granted_by_user_id', type: 'varchar', length: 36 })
   grantedByUserId!: string;
 
@@ -37,4 +38,14 @@ export class ImpersonationGrantEntity {
 
   @Column({ name: 'revoked_by_user_id', type: 'varchar', length: 36, nullable: true })
   revokedByUserId!: string | null;
+
+  /** Set when the partner asked for the grant (requestImpersonation); it is PENDING until approved. */
+  @Column({ name: 'requested_by_user_id', type: 'varchar', length: 36, nullable: true })
+  requestedByUserId!: string | null;
+
+  @Column({ name: 'request_reason', type: 'varchar', length: 500, nullable: true })
+  requestReason!: string | null;
+
+  @Column({ name: 'approved_at', type: 'datetime', precision: 3, nullable: true })
+  approvedAt!: Date | null;
 }

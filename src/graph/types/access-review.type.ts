@@ -1,0 +1,93 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Authenticated } from '../directives';
+import { PageInfo } from './common.type';
+import { User } from './user.type';
+
+export const GrantViaEnum = { OWN: 'OWN', ANCESTOR: 'ANCESTOR', DELEGATED: 'DELEGATED', IMPERSONATION: 'IMPERSONATION' } as const;
+export type GrantVia = keyof typeof GrantViaEnum;
+registerEnumType(GrantViaEnum, {
+  name: 'GrantVia',
+  description: 'How a permission is held: a role on the account, a role above it that reaches descendants, a delegated relationship, or a live impersonation grant (in a session only).',
+});
+
+@ObjectType('PermissionGrant', { description: 'A permission held on an account, with its scope and the reason.' })
+@Authenticated()
+export class HeldPermissionType {
+  @Field(() => String)
+  permission!: string;
+
+  @Field(() => ID)
+  accountId!: string;
+
+  @Field(() => String, { nullable: true })
+  scope!: string | null;
+
+  @Field(() => String)
+  reason!: string;
+
+  @Field(() => GrantViaEnum)
+  via!: GrantVia;
+
+  @Field(() => String, { nullable: true, description: 'The role that grants it (null for an impersonation grant).' })
+  role!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The account the role is held on.' })
+  heldOnAccountId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The delegated relationship, for DELEGATED.' })
+  relationshipId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The impersonation grant, for IMPERSONATION.' })
+  grantId!: string | null;
+}
+
+@ObjectType({ description: 'A user who holds a permission on an account, with the scope and the reason.' })
+@Authenticated()
+export class PermissionHolder {
+  @Field(() => User)
+  user!: User;
+
+  @Field(() => String, { nullable: true })
+  scope!: string | null;
+
+  @Field(() => String)
+  reason!: string;
+
+  @Field(() => GrantViaEnum)
+  via!: GrantVia;
+
+  @Field(() => String, { nullable: true })
+  role!: string | null;
+
+  @Field(() => ID, { nullable: true })
+  relationshipId!: string | null;
+
+  @Field(() => ID, { nullable: true })
+  grantId!: string | null;
+}
+
+@ObjectType()
+@Authenticated()
+export class PermissionHolderEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => PermissionHolder)
+  node!: PermissionHolder;
+}
+
+@ObjectType({ description: 'A Relay connection of permission holders, in email order.' })
+@Authenticated()
+export class PermissionHolderConnection {
+  @Field(() => [PermissionHolderEdge])
+  edges!: PermissionHolderEdge[];
+
+  @Field(() => [PermissionHolder])
+  nodes!: PermissionHolder[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'How many holders there are in all, on every page.' })
+  totalCount!: number;
+}
