@@ -6,6 +6,7 @@ import type { RequestContext } from '../domain/context';
 import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccountResolver } from './resolvers/account.resolver';
+import { AuditEventConnectionResolver, AuditResolver } from './resolvers/audit.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
 import { DelegationResolver } from './resolvers/delegation.resolver';
 import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
@@ -24,7 +25,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AuditResolver, AuditEventConnectionResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

@@ -27,11 +27,12 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/4: InitialSchema1732280000000…',
-      'migration 2/4: ImpersonationAndDelegation1732380000000…',
-      'migration 3/4: ExternalIdentities1733000000000…',
-      'migration 4/4: CanonicalEmails1733100000000…',
-      expect.stringMatching(/^migrations: applied 4 in \d+ ms; the schema is at CanonicalEmails1733100000000$/),
+      'migration 1/5: InitialSchema1732280000000…',
+      'migration 2/5: ImpersonationAndDelegation1732380000000…',
+      'migration 3/5: ExternalIdentities1733000000000…',
+      'migration 4/5: CanonicalEmails1733100000000…',
+      'migration 5/5: AuditSearchAndChain1733200000000…',
+      expect.stringMatching(/^migrations: applied 5 in \d+ ms; the schema is at AuditSearchAndChain1733200000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',
@@ -43,7 +44,7 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
-    expect(lines).toEqual([`database schema up to date (3 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
+    expect(lines).toEqual([`database schema up to date (5 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
   });
 
   it('reports each subgraph read for composition and a summary', async () => {

@@ -10,7 +10,7 @@ export * from './delegated-admin-relationship.entity';
 export * from './external-identity.entity';
 
 import { AccountEntity } from './account.entity';
-import { AuditEventEntity } from './audit-event.entity';
+import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
 import { ContactRoleEntity } from './contact-role.entity';
 import { CustomRoleEntity } from './custom-role.entity';
 import { DelegatedAdminRelationshipEntity } from './delegated-admin-relationship.entity';
@@ -20,4 +20,4 @@ import { ImpersonationSessionEntity } from './impersonation-session.entity';
 import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity];
