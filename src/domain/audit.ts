@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { appendAuditEvent } from '../storage/audit-chain';
 import type { RequestContext } from './context';
+import { publishEvent } from './events';
 
 export interface AuditEntry {
   action: string;
@@ -15,11 +16,12 @@ export interface AuditEntry {
 /**
  * Records a change in the transaction that makes it: if this write fails, so does the change. The actor is the
  * person at the keyboard (in a session, the partner user), with the session or the delegated relationship the
- * change was allowed through. The event joins its account's hash chain.
+ * change was allowed through. The event joins its account's hash chain, and a lifecycle event (for webhooks) is
+ * written to the outbox with it.
  */
 export async function audit(em: EntityManager, ctx: RequestContext, entry: AuditEntry): Promise<void> {
   const principal = ctx.requirePrincipal();
-  await appendAuditEvent(em, {
+  const event = await appendAuditEvent(em, {
     actorUserId: principal.user.id,
     subjectAccountId: entry.subjectAccountId,
     subjectUserId: entry.subjectUserId !== undefined ? entry.subjectUserId : entry.targetType === 'User' ? entry.targetId : null,
@@ -31,4 +33,6 @@ export async function audit(em: EntityManager, ctx: RequestContext, entry: Audit
     delegatedRelationshipId: ctx.delegatedRelationshipOn(entry.subjectAccountId),
     details: entry.details ?? null,
   });
+  const { user } = principal;
+  await publishEvent(em, event, { id: user.id, email: user.email, name: user.name, accountId: user.accountId });
 }

@@ -9,6 +9,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { assertProductionIdentity, ConfigError, loadPolicy, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import type { Principal } from '../domain/principal';
+import { WebhookDispatcher } from '../domain/webhook-dispatcher';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -41,6 +42,8 @@ export interface Portico {
   logger: Logger;
   /** Prometheus metrics, when `PORTICO_METRICS` is on. */
   metrics?: PorticoMetrics;
+  /** Sends the outbox to webhooks, when `PORTICO_WEBHOOK_DELIVERY` is on. */
+  webhooks?: WebhookDispatcher;
   stop(): Promise<void>;
 }
 
@@ -211,6 +214,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     // A separate port on loopback only: scrapers on the machine (or a sidecar) read it, nobody outside.
     const metricsServer = metrics && config.metricsPort !== undefined ? createServer((req, res) => void (new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics' ? sendMetrics(res, metrics) : sendJson(res, 404, { error: 'not found' }))) : undefined;
     if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(config.metricsPort, '127.0.0.1', resolve));
+    const webhooks = config.webhookDelivery ? new WebhookDispatcher(db, config, logger) : undefined;
+    webhooks?.start();
     started = true;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
@@ -219,7 +224,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       devKeys,
       logger,
       metrics,
+      webhooks,
       async stop() {
+        await webhooks?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         await apollo.stop();

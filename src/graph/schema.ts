@@ -13,6 +13,7 @@ import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './reso
 import { RoleResolver } from './resolvers/role.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
+import { WebhookResolver } from './resolvers/webhook.resolver';
 
 const FEDERATION_LINK =
   'extend schema\n' +
@@ -25,7 +26,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AuditResolver, AuditEventConnectionResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

@@ -82,6 +82,8 @@ const OPTIONAL_ACTIONS = [
   // A partner asks for delegated administration of a customer below it; the customer approves.
   'delegation.request',
   'delegation.approve',
+  // An account subscribes webhooks to its lifecycle events (they carry its trail outside).
+  'webhooks.manage',
 ] as const;
 
 export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];

@@ -8,6 +8,7 @@ export * from './impersonation-grant.entity';
 export * from './impersonation-session.entity';
 export * from './delegated-admin-relationship.entity';
 export * from './external-identity.entity';
+export * from './webhook.entity';
 
 import { AccountEntity } from './account.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
@@ -19,5 +20,6 @@ import { ImpersonationGrantEntity } from './impersonation-grant.entity';
 import { ImpersonationSessionEntity } from './impersonation-session.entity';
 import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
+import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity];
