@@ -27,6 +27,7 @@ import { readAuthorizationRules } from './rules';
 import { withSubgraphTimeout } from './subgraph-faults';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
+import { AUDIT_EXPORT_PATH, exportAuditTrail } from './audit-export';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from './http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
@@ -177,8 +178,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         if (access === 'refused') return sendJson(res, 401, { error: 'metrics need the bearer token of PORTICO_METRICS_TOKEN' });
         return sendMetrics(res, metrics);
       }
-      if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
+      if (url.pathname === AUDIT_EXPORT_PATH) return inRequestScope(requestId, () => exportAuditTrail(req, res, url, services, identities, requestId, logger));
+      if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const read = await readGraphQLBody(req, res, config.maxBodyBytes);
       if (!read) return;
       const { body } = read;

@@ -10,6 +10,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('uq_audit_events_chain', ['subjectAccountId', 'sequence'], { unique: true })
 @Index('idx_audit_events_actor', ['actorUserId', 'occurredAt'])
 @Index('idx_audit_events_subject_user', ['subjectUserId', 'occurredAt'])
+@Index('idx_audit_events_time', ['occurredAt', 'id'])
 export class AuditEventEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;

@@ -78,11 +78,13 @@ export class AuditSearchAndChain1733200000000 implements MigrationInterface {
       new TableIndex({ name: 'uq_audit_events_chain', columnNames: ['subject_account_id', 'sequence'], isUnique: true }),
       new TableIndex({ name: 'idx_audit_events_actor', columnNames: ['actor_user_id', 'occurred_at'] }),
       new TableIndex({ name: 'idx_audit_events_subject_user', columnNames: ['subject_user_id', 'occurred_at'] }),
+      // The platform's roll-up reads every account's events in time order.
+      new TableIndex({ name: 'idx_audit_events_time', columnNames: ['occurred_at', 'id'] }),
     ]);
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    for (const name of ['uq_audit_events_chain', 'idx_audit_events_actor', 'idx_audit_events_subject_user']) await runner.dropIndex('audit_events', name);
+    for (const name of ['uq_audit_events_chain', 'idx_audit_events_actor', 'idx_audit_events_subject_user', 'idx_audit_events_time']) await runner.dropIndex('audit_events', name);
     await runner.dropTable('audit_chain_heads');
     for (const name of ['hash', 'previous_hash', 'sequence', 'subject_user_id']) await runner.dropColumn('audit_events', name);
   }
