@@ -126,7 +126,15 @@ export interface PorticoConfig {
   webhookDelivery: boolean;
   /** How often the webhook dispatcher looks for due deliveries. `PORTICO_WEBHOOK_POLL_MS` @default 1000 */
   webhookPollMs: number;
+  /**
+   * Which authorization decisions get a log line of their own (who, permission, account, reason, request id):
+   * none, the denied ones, or all of them. `PORTICO_DECISION_LOG` @default "off"
+   */
+  decisionLog: DecisionLogMode;
 }
+
+export const DECISION_LOG_MODES = ['off', 'denied', 'all'] as const;
+export type DecisionLogMode = (typeof DECISION_LOG_MODES)[number];
 
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [0, 1, 5, 30, 120, 600, 3600, 21600];
 
@@ -220,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookRetrySchedule: read('PORTICO_WEBHOOK_RETRY_SCHEDULE', retrySchedule, 'comma-separated seconds, 1 to 20 of them, each from 0 to 604800') ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY', booleanString, 'true or false') ?? true,
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
+    decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
   };
 }
 
