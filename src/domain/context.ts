@@ -55,7 +55,8 @@ export class RequestContext {
     readonly principal: Principal | null,
     em?: EntityManager,
   ) {
-    this.decisions = new DecisionTally(services.config.decisionLog);
+    // Contexts built without a configuration (the gateway's own, some tests) log no decisions.
+    this.decisions = new DecisionTally(services.config?.decisionLog ?? 'off');
     this.loaders = createLoaders(em ?? services.db.manager);
     // The caller's account was read with the caller for this request: deciding on it needs no second read.
     if (principal && !em) this.loaders.account.prime(principal.account.id, principal.account);
