@@ -115,7 +115,33 @@ export interface PorticoConfig {
    * @default true, false when NODE_ENV=production
    */
   playground: boolean;
+  /** Webhook URLs may name loopback, link-local and private addresses in production too. `PORTICO_WEBHOOK_ALLOW_PRIVATE` @default false */
+  webhookAllowPrivate: boolean;
+  /**
+   * Seconds to wait before each delivery attempt of a webhook event, the first counted from the event; after the
+   * last, the delivery is marked failed. `PORTICO_WEBHOOK_RETRY_SCHEDULE` @default "0,1,5,30,120,600,3600,21600"
+   */
+  webhookRetrySchedule: number[];
+  /** Deliver webhook events from this process (every instance may; each delivery is claimed by one). `PORTICO_WEBHOOK_DELIVERY` @default true */
+  webhookDelivery: boolean;
+  /** How often the webhook dispatcher looks for due deliveries. `PORTICO_WEBHOOK_POLL_MS` @default 1000 */
+  webhookPollMs: number;
+  /**
+   * Which authorization decisions get a log line of their own (who, permission, account, reason, request id):
+   * none, the denied ones, or all of them. `PORTICO_DECISION_LOG` @default "off"
+   */
+  decisionLog: DecisionLogMode;
 }
+
+export const DECISION_LOG_MODES = ['off', 'denied', 'all'] as const;
+export type DecisionLogMode = (typeof DECISION_LOG_MODES)[number];
+
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [0, 1, 5, 30, 120, 600, 3600, 21600];
+
+const retrySchedule = z
+  .string()
+  .transform((text) => text.split(',').map((part) => Number(part.trim())))
+  .refine((seconds) => seconds.length >= 1 && seconds.length <= 20 && seconds.every((n) => Number.isFinite(n) && n >= 0 && n <= 7 * 86_400));
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
@@ -198,6 +224,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     metricsPort: read('PORTICO_METRICS_PORT', z.coerce.number().int().min(1).max(65535), 'a port number 1-65535'),
     subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
     playground: read('PORTICO_PLAYGROUND', booleanString, 'true or false') ?? environment !== 'production',
+    webhookAllowPrivate: read('PORTICO_WEBHOOK_ALLOW_PRIVATE', booleanString, 'true or false') ?? false,
+    webhookRetrySchedule: read('PORTICO_WEBHOOK_RETRY_SCHEDULE', retrySchedule, 'comma-separated seconds, 1 to 20 of them, each from 0 to 604800') ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY', booleanString, 'true or false') ?? true,
+    webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
+    decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
   };
 }
 

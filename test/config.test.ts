@@ -37,6 +37,11 @@ describe('configuration', () => {
       metricsPort: undefined,
       subgraphTimeoutMs: 10000,
       playground: true,
+      webhookAllowPrivate: false,
+      webhookRetrySchedule: [0, 1, 5, 30, 120, 600, 3600, 21600],
+      webhookDelivery: true,
+      webhookPollMs: 1000,
+      decisionLog: 'off',
     });
   });
 

@@ -45,7 +45,7 @@ const isAction = (requirement: Requirement): requirement is PorticoAction => !re
 export class RequestContext {
   readonly loaders: Loaders;
   /** Every decision this request made, for its log line and the metrics. */
-  readonly decisions = new DecisionTally();
+  readonly decisions: DecisionTally;
   /** Accounts this request was allowed to act on through a delegated relationship, for the audit trail. */
   private readonly delegatedVia = new Map<string, string>();
 
@@ -55,6 +55,8 @@ export class RequestContext {
     readonly principal: Principal | null,
     em?: EntityManager,
   ) {
+    // Contexts built without a configuration (the gateway's own, some tests) log no decisions.
+    this.decisions = new DecisionTally(services.config?.decisionLog ?? 'off');
     this.loaders = createLoaders(em ?? services.db.manager);
     // The caller's account was read with the caller for this request: deciding on it needs no second read.
     if (principal && !em) this.loaders.account.prime(principal.account.id, principal.account);
@@ -86,7 +88,7 @@ export class RequestContext {
     const principal = this.requirePrincipal();
     const facts = accountFacts(account);
     const decision = isAction(requirement) ? this.engine.authorizeAction(principal.facts, requirement, facts) : this.engine.authorize(principal.facts, requirement, facts);
-    this.decisions.record(requirement, decision.allowed);
+    this.decisions.record(requirement, decision.allowed, { accountId: account.id, reason: decision.reason });
     if (decision.allowed && decision.grant?.relationshipId) this.delegatedVia.set(account.id, decision.grant.relationshipId);
     return decision;
   }
@@ -100,8 +102,9 @@ export class RequestContext {
   async authorize(requirement: Requirement, accountId: string): Promise<Decision> {
     const account = await this.visibleAccount(accountId);
     if (!account) {
-      this.decisions.record(requirement, false);
-      return { allowed: false, permission: requirement, accountId, scope: null, reason: `no role grants ${requirement} on account ${accountId}` };
+      const reason = `no role grants ${requirement} on account ${accountId}`;
+      this.decisions.record(requirement, false, { accountId, reason });
+      return { allowed: false, permission: requirement, accountId, scope: null, reason };
     }
     return this.decide(requirement, account);
   }

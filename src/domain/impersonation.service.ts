@@ -209,7 +209,16 @@ export async function startImpersonation(ctx: RequestContext, customerAccountId:
       endedByUserId: null,
     });
     await em.insert(ImpersonationSessionEntity, session);
-    await audit(em, ctx, { action: 'impersonation.start', subjectAccountId: customer.id, targetType: 'ImpersonationSession', targetId: session.id, details: { grantId: grant.id, reason: why } });
+    await audit(em, ctx, { action: 'impersonation.start', subjectAccountId: customer.id, targetType: 'ImpersonationSession', targetId: session.id, details: {
+        grantId: grant.id,
+        reason: why,
+        partnerAccountId: partner.id,
+        // What the customer's portal shows: who acts, why, with which rights, until when.
+        grantedRights: grant.rights,
+        grantedPermissions: grant.grants.map((g) => g.permission),
+        expiresAt: expiresAt.toISOString(),
+      },
+    });
     const token = await signImpersonationToken(keys, {
       sessionId: session.id,
       actor: { id: principal.user.id, email: principal.user.email, accountId: partner.id },

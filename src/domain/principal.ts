@@ -3,9 +3,9 @@ import { In, type EntityManager } from 'typeorm';
 import { AuthenticationError, type ExternalIdentity, type Identity } from '../identity';
 import type { PolicyEngine, PrincipalFacts, RoleAssignmentFact } from '../policy';
 import type { Database } from '../storage/database';
+import { appendAuditEvent } from '../storage/audit-chain';
 import {
   AccountEntity,
-  AuditEventEntity,
   CustomRoleEntity,
   DelegatedAdminRelationshipEntity,
   ExternalIdentityEntity,
@@ -80,18 +80,16 @@ async function readOrMakeLink(db: Database, engine: PolicyEngine, external: Exte
       if (!found || !engine.mayLogIn({ assignments: found.assignments })) throw new AuthenticationError(NOT_LINKED);
       const link = { id: randomUUID(), ...byIdentity, userId: user.id, linkedAt: new Date() };
       await em.insert(ExternalIdentityEntity, link);
-      await em.insert(AuditEventEntity, {
-        id: randomUUID(),
+      await appendAuditEvent(em, {
         occurredAt: link.linkedAt,
         actorUserId: user.id,
         subjectAccountId: user.accountId,
+        subjectUserId: user.id,
         action: 'user.linkIdentity',
         targetType: 'User',
         targetId: user.id,
         requestId,
-        impersonationSessionId: null,
-        delegatedRelationshipId: null,
-        details: { issuer: external.issuer, subject: external.subject } as never,
+        details: { issuer: external.issuer, subject: external.subject },
       });
       return user.id;
     });
@@ -183,19 +181,7 @@ async function acceptInvitation(db: Database, user: UserEntity, requestId: strin
     const { affected } = await em.update(UserEntity, { id: user.id, status: 'INVITED' }, { status: 'ACTIVE' });
     // A concurrent first request accepted it already: one audit event per acceptance.
     if (!affected) return;
-    await em.insert(AuditEventEntity, {
-      id: randomUUID(),
-      occurredAt: new Date(),
-      actorUserId: user.id,
-      subjectAccountId: user.accountId,
-      action: 'user.acceptInvitation',
-      targetType: 'User',
-      targetId: user.id,
-      requestId,
-      impersonationSessionId: null,
-      delegatedRelationshipId: null,
-      details: null,
-    });
+    await appendAuditEvent(em, { actorUserId: user.id, subjectAccountId: user.accountId, subjectUserId: user.id, action: 'user.acceptInvitation', targetType: 'User', targetId: user.id, requestId });
   });
 }
 

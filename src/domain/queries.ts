@@ -1,6 +1,6 @@
 import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import type { AccountStatus, AccountType } from '../policy';
-import { AccountEntity, AuditEventEntity, ContactRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
+import { AccountEntity, ContactRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { accountFacts, type RequestContext } from './context';
 
 export interface AccountFilter {
@@ -77,15 +77,6 @@ export async function communicationRecipients(ctx: RequestContext, accountId: st
     })
     .orderBy('u.email')
     .getMany();
-}
-
-/** The account's audit trail, newest first. */
-export async function auditEvents(ctx: RequestContext, accountId: string, first: number, after?: [string, string]): Promise<{ rows: AuditEventEntity[]; hasNextPage: boolean }> {
-  await ctx.requireOn('audit.read', accountId);
-  const query = ctx.services.db.manager.createQueryBuilder(AuditEventEntity, 'e').where('e.subjectAccountId = :accountId', { accountId });
-  if (after) query.andWhere('(e.occurredAt < :at OR (e.occurredAt = :at AND e.id < :id))', { at: new Date(after[0]), id: after[1] });
-  const rows = await query.orderBy('e.occurredAt', 'DESC').addOrderBy('e.id', 'DESC').take(first + 1).getMany();
-  return { rows: rows.slice(0, first), hasNextPage: rows.length > first };
 }
 
 type Keyed = { id: string };

@@ -160,5 +160,9 @@ export class RequestObserver {
       },
       'graphql request',
     );
+    for (const decision of decisions?.logged ?? []) {
+      const who = principal ? { userId: principal.user.id, ...(principal.actor ? { actorUserId: principal.actor.id } : {}) } : {};
+      this.logger.info({ requestId: record.requestId, ...who, decision }, 'authorization decision');
+    }
   }
 }

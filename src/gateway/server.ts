@@ -9,6 +9,7 @@ import { assertProductionIdentity, ConfigError, loadPolicy, PRESETS, type Portic
 import { RequestContext, type Services } from '../domain/context';
 import type { Principal } from '../domain/principal';
 import { rolesUnknownTo } from '../domain/roles';
+import { WebhookDispatcher } from '../domain/webhook-dispatcher';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -26,6 +27,7 @@ import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
+import { AUDIT_EXPORT_PATH, exportAuditTrail } from './audit-export';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { inRequestScope, requestScopeFields } from './request-scope';
@@ -41,6 +43,8 @@ export interface Portico {
   logger: Logger;
   /** Prometheus metrics, when `PORTICO_METRICS` is on. */
   metrics?: PorticoMetrics;
+  /** Sends the outbox to webhooks, when `PORTICO_WEBHOOK_DELIVERY` is on. */
+  webhooks?: WebhookDispatcher;
   stop(): Promise<void>;
 }
 
@@ -196,8 +200,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         if (access === 'refused') return sendJson(res, 401, { error: 'metrics need the bearer token of PORTICO_METRICS_TOKEN' });
         return sendMetrics(res, metrics);
       }
-      if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
+      if (url.pathname === AUDIT_EXPORT_PATH) return inRequestScope(requestId, () => exportAuditTrail(req, res, url, services, identities, requestId, logger));
+      if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const read = await readGraphQLBody(req, res, config.maxBodyBytes);
       if (!read) return;
       const { body } = read;
@@ -234,6 +239,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     // A separate port on loopback only: scrapers on the machine (or a sidecar) read it, nobody outside.
     const metricsServer = metrics && config.metricsPort !== undefined ? createServer((req, res) => void (new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics' ? sendMetrics(res, metrics) : sendJson(res, 404, { error: 'not found' }))) : undefined;
     if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(config.metricsPort, '127.0.0.1', resolve));
+    const webhooks = config.webhookDelivery ? new WebhookDispatcher(db, config, logger) : undefined;
+    webhooks?.start();
     started = true;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
@@ -242,7 +249,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       devKeys,
       logger,
       metrics,
+      webhooks,
       async stop() {
+        await webhooks?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         await apollo.stop();

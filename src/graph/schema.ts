@@ -8,6 +8,7 @@ import { enforceDirectives } from './enforce';
 import { AccessReviewResolver } from './resolvers/access-review.resolver';
 import { AccountResolver } from './resolvers/account.resolver';
 import { AdministrationResolver } from './resolvers/administration.resolver';
+import { AuditEventConnectionResolver, AuditResolver } from './resolvers/audit.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
 import { DelegationResolver } from './resolvers/delegation.resolver';
 import { DirectoryResolver } from './resolvers/directory.resolver';
@@ -15,6 +16,7 @@ import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './reso
 import { RoleResolver } from './resolvers/role.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
+import { WebhookResolver } from './resolvers/webhook.resolver';
 
 const FEDERATION_LINK =
   'extend schema\n' +
@@ -27,7 +29,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

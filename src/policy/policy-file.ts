@@ -91,6 +91,8 @@ const OPTIONAL_ACTIONS = [
   'accounts.update',
   'accounts.configure',
   'accounts.delete',
+  // An account subscribes webhooks to its lifecycle events (they carry its trail outside).
+  'webhooks.manage',
 ] as const;
 
 export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];

@@ -60,6 +60,8 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     databaseUrl: mysql?.url,
     policy,
     seedDemo: true,
+    // The dispatcher's polling would show in the suites that count statements: the webhook suites turn it on.
+    webhookDelivery: false,
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     ...overrides,
   };

@@ -1,16 +1,12 @@
-import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
-import { auditEvents, communicationRecipients } from '../../domain/queries';
+import { communicationRecipients } from '../../domain/queries';
 import { badInput } from '../../errors';
-import type { AuditEventEntity } from '../../storage/entities';
 import { Authenticated, RequiresPermission } from '../directives';
 import { AuthorizationDecision } from '../types/common.type';
 import { CommunicationTopicEnum } from '../types/enums';
 import { AuthorizationCheckInput } from '../types/role.type';
 import { User } from '../types/user.type';
-import { AuditEventConnection } from '../types/viewer.type';
-import { PageArgs } from './account.resolver';
-import { connection, decodeInstantCursor, pageSize } from './paging';
 
 const MAX_CHECKS = 100;
 
@@ -31,13 +27,5 @@ export class AuthorizationResolver {
     @Arg('topic', () => CommunicationTopicEnum) topic: string,
   ): Promise<User[]> {
     return communicationRecipients(ctx, accountId, topic);
-  }
-
-  @Query(() => AuditEventConnection, { description: 'Everything done in the account, newest first.' })
-  @RequiresPermission('audit.read', { account: 'accountId' })
-  async auditEvents(@Ctx() ctx: RequestContext, @Arg('accountId', () => ID) accountId: string, @Args(() => PageArgs) { first, after }: PageArgs): Promise<AuditEventConnection> {
-    const size = pageSize(ctx, first);
-    const page = await auditEvents(ctx, accountId, size, decodeInstantCursor(after));
-    return connection(page.rows, page.hasNextPage, (e: AuditEventEntity) => [e.occurredAt.toISOString(), e.id]);
   }
 }

@@ -8,9 +8,10 @@ export * from './impersonation-grant.entity';
 export * from './impersonation-session.entity';
 export * from './delegated-admin-relationship.entity';
 export * from './external-identity.entity';
+export * from './webhook.entity';
 
 import { AccountEntity } from './account.entity';
-import { AuditEventEntity } from './audit-event.entity';
+import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
 import { ContactRoleEntity } from './contact-role.entity';
 import { CustomRoleEntity } from './custom-role.entity';
 import { DelegatedAdminRelationshipEntity } from './delegated-admin-relationship.entity';
@@ -19,5 +20,6 @@ import { ImpersonationGrantEntity } from './impersonation-grant.entity';
 import { ImpersonationSessionEntity } from './impersonation-session.entity';
 import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
+import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity];

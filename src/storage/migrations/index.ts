@@ -2,7 +2,17 @@ import { InitialSchema1732280000000 } from './1732280000000-initial-schema';
 import { ImpersonationAndDelegation1732380000000 } from './1732380000000-impersonation-and-delegation';
 import { ExternalIdentities1733000000000 } from './1733000000000-external-identities';
 import { CanonicalEmails1733100000000 } from './1733100000000-canonical-emails';
+import { AuditSearchAndChain1733200000000 } from './1733200000000-audit-search-and-chain';
+import { OutboxAndWebhooks1733210000000 } from './1733210000000-outbox-and-webhooks';
 import { ImpersonationRequests1733300000000 } from './1733300000000-impersonation-requests';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
-export const MIGRATIONS = [InitialSchema1732280000000, ImpersonationAndDelegation1732380000000, ExternalIdentities1733000000000, CanonicalEmails1733100000000, ImpersonationRequests1733300000000];
+export const MIGRATIONS = [
+  InitialSchema1732280000000,
+  ImpersonationAndDelegation1732380000000,
+  ExternalIdentities1733000000000,
+  CanonicalEmails1733100000000,
+  AuditSearchAndChain1733200000000,
+  OutboxAndWebhooks1733210000000,
+  ImpersonationRequests1733300000000,
+];

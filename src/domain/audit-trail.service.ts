@@ -1,0 +1,130 @@
+import type { SelectQueryBuilder } from 'typeorm';
+import { badInput } from '../errors';
+import { verifyAuditChain, type ChainReport } from '../storage/audit-chain';
+import { AccountEntity, AuditEventEntity } from '../storage/entities';
+import { accountFacts, type RequestContext } from './context';
+
+/** What a reader narrows the trail to; every part is optional and the parts combine with AND. */
+export interface AuditEventFilter {
+  /** Also the events of the accounts below (those the reader may audit). @default false */
+  includeDescendants?: boolean | null;
+  actorUserId?: string | null;
+  subjectUserId?: string | null;
+  action?: string | null;
+  impersonationSessionId?: string | null;
+  delegationId?: string | null;
+  /** Inclusive. */
+  from?: Date | null;
+  /** Exclusive. */
+  to?: Date | null;
+}
+
+const MAX_ID = 36;
+
+function checkedFilter(filter: AuditEventFilter): AuditEventFilter {
+  for (const field of ['actorUserId', 'subjectUserId', 'impersonationSessionId', 'delegationId'] as const) {
+    const value = filter[field];
+    if (value !== undefined && value !== null && (value.length === 0 || value.length > MAX_ID)) throw badInput(`${field} is not an id`, { field });
+  }
+  if (filter.action !== undefined && filter.action !== null && (filter.action.length === 0 || filter.action.length > 64)) throw badInput('action must be 1 to 64 characters', { field: 'action' });
+  for (const field of ['from', 'to'] as const) {
+    const value = filter[field];
+    if (value && Number.isNaN(value.getTime())) throw badInput(`${field} is not a date`, { field });
+  }
+  if (filter.from && filter.to && filter.from.getTime() > filter.to.getTime()) throw badInput('from must not be after to', { field: 'from' });
+  return filter;
+}
+
+/**
+ * The events the reader may see for this account and filter, as a query not yet run: the export pages through the
+ * same query as `auditEvents`, so both show exactly the same events. Needs `audit.read` on the account (else
+ * NOT_FOUND / FORBIDDEN); a roll-up covers the descendants the reader may audit too, and for the platform's root
+ * everything, including the trail of accounts no longer in the tree.
+ */
+export async function auditEventQuery(ctx: RequestContext, accountId: string, raw: AuditEventFilter = {}): Promise<AuditQuery> {
+  const filter = checkedFilter(raw);
+  const root = await ctx.requireOn('audit.read', accountId);
+  const em = ctx.services.db.manager;
+  let scope: (query: SelectQueryBuilder<AuditEventEntity>) => void = (query) => query.where('e.subjectAccountId = :accountId', { accountId });
+  let index: string | null = 'idx_audit_events_subject';
+  if (filter.includeDescendants) {
+    const facts = ctx.requirePrincipal().facts;
+    const subtree = await em.createQueryBuilder(AccountEntity, 'a').where('a.path LIKE :prefix', { prefix: `${root.path}%` }).getMany();
+    // The same decision as for one account, made for each account below: a suspended or unreachable one stays out.
+    const allowed = subtree.filter((a) => a.id === root.id || ctx.engine.authorizeAction(facts, 'audit.read', accountFacts(a)).allowed).map((a) => a.id);
+    // The ids themselves rather than a sub-select: each is an indexed range, which the optimizers of both databases
+    // read directly; the platform's root with nothing held back needs no condition at all.
+    if (allowed.length === subtree.length && !root.parentId) {
+      scope = (query) => query.where('1 = 1');
+      index = null;
+    } else scope = (query) => query.where('e.subjectAccountId IN (:...allowed)', { allowed });
+  }
+  const build = () => {
+    const query = em.createQueryBuilder(AuditEventEntity, 'e');
+    scope(query);
+    if (filter.actorUserId) query.andWhere('e.actorUserId = :actorUserId', { actorUserId: filter.actorUserId });
+    if (filter.subjectUserId) query.andWhere('e.subjectUserId = :subjectUserId', { subjectUserId: filter.subjectUserId });
+    if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+    if (filter.impersonationSessionId) query.andWhere('e.impersonationSessionId = :sessionId', { sessionId: filter.impersonationSessionId });
+    if (filter.delegationId) query.andWhere('e.delegatedRelationshipId = :delegationId', { delegationId: filter.delegationId });
+    if (filter.from) query.andWhere('e.occurredAt >= :from', { from: filter.from });
+    if (filter.to) query.andWhere('e.occurredAt < :to', { to: filter.to });
+    return query;
+  };
+  return { build, index };
+}
+
+export interface AuditQuery {
+  /** A fresh query builder over the matching events. */
+  build: () => SelectQueryBuilder<AuditEventEntity>;
+  /** The index a page is read through, by account and time; null when every account's events are read. */
+  index: string | null;
+}
+
+/**
+ * One page, newest first. MariaDB, given an account and a cursor, reads the account's index from its newest entry
+ * and skips down to the cursor (each page costing more than the one before); told to use that index, it seeks to
+ * the cursor at once. SQLite's planner does so by itself.
+ */
+export async function readAuditPage(query: AuditQuery, first: number, after?: [string, string]): Promise<AuditEventEntity[]> {
+  const builder = pageNewestFirst(query.build(), first, after);
+  const { connection } = builder;
+  if (!query.index || connection.options.type === 'better-sqlite3') return builder.getMany();
+  const [sql, parameters] = builder.getQueryAndParameters();
+  const table = '`audit_events` `e`';
+  if (!sql.includes(`FROM ${table}`)) return builder.getMany();
+  const rows = (await connection.query(sql.replace(`FROM ${table}`, `FROM ${table} FORCE INDEX (\`${query.index}\`)`), parameters)) as Array<Record<string, unknown>>;
+  const metadata = connection.getMetadata(AuditEventEntity);
+  return rows.map((row) => {
+    const event = new AuditEventEntity();
+    for (const column of metadata.columns) column.setEntityValue(event, connection.driver.prepareHydratedValue(row[`e_${column.databaseName}`], column));
+    return event;
+  });
+}
+
+/** Newest first, by (occurredAt, id): the cursor is both. */
+export function pageNewestFirst(query: SelectQueryBuilder<AuditEventEntity>, first: number, after?: [string, string]): SelectQueryBuilder<AuditEventEntity> {
+  // The first condition alone is a range the index can seek to; the second then drops the rows already read.
+  if (after) query.andWhere('e.occurredAt <= :at AND (e.occurredAt < :at OR e.id < :id)', { at: new Date(after[0]), id: after[1] });
+  return query.orderBy('e.occurredAt', 'DESC').addOrderBy('e.id', 'DESC').take(first);
+}
+
+export interface AuditPage {
+  rows: AuditEventEntity[];
+  hasNextPage: boolean;
+  /** Counted only when asked for: a count over a large trail is not free. */
+  totalCount: () => Promise<number>;
+}
+
+/** A page of the trail, newest first. */
+export async function auditEvents(ctx: RequestContext, accountId: string, filter: AuditEventFilter, first: number, after?: [string, string]): Promise<AuditPage> {
+  const query = await auditEventQuery(ctx, accountId, filter);
+  const rows = await readAuditPage(query, first + 1, after);
+  return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => query.build().getCount() };
+}
+
+/** Whether the account's chain holds, for those who may read its trail. */
+export async function auditIntegrity(ctx: RequestContext, accountId: string): Promise<ChainReport> {
+  await ctx.requireOn('audit.read', accountId);
+  return verifyAuditChain(ctx.services.db.manager, accountId);
+}

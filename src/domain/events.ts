@@ -1,0 +1,92 @@
+import { randomBytes, randomUUID } from 'crypto';
+import type { EntityManager } from 'typeorm';
+import type { AuditEventEntity } from '../storage/entities';
+import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
+
+/** The lifecycle events a webhook may subscribe to (SPEC §7.2). */
+export const EVENT_TYPES = [
+  'impersonation.session.started',
+  'impersonation.session.ended',
+  'impersonation.grant.requested',
+  'impersonation.grant.revoked',
+  'delegation.requested',
+  'delegation.approved',
+  'delegation.expiring',
+  'delegation.expired',
+  'role.assigned',
+  'role.revoked',
+  'user.invited',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Which audited actions announce an event; the others stay in the trail only. */
+const EVENT_OF_ACTION: Record<string, EventType> = {
+  'impersonation.start': 'impersonation.session.started',
+  'impersonation.end': 'impersonation.session.ended',
+  'impersonation.request': 'impersonation.grant.requested',
+  'impersonation.revoke': 'impersonation.grant.revoked',
+  'delegation.request': 'delegation.requested',
+  'delegation.approve': 'delegation.approved',
+  'delegation.expiring': 'delegation.expiring',
+  'delegation.expire': 'delegation.expired',
+  'user.assignRole': 'role.assigned',
+  'user.revokeRole': 'role.revoked',
+  'user.invite': 'user.invited',
+};
+
+export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];
+
+export interface EventActor {
+  id: string;
+  email: string;
+  name: string;
+  accountId: string;
+}
+
+/**
+ * Writes the event an audited change announces to the outbox, and a pending delivery for each of the account's
+ * webhooks subscribed to it, in the change's own transaction: an event exists exactly when its change committed.
+ */
+export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null): Promise<OutboxEventEntity | null> {
+  const type = eventTypeOf(audited.action);
+  if (!type) return null;
+  const data = {
+    accountId: audited.subjectAccountId,
+    auditEventId: audited.id,
+    actor: actor ?? { id: audited.actorUserId },
+    targetType: audited.targetType,
+    targetId: audited.targetId,
+    subjectUserId: audited.subjectUserId,
+    impersonationSessionId: audited.impersonationSessionId,
+    delegationId: audited.delegatedRelationshipId,
+    requestId: audited.requestId,
+    ...(audited.details ?? {}),
+  };
+  const event = Object.assign(new OutboxEventEntity(), {
+    // Standard Webhooks' `msg_` prefix and 128 random bits: 36 characters, as the column holds.
+    id: `msg_${randomBytes(16).toString('hex')}`,
+    accountId: audited.subjectAccountId,
+    sequence: audited.sequence,
+    type,
+    body: JSON.stringify({ type, timestamp: audited.occurredAt.toISOString(), data }),
+    occurredAt: audited.occurredAt,
+  });
+  await em.insert(OutboxEventEntity, event);
+  const webhooks = await em.findBy(WebhookEntity, { accountId: audited.subjectAccountId });
+  for (const webhook of webhooks.filter((w) => w.events.includes(type))) {
+    await em.insert(WebhookDeliveryEntity, {
+      id: randomUUID(),
+      webhookId: webhook.id,
+      eventId: event.id,
+      sequence: event.sequence,
+      status: 'PENDING',
+      attempts: 0,
+      nextAttemptAt: audited.occurredAt,
+      lastAttemptAt: null,
+      lastStatusCode: null,
+      lastError: null,
+      deliveredAt: null,
+    });
+  }
+  return event;
+}

@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { Logger } from 'pino';
+import { auditEventQuery, readAuditPage, type AuditEventFilter } from '../domain/audit-trail.service';
+import { RequestContext, type Services } from '../domain/context';
+import { badInput, PorticoError } from '../errors';
+import { AuthenticationError } from '../identity';
+import type { AuditEventEntity } from '../storage/entities';
+import type { IdentityResolver } from './context';
+import { sendJson } from '../kit/http';
+
+export const AUDIT_EXPORT_PATH = '/audit/export';
+
+/** Rows read per statement: memory stays at one page, whatever the trail's size. */
+const PAGE = 1_000;
+
+const COLUMNS = [
+  'id',
+  'occurredAt',
+  'sequence',
+  'subjectAccountId',
+  'actorUserId',
+  'subjectUserId',
+  'action',
+  'targetType',
+  'targetId',
+  'requestId',
+  'impersonationSessionId',
+  'delegatedRelationshipId',
+  'details',
+  'previousHash',
+  'hash',
+] as const;
+
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, SERVICE_UNAVAILABLE: 503 };
+
+function record(event: AuditEventEntity): Record<(typeof COLUMNS)[number], string | number | null | Record<string, unknown>> {
+  return { ...event, occurredAt: event.occurredAt.toISOString() };
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  // A spreadsheet would run a cell starting with = + - @ as a formula: such text is quoted and marked as text.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const line = (format: 'ndjson' | 'csv', event: AuditEventEntity): string => {
+  const row = record(event);
+  return format === 'ndjson' ? `${JSON.stringify(row)}\n` : `${COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n`;
+};
+
+/** The filter from the query string: the same names as AuditEventFilter; anything malformed is BAD_USER_INPUT. */
+function filterOf(params: URLSearchParams): AuditEventFilter {
+  const date = (name: 'from' | 'to') => {
+    const value = params.get(name);
+    if (value === null) return undefined;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw badInput(`${name} is not a date`, { field: name });
+    return parsed;
+  };
+  const flag = params.get('includeDescendants');
+  if (flag !== null && flag !== 'true' && flag !== 'false') throw badInput('includeDescendants must be true or false', { field: 'includeDescendants' });
+  return {
+    includeDescendants: flag === 'true',
+    actorUserId: params.get('actorUserId') ?? undefined,
+    subjectUserId: params.get('subjectUserId') ?? undefined,
+    action: params.get('action') ?? undefined,
+    impersonationSessionId: params.get('impersonationSessionId') ?? undefined,
+    delegationId: params.get('delegationId') ?? undefined,
+    from: date('from'),
+    to: date('to'),
+  };
+}
+
+/** Waits until the socket has room again: a slow reader slows the export down instead of filling memory. */
+const drained = (res: ServerResponse) => new Promise<void>((resolve) => {
+  const done = () => {
+    res.off('drain', done);
+    res.off('close', done);
+    resolve();
+  };
+  res.on('drain', done);
+  res.on('close', done);
+});
+
+/**
+ * `GET /audit/export?accountId=…&format=ndjson|csv` and the AuditEventFilter fields: the trail `auditEvents`
+ * would show the bearer, newest first, one line per event (CSV: a header row first), streamed page by page.
+ */
+export async function exportAuditTrail(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, identities: IdentityResolver, requestId: string, logger: Logger): Promise<void> {
+  let pages: { next: () => Promise<AuditEventEntity[]> };
+  let format: 'ndjson' | 'csv';
+  try {
+    if (req.method !== 'GET') throw badInput('the export is read with GET');
+    const requested = url.searchParams.get('format') ?? 'ndjson';
+    if (requested !== 'ndjson' && requested !== 'csv') throw badInput('format must be ndjson or csv', { field: 'format' });
+    format = requested;
+    const accountId = url.searchParams.get('accountId');
+    if (!accountId) throw badInput('accountId is required', { field: 'accountId' });
+    const filter = filterOf(url.searchParams);
+    if (!req.headers.authorization) throw new PorticoError('UNAUTHENTICATED', 'the export needs a bearer token');
+    const { principal } = await identities.resolve(req, requestId);
+    // A subgraph's context token answers decisions only, never the trail.
+    if (!principal || principal.viaContextToken) throw new PorticoError('UNAUTHENTICATED', 'the export needs a bearer token');
+    const ctx = new RequestContext(services, requestId, principal);
+    const query = await auditEventQuery(ctx, accountId, filter);
+    let after: [string, string] | undefined;
+    let done = false;
+    pages = {
+      next: async () => {
+        if (done) return [];
+        const rows = await readAuditPage(query, PAGE, after);
+        done = rows.length < PAGE;
+        const last = rows[rows.length - 1];
+        if (last) after = [last.occurredAt.toISOString(), last.id];
+        return rows;
+      },
+    };
+  } catch (error) {
+    const code = error instanceof PorticoError ? error.code : error instanceof AuthenticationError ? 'UNAUTHENTICATED' : undefined;
+    if (!code) throw error;
+    res.setHeader('x-request-id', requestId);
+    return sendJson(res, STATUS[code] ?? 400, { errors: [{ message: (error as Error).message, extensions: { code } }] });
+  }
+  res.writeHead(200, {
+    'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'content-disposition': `attachment; filename="audit-${new Date().toISOString().slice(0, 10)}.${format}"`,
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  });
+  if (format === 'csv') res.write(`${COLUMNS.join(',')}\r\n`);
+  let exported = 0;
+  for (;;) {
+    if (res.destroyed) break;
+    const rows = await pages.next();
+    if (rows.length === 0) break;
+    const chunk = rows.map((event) => line(format, event)).join('');
+    exported += rows.length;
+    if (!res.write(chunk)) await drained(res);
+  }
+  res.end();
+  logger.info({ requestId, exported, format }, 'audit trail exported');
+}

@@ -1,0 +1,49 @@
+import { Writable } from 'stream';
+import type { DecisionLogMode } from '../../src/config';
+import { databaseKinds } from '../support/databases';
+import { codes, startTestPortico } from '../support/portico';
+
+function logSink() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { stream, records: () => lines.map((line) => JSON.parse(line) as Record<string, any>) };
+}
+
+const AUDIT = 'query($a: ID!) { auditEvents(accountId: $a, first: 1) { nodes { id } } }';
+
+describe.each(databaseKinds())('the decision log on %s', (kind) => {
+  it.each([
+    { mode: 'off' as DecisionLogMode, denied: 0, allowed: false },
+    { mode: 'denied' as DecisionLogMode, denied: 1, allowed: false },
+    { mode: 'all' as DecisionLogMode, denied: 1, allowed: true },
+  ])('PORTICO_DECISION_LOG=$mode logs $denied denied decision line(s) for a refusal, and the grants too: $allowed', async ({ mode, denied, allowed }) => {
+    const sink = logSink();
+    const t = await startTestPortico(kind, 'dstny', { logLevel: 'info', decisionLog: mode }, { logDestination: sink.stream });
+    try {
+      const acme = await t.account('Acme Logistics');
+      const insight = await t.user('insight@acme.example');
+      const admin = await t.user('admin@acme.example');
+      expect(codes(await t.gql('insight@acme.example', AUDIT, { a: acme.id }, { 'x-request-id': `refused-${mode}` }))).toEqual(['FORBIDDEN']);
+      expect(codes(await t.gql('admin@acme.example', AUDIT, { a: acme.id }, { 'x-request-id': `granted-${mode}` }))).toEqual([]);
+      const lines = sink.records().filter((r) => r.msg === 'authorization decision');
+      const refused = lines.filter((r) => r.requestId === `refused-${mode}`);
+      const granted = lines.filter((r) => r.requestId === `granted-${mode}`);
+      expect(refused).toHaveLength(denied);
+      // The directive and the service each decide: every decision of the granted request is a line of its own.
+      expect(granted.length > 0).toBe(allowed);
+      expect(granted.every((r) => r.decision.allowed === true)).toBe(true);
+      if (denied) {
+        expect(refused[0]).toMatchObject({ userId: insight.id, decision: { permission: 'audit.read', accountId: acme.id, allowed: false } });
+        expect(refused[0].decision.reason).toMatch(/audit\.read|rights:assign/);
+      }
+      if (allowed) expect(granted[0]).toMatchObject({ userId: admin.id, decision: { permission: 'audit.read', accountId: acme.id, allowed: true } });
+    } finally {
+      await t.stop();
+    }
+  });
+});
