@@ -3,6 +3,25 @@ import type { AccountStatus, AccountType } from '../policy';
 import { AccountEntity, ContactRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { accountFacts, type RequestContext } from './context';
 
+/**
+ * Where a principal's rights can reach: the accounts they hold a role on (and their own), and the subtrees below
+ * those whose roles apply to descendants; in an impersonation session, the session's customer alone. SQL narrows
+ * to these candidates; the engine decides on each row.
+ */
+export function reachOf(ctx: RequestContext): { ownIds: Set<string>; subtreeRoots: Set<string> } {
+  const principal = ctx.requirePrincipal();
+  const { facts } = principal;
+  if (facts.impersonation) return { ownIds: new Set([facts.impersonation.accountId]), subtreeRoots: new Set() };
+  const ownIds = new Set<string>([principal.account.id]);
+  const subtreeRoots = new Set<string>();
+  for (const assignment of facts.assignments) {
+    ownIds.add(assignment.accountId);
+    const role = ctx.engine.resolve(assignment);
+    if (role && [...role.grants.values()].some((g) => g.descendants)) subtreeRoots.add(assignment.accountId);
+  }
+  return { ownIds, subtreeRoots };
+}
+
 export interface AccountFilter {
   type?: AccountType;
   status?: AccountStatus;
@@ -16,21 +35,9 @@ export interface AccountFilter {
  * indexed path prefixes; the engine has the last word on each row, so nothing invisible is ever returned.
  */
 export async function visibleAccounts(ctx: RequestContext, filter: AccountFilter, first: number, after?: [string, string]): Promise<{ rows: AccountEntity[]; hasNextPage: boolean }> {
-  const principal = ctx.requirePrincipal();
-  const { facts } = principal;
+  const { facts } = ctx.requirePrincipal();
   if (!facts.active) return { rows: [], hasNextPage: false };
-  const ownIds = new Set<string>([principal.account.id]);
-  const subtreeRoots = new Set<string>();
-  for (const assignment of facts.assignments) {
-    ownIds.add(assignment.accountId);
-    const role = ctx.engine.resolve(assignment);
-    if (role && [...role.grants.values()].some((g) => g.descendants)) subtreeRoots.add(assignment.accountId);
-  }
-  if (facts.impersonation) {
-    ownIds.clear();
-    subtreeRoots.clear();
-    ownIds.add(facts.impersonation.accountId);
-  }
+  const { ownIds, subtreeRoots } = reachOf(ctx);
   const em = ctx.services.db.manager;
   const rootPaths = subtreeRoots.size > 0 ? (await em.findBy(AccountEntity, [...subtreeRoots].map((id) => ({ id })))).map((a) => a.path) : [];
   const query = em.createQueryBuilder(AccountEntity, 'a').where(

@@ -3,6 +3,7 @@ import { notFound } from '../errors';
 import type { UserStatus } from '../policy';
 import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
 import { accountFacts, type RequestContext } from './context';
+import { reachOf } from './queries';
 
 export interface UserFilter {
   underAccountId?: string | null;
@@ -25,21 +26,9 @@ const containing = (text: string) => `%${text.replace(/[!%_]/g, (c) => `!${c}`)}
  * One statement reads the candidates; the engine decides on each.
  */
 async function readableAccountIds(ctx: RequestContext, under: AccountEntity | null, includeDescendants: boolean): Promise<string[]> {
-  const principal = ctx.requirePrincipal();
-  const { facts } = principal;
+  const { facts } = ctx.requirePrincipal();
   if (!facts.active) return [];
-  const ownIds = new Set<string>([principal.account.id]);
-  const subtreeRoots = new Set<string>();
-  for (const assignment of facts.assignments) {
-    ownIds.add(assignment.accountId);
-    const role = ctx.engine.resolve(assignment);
-    if (role && [...role.grants.values()].some((g) => g.descendants)) subtreeRoots.add(assignment.accountId);
-  }
-  if (facts.impersonation) {
-    ownIds.clear();
-    subtreeRoots.clear();
-    ownIds.add(facts.impersonation.accountId);
-  }
+  const { ownIds, subtreeRoots } = reachOf(ctx);
   const roots = await Promise.all([...subtreeRoots].map((id) => ctx.account(id)));
   const rootPaths = roots.filter((a): a is AccountEntity => a !== null).map((a) => a.path);
   const query = ctx.services.db.manager.createQueryBuilder(AccountEntity, 'a').where(
