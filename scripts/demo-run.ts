@@ -1,4 +1,5 @@
 import { createServer } from 'net';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../src/config';
 import { CONTEXT_JWKS_PATH, startPortico, type Portico } from '../src/gateway/server';
@@ -45,12 +46,37 @@ export interface DemoGateway {
 }
 
 /** A loopback port nobody listens on now: a demo subgraph must know its gateway's URL before the gateway starts. */
+/**
+ * A port nobody listens on, chosen below the kernel's ephemeral range: a port from that range can be taken, between
+ * this check and the listen that follows, as the local end of any outgoing connection (a database pool opening).
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [ephemeralLow] = ephemeralPortRange();
+  const low = 10_000;
+  const high = Math.max(low + 1_000, ephemeralLow - 1);
+  for (let attempt = 0; ; attempt++) {
+    const candidate = low + Math.floor(Math.random() * (high - low));
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return candidate;
+    }
+    if (attempt >= 50) throw new Error(`no free port found between ${low} and ${high}`);
+  }
+}
+
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49152, 65535];
 }
 
 /**

@@ -96,6 +96,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
   let started = false;
+  // What a start opened, closed in reverse if the start fails (a port in use, a subgraph that is down).
+  const opened: Array<() => Promise<void> | void> = [];
   db.availability.onChange((available, { reason, downForMs }) =>
     available ? logger.info({ downForMs }, 'database available again') : logger.error({ reason }, 'database unavailable: requests needing it are refused until it answers'),
   );
@@ -160,6 +162,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();
+    opened.push(() => apollo.stop(), () => subgraphClient?.close());
 
     const contextFor = async (req: IncomingMessage, record: RequestRecord, held: { release?: () => void }): Promise<BaseContext> => {
       try {
@@ -235,6 +238,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     });
     keepConnectionsAlive(server);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
+    opened.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as AddressInfo;
     // A separate port on loopback only: scrapers on the machine (or a sidecar) read it, nobody outside.
     const metricsServer = metrics && config.metricsPort !== undefined ? createServer((req, res) => void (new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics' ? sendMetrics(res, metrics) : sendJson(res, 404, { error: 'not found' }))) : undefined;
@@ -261,6 +265,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     };
   } finally {
     // A start that fails (a supergraph Portico cannot enforce, a subgraph that is down) leaves nothing open.
-    if (!started) await db.close();
+    if (!started) {
+      for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
+      await db.close();
+    }
   }
 }

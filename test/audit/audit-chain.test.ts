@@ -19,7 +19,7 @@ describe.each(databaseKinds())('the audit hash chain on %s', (kind) => {
     t = await startTestPortico(kind, 'appdirect');
     [acme, initech] = await Promise.all([t.account('Acme Retail'), t.account('Initech')]);
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('stays one unbroken chain per account under 50 concurrent mutations', async () => {
     const targets = await em().findBy(UserEntity, { accountId: acme.id });

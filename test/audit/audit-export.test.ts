@@ -101,7 +101,7 @@ describe.each(databaseKinds())('exporting the audit trail on %s', (kind) => {
       }
     });
   }, 600_000);
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('streams 200,000 events in constant memory, every line parsing, newest first', async () => {
     const response = await fetch(exportUrl({ accountId: umbrella.id, format: 'ndjson' }), { headers: { authorization: `Bearer ${await t.token(UMBRELLA)}` } });

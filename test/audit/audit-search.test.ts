@@ -71,7 +71,7 @@ describe.each(databaseKinds())('searching the audit trail on %s', (kind) => {
       });
     }
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const subtreeOf = async (name: string) => {
     const root = accounts[name];

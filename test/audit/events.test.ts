@@ -16,7 +16,7 @@ describe.each(databaseKinds())('lifecycle events in the outbox on %s', (kind) =>
   beforeAll(async () => {
     t = await startTestPortico(kind, 'dstny');
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it("tells the customer who acts in its portal, why and with which rights; and when it ends", async () => {
     const [acme, northwind, mark] = await Promise.all([t.account('Acme Logistics'), t.account('Northwind Telecom'), t.user('ppm@northwind.example')]);

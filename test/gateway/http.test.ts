@@ -8,7 +8,7 @@ describe.each(databaseKinds())('the HTTP server on %s', (kind) => {
     t = await startTestPortico(kind, 'dstny');
     base = t.portico.url.replace(/\/graphql$/, '');
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('answers /healthz while the process runs and /readyz while the database answers', async () => {
     const health = await fetch(`${base}/healthz`);

@@ -43,7 +43,7 @@ describe.each(databaseKinds())('loading the caller on %s', (kind) => {
       await em.insert(CustomRoleEntity, { id: customRoleId, ownerAccountId: northwind.id, accountType: 'PARTNER', name: 'PRICE_READER', title: 'Price reader', grants: [{ permission: 'priceList:read', descendants: false }], createdByUserId: tech.id });
       await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: tech.id, accountId: northwind.id, role: 'PRICE_READER', customRoleId });
     }, 120_000);
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('reads the user, their account, roles, custom roles and delegated relationships in one statement, the same facts as read one by one', async () => {
       const { db, engine } = t.portico.services;
@@ -76,7 +76,7 @@ describe.each(databaseKinds())('loading the caller on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     }, 120_000);
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('reads the caller in a single statement', async () => {
       const { db, engine } = t.portico.services;

@@ -26,7 +26,7 @@ describe.each(databaseKinds())("a subgraph's decision call reuses the principal 
     admin = await loadPrincipal(services.db, services.engine, { subject: (await t.user('admin@acme.example')).id, claims: {} }, 'test');
     billing = await loadPrincipal(services.db, services.engine, { subject: (await t.user('billing@acme.example')).id, claims: {} }, 'test');
   }, 120_000);
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const tokenFor = (principal: Principal, rid?: string): Promise<string> => {
     const { rid: _none, ...claims } = contextClaimsOf(principal, new Set(['tickets.read']), '');

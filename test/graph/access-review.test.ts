@@ -43,7 +43,7 @@ describe.each(databaseKinds())('access review on %s', (kind) => {
       t = await startTestPortico(kind, preset);
       await consent(t, preset);
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('whoCan names, for every permission and account, exactly the seeded users authorize allows, with the same scope and reason', async () => {
       const em = t.portico.services.db.manager;
@@ -84,7 +84,7 @@ describe.each(databaseKinds())('access review on %s', (kind) => {
       const [acme, northwind] = await Promise.all([t.account('Acme Logistics'), t.account('Northwind Telecom')]);
       grantId = ok(await t.gql('admin@acme.example', GRANT, { input: { customerAccountId: acme.id, partnerAccountId: northwind.id, rights: ['tickets:create'] } })).grantImpersonation.id;
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('names the partner users a live impersonation grant lets act, as a grant and not a right of their own', async () => {
       const acme = await t.account('Acme Logistics');
@@ -174,7 +174,7 @@ describe.each(databaseKinds())('access review on %s', (kind) => {
       t = await startTestPortico(kind, 'appdirect');
       await consent(t, 'appdirect');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('names a delegated administrator with its relationship', async () => {
       const acme = await t.account('Acme Retail');

@@ -76,7 +76,7 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     describe('createAccount', () => {
       it('the platform operator creates a partner and a customer below it, placed in the tree and recorded', async () => {
@@ -289,7 +289,7 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'appdirect');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it.each([
       { title: 'an Account Manager creates a customer under their partner', actor: 'am@northwind.example', type: 'CUSTOMER', parent: 'Northwind Cloud' },

@@ -44,7 +44,7 @@ describe.each(databaseKinds())('administration on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     describe('updateAccount', () => {
       it('the operator renames an account, audited with the change', async () => {
@@ -241,7 +241,7 @@ describe.each(databaseKinds())('administration on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('turning the leads module off denies leads at once, and on again allows them', async () => {
       const partner = await t.account('Northwind Solutions');

@@ -28,7 +28,7 @@ describe.each(databaseKinds())('assignable roles and capability flags on %s', (k
         }));
       }
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('lists, for every seeded caller and target, exactly the roles assignRole accepts', async () => {
       const em = t.portico.services.db.manager;
@@ -78,7 +78,7 @@ describe.each(databaseKinds())('assignable roles and capability flags on %s', (k
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('lists a custom role with its id, assignable by the Administrator the policy names', async () => {
       const platform = (await t.user(OPERATOR)).accountId;
@@ -99,7 +99,7 @@ describe.each(databaseKinds())('assignable roles and capability flags on %s', (k
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     const names = (data: { assignableRoles: Array<{ name: string }> }) => data.assignableRoles.map((r) => r.name).sort();
 

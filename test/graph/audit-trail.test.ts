@@ -48,7 +48,7 @@ describe.each(databaseKinds())('the audit trail on %s', (kind) => {
     const emails = [CUSTOMER_MANAGER, PARTNER_MANAGER, ADVISOR, 'billing@acme.example', 'tech@acme.example', 'subs@acme.example'];
     users = Object.fromEntries(await Promise.all(emails.map(async (e) => [e, await t.user(e)])));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('records exactly one event per mutation, with the right actor, subject, session and relationship', async () => {
     const expected = new Map<string, Expected>();

@@ -44,7 +44,7 @@ describe.each(databaseKinds())('bad input on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     describe('roles', () => {
       it.each([
@@ -352,7 +352,7 @@ describe.each(databaseKinds())('bad input on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it.each([
       { title: 'a switch that is not true or false', settings: { adminsMayAssignRoles: 'yes' }, message: /settings\.adminsMayAssignRoles must be true or false/ },
@@ -378,7 +378,7 @@ describe.each(databaseKinds())('bad input on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny', { environment: 'production' });
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('errors carry a code and a message, never a stack trace', async () => {
       const unknown = randomUUID();

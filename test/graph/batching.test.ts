@@ -52,7 +52,7 @@ describe.each(databaseKinds())('batching on %s', (kind) => {
       }
     });
   }, 120_000);
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   async function statementsFor(first: number): Promise<{ statements: number; accounts: number; users: number }> {
     const token = await t.token('admin@platform.local');

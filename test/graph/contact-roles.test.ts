@@ -31,7 +31,7 @@ describe.each(databaseKinds())('contact roles on %s', (kind) => {
     policy = loadPolicy('dstny');
     t = await startTestPortico(kind, 'dstny');
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const contactRolesOf = async (email: string): Promise<string[]> => ok(await t.gql(OPERATOR, CONTACT_ROLES, { id: (await t.user(email)).id })).user.contactRoles;
   const recipients = async (as: string, topic: string, accountId: string): Promise<string[]> =>

@@ -40,7 +40,7 @@ describe.each(databaseKinds())('custom roles on %s', (kind) => {
     contoso = await t.account('Contoso Resellers');
     platform = await t.portico.services.db.manager.findOneByOrFail(AccountEntity, { type: 'PLATFORM' });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   /** What a custom role with these permissions carries: them, and the policy's base permissions of every custom role. */
   const carried = (chosen: string[]) => [...new Set([...chosen, ...policy.customRoles!.baseGrants.map((g) => g.permission)])].sort();

@@ -32,7 +32,7 @@ describe.each(databaseKinds())('delegated administration on %s', (kind) => {
     [acme, initech, northwind] = await Promise.all(['Acme Retail', 'Initech', 'Northwind Cloud'].map((name) => t.account(name)));
     advisor = await t.user(ADVISOR);
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const em = () => t.portico.services.db.manager;
   const request = async (input: Record<string, unknown> = {}, as = ADVISOR) =>

@@ -16,7 +16,7 @@ describe.each(databaseKinds())('federation entity resolution on %s', (kind) => {
   beforeAll(async () => {
     t = await startTestPortico(kind, 'dstny');
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const ref = (typename: 'Account' | 'User', id: string) => ({ __typename: typename, id });
 

@@ -138,7 +138,7 @@ describe.each(databaseKinds())('identifiers people see, on %s', (kind) => {
       t = await startTestPortico(kind, 'dstny');
       acme = await t.account('Acme Logistics');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     const invite = (email: string, name = 'Someone') => t.gql(OPERATOR, INVITE, { input: { accountId: acme.id, email, name, roles: [] } });
     const auditOf = () => t.portico.services.db.manager.countBy(AuditEventEntity, { subjectAccountId: acme.id });
@@ -243,7 +243,7 @@ describe.each(databaseKinds())('identifiers people see, on %s', (kind) => {
       t = await startTestPortico(kind, 'unifyr');
       northwind = await t.account('Northwind Solutions');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     const input = (title: string) => ({ accountId: northwind.id, accountType: 'PARTNER', name: `ROLE_${randomUUID().slice(0, 8).toUpperCase()}`, title, permissions: [{ permission: 'content:read' }] });
 

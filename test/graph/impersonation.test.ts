@@ -37,7 +37,7 @@ describe.each(databaseKinds())('impersonation on %s', (kind) => {
     t = await startTestPortico(kind, 'dstny');
     [acme, globex, initech, northwind] = await Promise.all(['Acme Logistics', 'Globex', 'Initech', 'Northwind Telecom'].map((name) => t.account(name)));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const em = () => t.portico.services.db.manager;
   const grant = async (customer: AccountEntity, rights = RIGHTS, as = CUSTOMER_ADMIN, expiresAt?: Date) =>

@@ -29,7 +29,7 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('the last Portal Administrator cannot be removed while the account has other active users', async () => {
       const admin = await t.user('admin@globex.example');
@@ -91,7 +91,7 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'appdirect');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('a Billing Manager grants nothing: it holds no users:manage', async () => {
       const user = await t.user('tech@northwind.example');
@@ -115,7 +115,7 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('the first user added to a partner account becomes its Administrator, the second does not', async () => {
       const platform = await t.portico.services.db.manager.findOneByOrFail(AccountEntity, { type: 'PLATFORM' });
@@ -179,7 +179,7 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('50 concurrent attempts to revoke every Portal Administrator leave exactly one', async () => {
       const { account, adminUsers } = await customerWith(t, 'Northwind Telecom', 'PORTAL_ADMINISTRATOR', 50, 3);

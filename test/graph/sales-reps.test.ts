@@ -12,7 +12,7 @@ describe.each(databaseKinds())('Sales Reps (salesReps:manage, unifyr) on %s', (k
   beforeAll(async () => {
     t = await startTestPortico(kind, 'unifyr');
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const invite = (as: string, account: string, roles: string[]) =>
     t.account(account).then(({ id }) => ({ input: { accountId: id, email: `rep${++serial}@${account.split(' ')[0].toLowerCase()}.example`, name: `Rep ${serial}`, roles } }));

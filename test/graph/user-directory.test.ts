@@ -23,7 +23,7 @@ describe.each(databaseKinds())('the user directory on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, preset);
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('lists, and counts, exactly the users each seeded user may see through user(id)', async () => {
       const users = await t.portico.services.db.manager.find(UserEntity, { order: { email: 'ASC' } });
@@ -46,7 +46,7 @@ describe.each(databaseKinds())('the user directory on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny', { maxPageSize: 500 });
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it.each([
       { title: 'holders of a right', filter: { role: 'PORTAL_ADMINISTRATOR' }, expected: ['admin@acme.example', 'admin@globex.example', 'admin@initech.example', 'admin@umbrella.example'] },
@@ -133,7 +133,7 @@ describe.each(databaseKinds())('the user directory on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it.each([
       { title: 'the Sales Reps, who never sign in', filter: { canLogin: false }, expected: ['rep@northwind.example'] },

@@ -132,7 +132,7 @@ describe.each(databaseKinds())('visibility on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('matches them literally, and only among the accounts the viewer reaches', async () => {
       const northwind = await t.account('Northwind Telecom');
@@ -175,7 +175,7 @@ describe.each(databaseKinds())('visibility on %s', (kind) => {
       ids = new Map((await em.find(AccountEntity)).map((a) => [a.name, a.id]));
       users = await em.find(UserEntity);
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     const visibleTo = (viewer: Viewer) => {
       const home = homeOf(tree, viewer.email);

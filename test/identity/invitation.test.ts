@@ -11,7 +11,7 @@ describe.each(databaseKinds())('accepting an invitation on %s', (kind) => {
   beforeAll(async () => {
     t = await startTestPortico(kind, 'dstny');
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const acceptances = (userId: string) => t.portico.services.db.manager.countBy(AuditEventEntity, { targetId: userId, action: 'user.acceptInvitation' });
 

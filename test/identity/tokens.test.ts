@@ -64,7 +64,7 @@ describe.each(databaseKinds())('bearer tokens on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     const devSigned = (claims: Record<string, unknown>, { issuer = DEV_ISSUER, audience = DEV_AUDIENCE, lifetime = '5m' } = {}) =>
       new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: t.portico.devKeys!.kid }).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime(lifetime).sign(t.portico.devKeys!.privateKey);
@@ -205,7 +205,7 @@ describe.each(databaseKinds())('bearer tokens on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('a Sales Rep\'s valid token is refused: UNAUTHENTICATED, HTTP 401', async () => {
       const result = await t.gql('rep@northwind.example', VIEWER);

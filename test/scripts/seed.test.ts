@@ -27,7 +27,7 @@ describe.each(databaseKinds())('seeding a hierarchy on %s', (kind) => {
     const { db, engine, config } = t.portico.services;
     summary = await seedHierarchy(db, engine, config.bootstrapEmail, { scale: 50, progress: (done, total) => progress.push([done, total]) });
   }, 60_000);
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('writes the accounts asked for, ten users each with a role, three levels below the platform', async () => {
     const em = t.portico.services.db.manager;

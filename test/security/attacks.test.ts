@@ -139,7 +139,7 @@ describe.each(databaseKinds())('attacks on the production gateway on %s', (kind)
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     intruderKeys = { privateKey, publicKey, kid: 'test-idp-1' };
   });
-  afterAll(() => stop());
+  afterAll(() => stop?.());
 
   /** The statements a signed-in request costs before any resolver: loading the caller. */
   async function statementsOf(send: () => Promise<Response>): Promise<{ statements: number; response: Response }> {

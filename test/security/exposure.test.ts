@@ -36,7 +36,7 @@ describe.each(databaseKinds())('exposure and defaults on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'dstny', { environment: 'development' });
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('listens on 127.0.0.1 and says so', async () => {
       expect(loadConfig({}).host).toBe('127.0.0.1');
@@ -160,7 +160,7 @@ describe.each(databaseKinds())('exposure and defaults on %s', (kind) => {
     beforeAll(async () => {
       t = await startTestPortico(kind, 'unifyr');
     });
-    afterAll(() => t.stop());
+    afterAll(() => t?.stop());
 
     it('is BAD_USER_INPUT, and no role is created', async () => {
       const partner = await t.portico.services.db.manager.findOneByOrFail(AccountEntity, { type: 'PARTNER' });

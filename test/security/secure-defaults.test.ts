@@ -24,7 +24,7 @@ describe.each(['development', 'production'] as const)('in %s', (environment) => 
   beforeAll(async () => {
     t = await startTestPortico(KIND, 'dstny', { environment });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it.each(TYPOS)('a typo in $title is refused without suggesting the right name', async ({ query, variables, code, leak }) => {
     const response = await t.raw({ token: await t.token(OPERATOR), body: JSON.stringify({ query, variables }) });

@@ -19,7 +19,7 @@ describe.each(databaseKinds())('what an impersonation session may consent to on 
     [acme, northwind] = await Promise.all(['Acme Logistics', 'Northwind Telecom'].map((name) => t.account(name)));
     fleetUserId = (await t.user('fleet@acme.example')).id;
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
   afterEach(async () => {
     const em = t.portico.services.db.manager;
     for (const g of await em.findBy(ImpersonationGrantEntity, {})) if (!g.revokedAt) await em.update(ImpersonationGrantEntity, { id: g.id }, { revokedAt: new Date() });

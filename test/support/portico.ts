@@ -65,7 +65,13 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     ...overrides,
   };
-  const portico = await startPortico(config, undefined, start);
+  const portico = await startPortico(config, undefined, start).catch(async (error: unknown) => {
+    // A start that fails leaves nothing behind to keep Jest's process alive.
+    await provider?.stop();
+    await mysql?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const em = () => portico.services.db.manager;
   // Production never seeds demo data itself: the suites that attack a production Portico write the same tenants here.
   if (config.environment === 'production' && config.seedDemo) {
