@@ -5,7 +5,8 @@ import type { JWTPayload } from 'jose';
 import { RequestContext, type Services } from '../domain/context';
 import { PorticoError } from '../errors';
 import { loadPrincipal, type Principal } from '../domain/principal';
-import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
+import { LRUCache } from 'lru-cache';
+import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
 import { TokenVerifier, type Identity } from '../identity';
 
 /** What one request through the gateway carries: the access-control request context and the token's scopes. */
@@ -24,18 +25,46 @@ export function scopesOf(claims: JWTPayload | ContextClaims): Set<string> {
   return new Set(list.filter((s): s is string => typeof s === 'string' && s !== ''));
 }
 
-/**
- * The claims a context token carries for a principal: who, for which account, on whose behalf, in which session,
- * and the request id, which the subgraph sends back on its decision calls so the logs of both line up.
- */
-export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, requestId: string): ContextClaims {
+/** The claims a context token carries for a principal: who, for which account, on whose behalf, in which session. */
+export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>): ContextClaims {
   const claims: ContextClaims = { sub: principal.user.id, acct: principal.account.id, email: principal.user.email };
   if (principal.actor) claims.act = { sub: principal.actor.id, acct: principal.actor.accountId };
   const sessionId = principal.facts.impersonation?.sessionId;
   if (sessionId) claims.sid = sessionId;
   if (scopes.size > 0) claims.scope = [...scopes].join(' ');
-  claims.rid = requestId;
   return claims;
+}
+
+/** How long a signed context token is handed out again: the subgraph always gets one valid for 30 s more. */
+const REUSE_SECONDS = CONTEXT_TOKEN_LIFETIME_SECONDS / 2;
+
+/**
+ * The context tokens the gateway hands to subgraphs, signed once per caller and subgraph and reused for 30 s: the
+ * gateway signs, and the subgraph and Portico verify, one ES256 signature per caller rather than per request. A
+ * reused token grants nothing a fresh one would not: it names the same claims, and every decision made with it
+ * still reads the principal from the database (or from the request it came with, see PrincipalsInFlight).
+ */
+export class ContextTokens {
+  private readonly signed: LRUCache<string, Promise<string>>;
+
+  constructor(
+    private readonly signer: ContextSigner,
+    options: { max?: number; now?: () => number } = {},
+  ) {
+    this.signed = new LRUCache({ max: options.max ?? 10_000, ttl: REUSE_SECONDS * 1000, ttlResolution: 0, ...(options.now ? { perf: { now: options.now } } : {}) });
+  }
+
+  forSubgraph(claims: ContextClaims, subgraph: string): Promise<string> {
+    const key = `${subgraph}\n${JSON.stringify(claims)}`;
+    let token = this.signed.get(key);
+    if (!token) {
+      token = this.signer.sign(claims, subgraph);
+      this.signed.set(key, token);
+      // A signature that failed is not kept: the next request signs again.
+      token.catch(() => this.signed.get(key) === token && this.signed.delete(key));
+    }
+    return token;
+  }
 }
 
 /** Who a request is from: its principal and its token's scopes; `bearer` when a client's own token said so. */
@@ -51,20 +80,24 @@ export interface IdentityResolver {
   resolve(req: IncomingMessage, requestId: string): Promise<ResolvedCaller>;
 }
 
-/** Whether a context token's claims describe this principal: same user, account, session and acting partner user. */
-function claimsDescribe(claims: ContextClaims, principal: Principal): boolean {
+/** Whether a context token's claims describe this caller: same user, account, session, acting partner user and scopes. */
+function claimsDescribe(claims: ContextClaims, principal: Principal, scopes: ReadonlySet<string>): boolean {
+  const claimed = scopesOf(claims);
   return (
     claims.sub === principal.user.id &&
     claims.acct === principal.account.id &&
     claims.sid === principal.facts.impersonation?.sessionId &&
-    claims.act?.sub === principal.actor?.id
+    claims.act?.sub === principal.actor?.id &&
+    claimed.size === scopes.size &&
+    [...claimed].every((scope) => scopes.has(scope))
   );
 }
 
 /**
  * The principals of the client requests this gateway instance is serving right now, by request id. A subgraph's
- * decision call for one of them (its context token names the request, `rid`) reuses the principal the gateway
- * loaded for that request instead of loading it again. An entry lives exactly as long as its request: nothing
+ * decision call for one of them (it sends the request's `x-request-id` back beside the caller's context token)
+ * reuses the principal the gateway loaded for that request instead of loading it again, when the token's claims
+ * describe that very caller. An entry lives exactly as long as its request: nothing
  * here can outlive a revocation, and a call that reaches another instance, or arrives after the request ended,
  * loads the principal from the database as before.
  */
@@ -82,10 +115,10 @@ export class PrincipalsInFlight {
     };
   }
 
-  /** The principal of request `claims.rid`, when it is in flight here and the claims describe it. */
-  reuse(claims: ContextClaims): { principal: Principal; scopes: Set<string> } | undefined {
-    const entry = claims.rid === undefined ? undefined : this.byRequest.get(claims.rid);
-    return entry && claimsDescribe(claims, entry.principal) ? entry : undefined;
+  /** The principal of request `requestId`, when it is in flight here and the token's claims describe its caller. */
+  reuse(requestId: string, claims: ContextClaims): { principal: Principal; scopes: Set<string> } | undefined {
+    const entry = this.byRequest.get(requestId);
+    return entry && claimsDescribe(claims, entry.principal, entry.scopes) ? entry : undefined;
   }
 
   get size(): number {
@@ -152,7 +185,7 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
         if (typeof forwarded === 'string' && forwarded !== '') {
           const claims = await contextTokens.verify(forwarded);
           // A decision call made for a request this instance is serving: the principal it loaded for that request.
-          const reused = inFlight?.reuse(claims);
+          const reused = inFlight?.reuse(requestId, claims);
           // Reused, but still vouched for by a context token: it answers only the decision queries.
           if (reused) return { principal: { ...reused.principal, viaContextToken: true }, scopes: reused.scopes, bearer: false };
           // A forwarded session keeps its limits: the principal is rebuilt from the session, checked again now.
@@ -167,16 +200,11 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
   };
 }
 
-export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, signer: ContextSigner): GatewayContext {
-  const tokens = new Map<string, Promise<string>>();
+export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, tokens: ContextTokens): GatewayContext {
+  const claims = principal ? contextClaimsOf(principal, scopes) : undefined;
   return {
     portico: new RequestContext(services, requestId, principal),
     scopes,
-    contextToken(subgraph) {
-      if (!principal) return Promise.resolve(undefined);
-      let token = tokens.get(subgraph);
-      if (!token) tokens.set(subgraph, (token = signer.sign(contextClaimsOf(principal, scopes, requestId), subgraph)));
-      return token;
-    },
+    contextToken: (subgraph) => (claims ? tokens.forSubgraph(claims, subgraph) : Promise.resolve(undefined)),
   };
 }

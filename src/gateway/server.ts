@@ -19,7 +19,7 @@ import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
-import { contextTokenLimits, gatewayContext, identityResolver, PrincipalsInFlight, type GatewayContext } from './context';
+import { ContextTokens, contextTokenLimits, gatewayContext, identityResolver, PrincipalsInFlight, type GatewayContext } from './context';
 import { federatedGateway } from './federation';
 import { SubgraphHttpClient, subgraphTransport } from './subgraph-transport';
 import { enforcingGateway } from './enforcement';
@@ -123,6 +123,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const development = config.environment === 'development';
     const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
     const inFlight = new PrincipalsInFlight();
+    const contextTokens = new ContextTokens(signer);
     const identities = identityResolver(services, verifier, signer, inFlight);
     const supergraph = await loadSupergraph(config, accessControlSdl, log);
 
@@ -158,7 +159,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const transport = subgraphTransport({ accessControlSchema: schema, anonymous, formatError: formatErrorWith(logger, development), urls, client: subgraphClient, logger });
       const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
       apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
-      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, signer) as unknown as BaseContext;
+      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, contextTokens) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();

@@ -14,13 +14,15 @@ export const CONTEXT_AUDIENCE = 'portico-subgraph';
 export const contextAudience = (subgraph: string): string => `${CONTEXT_AUDIENCE}:${subgraph}`;
 
 const ALG = 'ES256';
-const LIFETIME_SECONDS = 60;
+/** How long a context token is valid. */
+export const CONTEXT_TOKEN_LIFETIME_SECONDS = 60;
 const KEY_FILE = 'context-signing-key.json';
 
 /**
  * What the gateway tells a subgraph about the caller: the user (`sub`) acting for account `acct`; in an
  * impersonation session the partner user behind them (`act`, RFC 8693) and the session (`sid`); the scopes of the
- * client's token (`scope`) and the gateway's request id (`rid`).
+ * client's token (`scope`). Nothing in it names one request, so the gateway signs it once per caller and subgraph
+ * and reuses it (see ContextTokens): the request goes beside it, in the `x-request-id` header.
  */
 export interface ContextClaims {
   sub: string;
@@ -29,7 +31,6 @@ export interface ContextClaims {
   act?: { sub: string; acct?: string };
   sid?: string;
   scope?: string;
-  rid?: string;
 }
 
 export interface ContextSigner {
@@ -64,7 +65,7 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
         .setIssuer(CONTEXT_ISSUER)
         .setAudience(contextAudience(subgraph))
         .setIssuedAt()
-        .setExpirationTime(`${LIFETIME_SECONDS}s`)
+        .setExpirationTime(`${CONTEXT_TOKEN_LIFETIME_SECONDS}s`)
         .sign(privateKey);
     },
     jwks: () => ({ keys: [{ ...publicJwk }] }),
@@ -105,7 +106,7 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
 }
 
 function toClaims(payload: JWTPayload): ContextClaims {
-  const { sub, acct, email, act, sid, scope, rid } = payload as Record<string, unknown>;
+  const { sub, acct, email, act, sid, scope } = payload as Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '' || typeof acct !== 'string' || acct === '') {
     throw new AuthenticationError('the context token names no user or account');
   }
@@ -113,7 +114,6 @@ function toClaims(payload: JWTPayload): ContextClaims {
   if (typeof email === 'string') claims.email = email;
   if (typeof sid === 'string') claims.sid = sid;
   if (typeof scope === 'string') claims.scope = scope;
-  if (typeof rid === 'string') claims.rid = rid;
   if (act !== undefined && act !== null) {
     const actor = act as Record<string, unknown>;
     if (typeof actor !== 'object' || typeof actor.sub !== 'string') throw new AuthenticationError('the context token names no acting user');

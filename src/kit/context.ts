@@ -30,21 +30,22 @@ export class PorticoViewer {
   readonly sessionId?: string;
   /** The scopes of the client's own token (space-separated), for `@requiresScopes`-style checks. */
   readonly scope?: string;
+  /** The gateway's id of the client request this call serves (its `x-request-id`), sent back on decision calls. */
   readonly requestId?: string;
   /** The context token itself, sent back to Portico as the caller's identity. */
   readonly token: string;
   private readonly client: PorticoClient;
 
-  constructor(claims: ContextClaims, token: string, options: Pick<PorticoKitOptions, 'porticoUrl' | 'fetch'>) {
+  constructor(claims: ContextClaims, token: string, options: Pick<PorticoKitOptions, 'porticoUrl' | 'fetch'>, requestId?: string) {
     this.userId = claims.sub;
     this.accountId = claims.acct;
     this.email = claims.email;
     if (claims.act) this.actor = { userId: claims.act.sub, accountId: claims.act.acct };
     this.sessionId = claims.sid;
     this.scope = claims.scope;
-    this.requestId = claims.rid;
+    this.requestId = requestId;
     this.token = token;
-    this.client = new PorticoClient({ porticoUrl: options.porticoUrl, token, requestId: claims.rid, fetch: options.fetch });
+    this.client = new PorticoClient({ porticoUrl: options.porticoUrl, token, requestId, fetch: options.fetch });
   }
 
   /**
@@ -105,6 +106,9 @@ function headerOf(req: RequestWithHeaders, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The request ids the gateway gives and accepts back: anything else is not forwarded. */
+const REQUEST_ID = /^[\w-]{1,64}$/;
+
 export interface PorticoKit {
   verifier: ContextVerifier;
   /**
@@ -127,7 +131,8 @@ export function porticoKit(options: PorticoKitOptions): PorticoKit {
       if (token === undefined || token === '') return { portico: null };
       try {
         const claims = await verifier.verify(token);
-        return { portico: new PorticoViewer(claims, token, options) };
+        const requestId = headerOf(req, 'x-request-id');
+        return { portico: new PorticoViewer(claims, token, options, requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined) };
       } catch (error) {
         if (error instanceof AuthenticationError) throw unauthenticated(error.message);
         throw error;

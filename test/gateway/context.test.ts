@@ -3,7 +3,7 @@ import { print } from 'graphql';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { Principal } from '../../src/domain/principal';
-import { contextClaimsOf, gatewayContext, scopesOf } from '../../src/gateway/context';
+import { ContextTokens, contextClaimsOf, gatewayContext, scopesOf } from '../../src/gateway/context';
 import { normalizeSubgraph } from '../../src/gateway/supergraph';
 import { contextVerifier, loadOrCreateContextSigner } from '../../src/identity/context-token';
 import type { Services } from '../../src/domain/context';
@@ -18,16 +18,16 @@ const principal = (extra: Record<string, unknown> = {}, sessionId?: string) =>
 
 describe('the context forwarded to subgraphs', () => {
   it.each([
-    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', rid: 'req-1' } },
-    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', scope: 'fleet.read fleet.admin', rid: 'req-1' } },
+    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example' } },
+    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', scope: 'fleet.read fleet.admin' } },
     {
       title: 'a partner user acting in an impersonation session: act and sid',
       principal: principal({ actor: { id: 'partner-7', accountId: 'northwind' } }, 'session-9'),
       scopes: [],
-      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9', rid: 'req-1' },
+      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9' },
     },
   ])('carries $title', ({ principal, scopes, claims }) => {
-    expect(contextClaimsOf(principal, new Set(scopes), 'req-1')).toEqual(claims);
+    expect(contextClaimsOf(principal, new Set(scopes))).toEqual(claims);
   });
 
   it.each([
@@ -38,20 +38,47 @@ describe('the context forwarded to subgraphs', () => {
     expect([...scopesOf(claims)]).toEqual(scopes);
   });
 
-  it('signs one token per subgraph and request, each for that subgraph alone, carrying the request id', async () => {
+  it('signs one token per caller and subgraph, each for that subgraph alone, reused across requests and naming none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
     try {
       const signer = await loadOrCreateContextSigner(dir);
       let signed = 0;
       const counting = { ...signer, sign: (claims: Parameters<typeof signer.sign>[0], subgraph: string) => (signed++, signer.sign(claims, subgraph)) };
+      const tokens = new ContextTokens(counting);
       const services = { db: { manager: {} } } as unknown as Services;
-      const context = gatewayContext(services, 'req-7', principal(), new Set(), counting);
-      const tickets = (await context.contextToken('tickets'))!;
-      expect(await context.contextToken('tickets')).toBe(tickets);
-      const billing = (await context.contextToken('billing'))!;
+      const first = gatewayContext(services, 'req-7', principal(), new Set(), tokens);
+      const tickets = (await first.contextToken('tickets'))!;
+      expect(await first.contextToken('tickets')).toBe(tickets);
+      const billing = (await first.contextToken('billing'))!;
       expect(signed).toBe(2);
-      await expect(contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(tickets)).resolves.toMatchObject({ sub: 'u-1', rid: 'req-7' });
+      // The next request of the same caller gets the same tokens; another caller, or other scopes, gets its own.
+      expect(await gatewayContext(services, 'req-8', principal(), new Set(), tokens).contextToken('tickets')).toBe(tickets);
+      expect(signed).toBe(2);
+      const scoped = await gatewayContext(services, 'req-9', principal(), new Set(['fleet.read']), tokens).contextToken('tickets');
+      const impersonated = await gatewayContext(services, 'req-10', principal({ actor: { id: 'partner-7', accountId: 'northwind' } }, 'session-9'), new Set(), tokens).contextToken('tickets');
+      expect(new Set([tickets, scoped, impersonated]).size).toBe(3);
+      expect(signed).toBe(4);
+      const claims = await contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(tickets);
+      expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example' });
       await expect(contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(billing)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('signs again once a token has been handed out for half its lifetime, so a subgraph always gets 30 s or more', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
+    try {
+      const signer = await loadOrCreateContextSigner(dir);
+      let signed = 0;
+      let now = 1_000_000;
+      const tokens = new ContextTokens({ ...signer, sign: async () => `token-${++signed}` }, { now: () => now });
+      const claims = { sub: 'u-1', acct: 'acme' };
+      expect(await tokens.forSubgraph(claims, 'tickets')).toBe('token-1');
+      now += 29_000;
+      expect(await tokens.forSubgraph(claims, 'tickets')).toBe('token-1');
+      now += 2_000;
+      expect(await tokens.forSubgraph(claims, 'tickets')).toBe('token-2');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

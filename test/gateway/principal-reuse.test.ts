@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'http';
 import { loadPrincipal, type Principal } from '../../src/domain/principal';
 import { contextClaimsOf, identityResolver, PrincipalsInFlight, type IdentityResolver } from '../../src/gateway/context';
 import { TokenVerifier } from '../../src/identity';
-import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextClaims, type ContextSigner } from '../../src/identity/context-token';
+import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
@@ -28,23 +28,20 @@ describe.each(databaseKinds())("a subgraph's decision call reuses the principal 
   }, 120_000);
   afterAll(() => t?.stop());
 
-  const tokenFor = (principal: Principal, rid?: string): Promise<string> => {
-    const { rid: _none, ...claims } = contextClaimsOf(principal, new Set(['tickets.read']), '');
-    return signer.sign({ ...claims, ...(rid ? { rid } : {}) } as ContextClaims, 'tickets');
-  };
+  const tokenFor = (principal: Principal, scopes = ['tickets.read']): Promise<string> => signer.sign(contextClaimsOf(principal, new Set(scopes)), 'tickets');
 
-  /** Resolves a decision call, returning the principal and how many SQL statements it took. */
-  const resolve = async (token: string) => {
+  /** Resolves a decision call sent with request id `requestId` (its x-request-id): the principal, and the SQL it took. */
+  const resolve = async (token: string, requestId: string) => {
     const { db } = t.portico.services;
     db.statements.reset();
-    const caller = await identities.resolve(decisionCall(token), 'decision-call');
+    const caller = await identities.resolve(decisionCall(token), requestId);
     return { caller, statements: db.statements.count };
   };
 
   it('while the request is in flight: the same principal and scopes, no statement', async () => {
     const release = inFlight.hold('request-1', admin, new Set(['tickets.read']));
     try {
-      const { caller, statements } = await resolve(await tokenFor(admin, 'request-1'));
+      const { caller, statements } = await resolve(await tokenFor(admin), 'request-1');
       // The loaded facts themselves, marked as vouched for by a context token (which answers only decisions).
       expect(caller.principal!.facts).toBe(admin.facts);
       expect(caller.principal).toEqual({ ...admin, viaContextToken: true });
@@ -57,15 +54,16 @@ describe.each(databaseKinds())("a subgraph's decision call reuses the principal 
   });
 
   it.each([
-    { title: 'once the request has ended', rid: 'request-2', hold: false, as: 'admin' },
-    { title: 'for a token naming no request', rid: undefined, hold: true, as: 'admin' },
-    { title: 'for a token naming another request', rid: 'request-other', hold: true, as: 'admin' },
-    { title: "for another user's token that names the request", rid: 'request-2', hold: true, as: 'billing' },
-  ])('loads the principal again $title', async ({ rid, hold, as }) => {
-    const release = hold ? inFlight.hold('request-2', admin, new Set()) : () => {};
+    { title: 'once the request has ended', requestId: 'request-2', hold: false, as: 'admin', scopes: ['tickets.read'] },
+    { title: 'for a call naming another request', requestId: 'request-other', hold: true, as: 'admin', scopes: ['tickets.read'] },
+    { title: "for another user's token that names the request", requestId: 'request-2', hold: true, as: 'billing', scopes: ['tickets.read'] },
+    { title: "for the same user's token with other scopes", requestId: 'request-2', hold: true, as: 'admin', scopes: ['tickets.read', 'tickets.write'] },
+    { title: "for the same user's token without the request's scopes", requestId: 'request-2', hold: true, as: 'admin', scopes: [] },
+  ])('loads the principal again $title', async ({ requestId, hold, as, scopes }) => {
+    const release = hold ? inFlight.hold('request-2', admin, new Set(['tickets.read'])) : () => {};
     try {
       const expected = as === 'admin' ? admin : billing;
-      const { caller, statements } = await resolve(await tokenFor(expected, rid));
+      const { caller, statements } = await resolve(await tokenFor(expected, scopes), requestId);
       expect(caller.principal).not.toBe(expected);
       expect(caller.principal?.user.id).toBe(expected.user.id);
       expect(statements).toBeGreaterThan(0);

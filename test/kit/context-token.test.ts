@@ -20,7 +20,6 @@ const claims: ContextClaims = {
   act: { sub: 'partner-user', acct: 'partner-account' },
   sid: 'session-1',
   scope: 'read:tickets',
-  rid: 'request-1',
 };
 
 function b64url(value: object | string): string {
