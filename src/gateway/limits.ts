@@ -42,30 +42,46 @@ function armorConfig(limits: OperationLimits, enabled: { cost: boolean; others: 
 /** Removes "Did you mean …?" from an error message: a suggestion is a free tour of the schema. */
 export const withoutSuggestions = (message: string): string => message.replace(/ ?Did you mean [^?]*\?/g, '');
 
-/** Integer defaults of the operation's variables (`$first: Int = 500`). */
-function variableDefaults(document: DocumentNode): Map<string, number> {
-  const defaults = new Map<string, number>();
+/** A page-size argument of an operation: the number written in it, or the variable it names. */
+type PageSizeArgument = { name: string; literal: number } | { name: string; variable: string };
+
+/** What an operation's page sizes depend on, read once per parsed document. */
+interface PageSizeShape {
+  arguments: PageSizeArgument[];
+  /** Integer defaults of the operation's variables (`$first: Int = 500`). */
+  defaults: Map<string, number>;
+  /** Whether any page size is a variable: only then does the cost depend on the request's variables. */
+  variable: boolean;
+}
+
+function pageSizeShapeOf(document: DocumentNode): PageSizeShape {
+  const shape: PageSizeShape = { arguments: [], defaults: new Map(), variable: false };
   visit(document, {
     VariableDefinition(node) {
-      if (node.defaultValue?.kind === Kind.INT) defaults.set(node.variable.name.value, Number(node.defaultValue.value));
+      if (node.defaultValue?.kind === Kind.INT) shape.defaults.set(node.variable.name.value, Number(node.defaultValue.value));
+    },
+    Argument(node) {
+      if (!PAGE_SIZE_ARGUMENTS.has(node.name.value)) return;
+      if (node.value.kind === Kind.INT) shape.arguments.push({ name: node.name.value, literal: Number(node.value.value) });
+      else if (node.value.kind === Kind.VARIABLE) {
+        shape.arguments.push({ name: node.name.value, variable: node.value.name.value });
+        shape.variable = true;
+      }
     },
   });
-  return defaults;
+  return shape;
 }
 
 /**
- * The page size an argument asks for: its literal, or the variable it names. Not a number (an absent variable, a
+ * The page sizes an operation asks for: literals, and the variables they name. Not a number (an absent variable, a
  * string a later coercion refuses) is left to GraphQL's own checks.
  */
-function pageSizesOf(document: DocumentNode, variables: Record<string, unknown>, defaults: Map<string, number>): Array<{ name: string; size: number }> {
+function pageSizesOf(shape: PageSizeShape, variables: Record<string, unknown>): Array<{ name: string; size: number }> {
   const sizes: Array<{ name: string; size: number }> = [];
-  visit(document, {
-    Argument(node) {
-      if (!PAGE_SIZE_ARGUMENTS.has(node.name.value)) return;
-      const value = node.value.kind === Kind.INT ? Number(node.value.value) : node.value.kind === Kind.VARIABLE ? (variables[node.value.name.value] ?? defaults.get(node.value.name.value)) : undefined;
-      if (typeof value === 'number') sizes.push({ name: node.name.value, size: value });
-    },
-  });
+  for (const argument of shape.arguments) {
+    const value = 'literal' in argument ? argument.literal : (variables[argument.variable] ?? shape.defaults.get(argument.variable));
+    if (typeof value === 'number') sizes.push({ name: argument.name, size: value });
+  }
   return sizes;
 }
 
@@ -108,14 +124,17 @@ export function operationLimits(limits: OperationLimits): {
     if (!literalCost.has(document)) literalCost.set(document, validate(schema, document, costRules)[0]);
     return literalCost.get(document);
   };
+  // Apollo hands back the same parsed document for the same operation text: its shape is read once.
+  const shapes = new WeakMap<DocumentNode, PageSizeShape>();
   const checkVariables = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | undefined => {
-    const defaults = variableDefaults(document);
-    for (const { name, size } of pageSizesOf(document, variables, defaults)) {
+    let shape = shapes.get(document);
+    if (!shape) shapes.set(document, (shape = pageSizeShapeOf(document)));
+    for (const { name, size } of pageSizesOf(shape, variables)) {
       if (!Number.isInteger(size) || size < 0 || size > limits.maxPageSize) {
         return refusal(`${name} must be between 0 and ${limits.maxPageSize}`, 'BAD_USER_INPUT', { field: name, max: limits.maxPageSize });
       }
     }
-    const inlined = withPageSizesInlined(document, variables, defaults);
+    const inlined = shape.variable ? withPageSizesInlined(document, variables, shape.defaults) : null;
     const tooCostly = inlined ? validate(schema, inlined, costRules)[0] : costOf(schema, document);
     return tooCostly && refusal(tooCostly.message, LIMIT_CODE);
   };
