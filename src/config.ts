@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'fs';
-import { isAbsolute, join, resolve } from 'path';
+import { basename, isAbsolute, join, resolve } from 'path';
 import { z } from 'zod';
 import { parsePolicy, type CompiledPolicy } from './policy';
 
@@ -32,7 +32,11 @@ export interface PorticoConfig {
   port: number;
   /** Interface to listen on; `0.0.0.0` for every interface (the docker files set it). `HOST` @default "127.0.0.1" */
   host: string;
-  /** Where the embedded database and the development signing key live. `PORTICO_DATA_DIR` @default "./data" */
+  /**
+   * Where the embedded database and the development signing keys live. `PORTICO_DATA_DIR` @default "./data/<preset>"
+   * (the policy file's name for a file), or "./data" while that still holds a database of the layout before presets
+   * had directories of their own
+   */
   dataDir: string;
   /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` @default undefined */
   databaseUrl?: string;
@@ -192,7 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
   return {
     port: read('PORT', z.coerce.number().int().min(0).max(65535), 'a port number 0-65535') ?? 4000,
     host: read('HOST', z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]), 'an IP address to listen on (127.0.0.1, 0.0.0.0, ::1, ::) or localhost') ?? '127.0.0.1',
-    dataDir: resolve(env.PORTICO_DATA_DIR || './data'),
+    dataDir: resolve(env.PORTICO_DATA_DIR || defaultDataDir(policy)),
     databaseUrl,
     sqliteSynchronous: read('PORTICO_SQLITE_SYNCHRONOUS', z.enum(['FULL', 'NORMAL']), 'FULL or NORMAL') ?? 'FULL',
     sqliteBusyTimeoutMs: read('PORTICO_SQLITE_BUSY_TIMEOUT_MS', z.coerce.number().int().min(0).max(600_000), 'a number of milliseconds from 0 to 600000') ?? 5000,
@@ -230,6 +234,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
     decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
   };
+}
+
+/**
+ * Each preset keeps its data apart (`data/dstny`, `data/appdirect`, …), so switching PORTICO_POLICY never opens a
+ * database made for another preset. A `data/portico.sqlite` of the earlier single-directory layout keeps being used.
+ */
+export function defaultDataDir(policy: string): string {
+  if (existsSync(join('data', 'portico.sqlite'))) return 'data';
+  const name = (PRESETS as readonly string[]).includes(policy) ? policy : basename(policy).replace(/\.ya?ml$/, '');
+  return join('data', name);
 }
 
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
