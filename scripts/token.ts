@@ -85,7 +85,7 @@ async function findUser(config: PorticoConfig, email: string): Promise<TokenUser
   const others = elsewhere(config, email).map((dir) => aimAt(dir, email));
   throw new NoToken(
     `no user with email ${email} in ${where(config.dataDir)}: ` +
-      (others.length > 0 ? `it is in another data directory: ${others.join(', or ')}` : `check the address (the seeded users are in the README), or start Portico once (npm start) to create the demo users`),
+      (others.length > 0 ? `it is in another data directory: ${others.join(', or ')}` : `check the address (docs/walkthroughs.md lists the seeded users), or start Portico once (npm start) to create the demo users`),
   );
 }
 

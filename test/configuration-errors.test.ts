@@ -18,11 +18,10 @@ describe('configuration errors', () => {
     expect(existsSync('/nonexistent/portico')).toBe(false);
   });
 
-  it('documents every variable it reads in the README configuration table', () => {
+  it('documents every variable it reads in the configuration table of docs/configuration.md', () => {
     const source = readFileSync(join(__dirname, '..', 'src', 'config.ts'), 'utf8');
     const read = new Set([...source.matchAll(/env\.([A-Z_]+)|read\('([A-Z_]+)'/g)].map((m) => m[1] ?? m[2]));
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('## Configuration'));
+    const table = readFileSync(join(__dirname, '..', 'docs', 'configuration.md'), 'utf8');
     const undocumented = [...read].filter((variable) => !table.includes(`\`${variable}\``));
     expect(read.size).toBeGreaterThan(15);
     expect(undocumented).toEqual([]);

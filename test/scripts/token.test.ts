@@ -136,7 +136,7 @@ describe.each(databaseKinds())('npm run token against the wrong data directory (
       title: 'a database without that user',
       policy: 'dstny',
       email: 'ghost@acme.example',
-      stderr: 'no user with email ghost@acme.example in data/dstny (PORTICO_DATA_DIR, the default for PORTICO_POLICY=dstny): check the address (the seeded users are in the README), or start Portico once (npm start) to create the demo users\n',
+      stderr: 'no user with email ghost@acme.example in data/dstny (PORTICO_DATA_DIR, the default for PORTICO_POLICY=dstny): check the address (docs/walkthroughs.md lists the seeded users), or start Portico once (npm start) to create the demo users\n',
     },
   ])('says why in one line, with the fix, for $title', async ({ policy, email, stderr }) => {
     const result = await tokenIn(root, { PORTICO_POLICY: policy }, email);
