@@ -143,3 +143,29 @@ async function exampleFor(portico: Portico, preset: string): Promise<{ email: st
   if (!user || (example.account && !account)) return undefined;
   return { email: example.email, token: await signDevToken(portico.devKeys, user), query: example.query(account?.id ?? '') };
 }
+
+/** Where a gateway serves its playground, when it serves one (PORTICO_PLAYGROUND; on by default outside production). */
+export function playgroundUrl(portico: Portico): string | undefined {
+  return portico.services.config.playground ? new URL('/playground', portico.url).toString() : undefined;
+}
+
+/** What `npm run demo` prints once everything listens: per preset, its playground, a ready curl, and other users' tokens. */
+export async function describeDemo(gateways: DemoGateway[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const gateway of gateways) {
+    const playground = playgroundUrl(gateway.portico);
+    lines.push('', `[${gateway.preset}] playground: ${playground ?? 'off (PORTICO_PLAYGROUND=false)'}`);
+    const example = await gateway.example();
+    if (!example) {
+      lines.push(`[${gateway.preset}] PORTICO_JWKS_URL is set: use a token from your identity provider.`);
+      continue;
+    }
+    lines.push(
+      `[${gateway.preset}] try it as ${example.email} (a development token, valid 12 h):`,
+      `  curl -s ${gateway.portico.url} -H 'content-type: application/json' -H 'authorization: Bearer ${example.token}' \\`,
+      `    -d '${JSON.stringify({ query: example.query })}'`,
+      `  other users: PORTICO_POLICY=${gateway.preset} PORTICO_DATA_DIR=${gateway.portico.services.config.dataDir} npm run --silent token -- <email>`,
+    );
+  }
+  return lines;
+}

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DEMO_SUBGRAPH_NAMES, startDemoSubgraph, type DemoSubgraphName } from '../src/demo';
+import { DEMO_SUBGRAPH_NAMES, demoSubgraphPort, startDemoSubgraph, type DemoSubgraphName } from '../src/demo';
 
 /**
  * Runs one demo subgraph on its own (the docker compose file runs each in a container):
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     console.error(`PORTICO_URL=${JSON.stringify(porticoUrl ?? '')} is not valid: expected the gateway's GraphQL URL, e.g. http://portico:4000/graphql`);
     process.exit(2);
   }
-  const port = Number(process.env.PORT || 4101 + DEMO_SUBGRAPH_NAMES.indexOf(name));
+  const port = Number(process.env.PORT || demoSubgraphPort(name));
   const subgraph = await startDemoSubgraph(name, {
     port,
     host: process.env.HOST || '0.0.0.0',

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { join, resolve } from 'path';
 import { PRESETS } from '../src/config';
-import { startDemo } from './demo-run';
+import { describeDemo, startDemo } from './demo-run';
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run demo [-- <preset>...]   presets: ${PRESETS.join(', ')} (default: all three)`);
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     presets,
     gatewayPort: port('PORT', 4000),
     subgraphPort: port('PORTICO_DEMO_PORT', 4101),
-    // its own data directories, so the demo never mixes with what `npm start` keeps in ./data
+    // its own data directories, so the demo never mixes with what `npm start` keeps in ./data/<preset>
     dataRoot: resolve(process.env.PORTICO_DATA_DIR || join('data', 'demo')),
     env: process.env,
     log: (line) => console.log(line),
@@ -36,17 +36,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  for (const gateway of demo.gateways) {
-    const example = await gateway.example();
-    if (!example) {
-      console.log(`\n[${gateway.preset}] PORTICO_JWKS_URL is set: use a token from your identity provider.`);
-      continue;
-    }
-    console.log(`\n[${gateway.preset}] try it as ${example.email} (a development token, valid 12 h):`);
-    console.log(`  curl -s ${gateway.portico.url} -H 'content-type: application/json' -H 'authorization: Bearer ${example.token}' \\`);
-    console.log(`    -d '${JSON.stringify({ query: example.query })}'`);
-    console.log(`  other users: PORTICO_POLICY=${gateway.preset} PORTICO_DATA_DIR=${gateway.portico.services.config.dataDir} npm run --silent token -- <email>`);
-  }
+  for (const line of await describeDemo(demo.gateways)) console.log(line);
   console.log('\nCtrl-C stops everything.');
 }
 

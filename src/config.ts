@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'fs';
-import { isAbsolute, join, resolve } from 'path';
+import { basename, isAbsolute, join, resolve } from 'path';
 import { z } from 'zod';
 import { parsePolicy, type CompiledPolicy } from './policy';
 
@@ -27,108 +27,110 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The configuration, read once from the environment. Each field names its variable; the variable's default, what it
+ * accepts and its meaning are written once, in CONFIG_VARIABLES.
+ */
 export interface PorticoConfig {
-  /** HTTP port. `PORT` @default 4000 */
+  /** HTTP port. `PORT` */
   port: number;
-  /** Interface to listen on; `0.0.0.0` for every interface (the docker files set it). `HOST` @default "127.0.0.1" */
+  /** Interface to listen on; `0.0.0.0` for every interface (the docker files set it). `HOST` */
   host: string;
-  /** Where the embedded database and the development signing key live. `PORTICO_DATA_DIR` @default "./data" */
+  /** Where the embedded database and the signing keys live; each preset has its own. `PORTICO_DATA_DIR` */
   dataDir: string;
-  /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` @default undefined */
+  /** `mysql://user:pass@host:port/db` for MySQL / MariaDB; unset means the embedded SQLite file. `DATABASE_URL` */
   databaseUrl?: string;
   /**
    * How the embedded SQLite file syncs a commit: `FULL` makes every answered write survive power loss; `NORMAL`
    * survives a crash of Portico but may lose the last commits on power loss, for more writes per second.
-   * `PORTICO_SQLITE_SYNCHRONOUS` @default "FULL"
+   * `PORTICO_SQLITE_SYNCHRONOUS`
    */
   sqliteSynchronous: 'FULL' | 'NORMAL';
-  /** How long a write on the embedded file waits for another process's write to finish. `PORTICO_SQLITE_BUSY_TIMEOUT_MS` @default 5000 */
+  /** How long a write on the embedded file waits for another process's write to finish. `PORTICO_SQLITE_BUSY_TIMEOUT_MS` */
   sqliteBusyTimeoutMs: number;
-  /** A preset name (dstny, appdirect, unifyr) or a path to a policy file. `PORTICO_POLICY` @default "dstny" */
+  /** A preset name (dstny, appdirect, unifyr) or a path to a policy file. `PORTICO_POLICY` */
   policy: string;
-  /** Email of the platform operator created on first start. `PORTICO_BOOTSTRAP_EMAIL` @default "admin@platform.local" */
+  /** Email of the platform operator created on first start. `PORTICO_BOOTSTRAP_EMAIL` */
   bootstrapEmail: string;
-  /** Seed demo data for the preset when the database is empty; never under NODE_ENV=production. `PORTICO_SEED_DEMO` @default true on the embedded database, false on MySQL */
+  /** Seed demo data for the preset when the database is empty; never under NODE_ENV=production. `PORTICO_SEED_DEMO` */
   seedDemo: boolean;
-  /** JWKS of the identity provider; unset means the local development key. `PORTICO_JWKS_URL` @default undefined */
+  /** JWKS of the identity provider; unset means the local development key. `PORTICO_JWKS_URL` */
   jwksUrl?: string;
-  /** Expected `iss` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_ISSUER` @default "portico-dev" with the development key, unchecked with a JWKS (which then links no identity) */
+  /** Expected `iss` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_ISSUER` */
   jwtIssuer?: string;
-  /** Expected `aud` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_AUDIENCE` @default "portico" with the development key, unchecked with a JWKS (which then links no identity) */
+  /** Expected `aud` of bearer tokens; required in production with a JWKS. `PORTICO_JWT_AUDIENCE` */
   jwtAudience?: string;
   /**
    * Portico's own signing key (a private ES256 JWK, as JSON) for the impersonation tokens it issues; unset means the
    * key created under the data directory, which every instance sharing that directory uses. `PORTICO_SIGNING_KEY`
-   * @default undefined
    */
   signingKey?: string;
-  /** The longest an impersonation session lasts, in minutes; never longer than its grant. `PORTICO_IMPERSONATION_MAX_MINUTES` @default 60 */
+  /** The longest an impersonation session lasts, in minutes; never longer than its grant. `PORTICO_IMPERSONATION_MAX_MINUTES` */
   impersonationMaxMinutes: number;
-  /** The largest `first` a list accepts. `PORTICO_MAX_PAGE_SIZE` @default 100 */
+  /** The largest `first` a list accepts. `PORTICO_MAX_PAGE_SIZE` */
   maxPageSize: number;
-  /** `NODE_ENV` @default "development" */
+  /** `NODE_ENV` */
   environment: 'development' | 'production' | 'test';
-  /** pino level. `LOG_LEVEL` @default "info" ("silent" under test) */
+  /** pino level. `LOG_LEVEL` */
   logLevel: string;
   /**
    * Downstream subgraphs, `name=url,...`. Without a static supergraph they are composed at start from their
-   * `_service { sdl }`; with one, they override the URLs it names. `PORTICO_SUBGRAPHS` @default [] (the access-control graph alone)
+   * `_service { sdl }`; with one, they override the URLs it names. `PORTICO_SUBGRAPHS`
    */
   subgraphs: SubgraphEndpoint[];
-  /** A supergraph SDL file (written by `npm run compose`) to serve instead of composing at start. `PORTICO_SUPERGRAPH` @default undefined */
+  /** A supergraph SDL file (written by `npm run compose`) to serve instead of composing at start. `PORTICO_SUPERGRAPH` */
   supergraphPath?: string;
-  /** `PORTICO_ENFORCEMENT` @default "filter" */
+  /** `PORTICO_ENFORCEMENT` */
   enforcement: EnforcementMode;
   /**
    * Private EC P-256 JWK (JSON) that signs the context tokens sent to subgraphs; give every gateway instance the
-   * same one. Unset means a key created once under the data directory. `PORTICO_CONTEXT_SIGNING_KEY` @default undefined
+   * same one. Unset means a key created once under the data directory. `PORTICO_CONTEXT_SIGNING_KEY`
    */
   contextSigningKey?: string;
-  /** Deepest field nesting an operation may have (fragments counted by their fields). `PORTICO_MAX_DEPTH` @default 10 */
+  /** Deepest field nesting an operation may have (fragments counted by their fields). `PORTICO_MAX_DEPTH` */
   maxDepth: number;
-  /** Most aliases in one operation. `PORTICO_MAX_ALIASES` @default 15 */
+  /** Most aliases in one operation. `PORTICO_MAX_ALIASES` */
   maxAliases: number;
-  /** Most directives in one operation. `PORTICO_MAX_DIRECTIVES` @default 20 */
+  /** Most directives in one operation. `PORTICO_MAX_DIRECTIVES` */
   maxDirectives: number;
-  /** Most lexical tokens in one operation document. `PORTICO_MAX_TOKENS` @default 500 */
+  /** Most lexical tokens in one operation document. `PORTICO_MAX_TOKENS` */
   maxTokens: number;
-  /** Highest cost of an operation (graphql-armor's model; `first`/`last`/`limit` multiply a list). `PORTICO_MAX_COST` @default 100000 */
+  /** Highest cost of an operation (graphql-armor's model; `first`/`last`/`limit` multiply a list). `PORTICO_MAX_COST` */
   maxCost: number;
-  /** Largest request body, in bytes; a larger one is answered 413. `PORTICO_MAX_BODY_BYTES` @default 1000000 */
+  /** Largest request body, in bytes; a larger one is answered 413. `PORTICO_MAX_BODY_BYTES` */
   maxBodyBytes: number;
-  /** Time a request may take before it is stopped with a `TIMEOUT` error (HTTP 504). `PORTICO_REQUEST_TIMEOUT_MS` @default 10000 */
+  /** Time a request may take before it is stopped with a `TIMEOUT` error (HTTP 504). `PORTICO_REQUEST_TIMEOUT_MS` */
   requestTimeoutMs: number;
-  /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` @default true */
+  /** Serve Prometheus metrics at `/metrics`. `PORTICO_METRICS` */
   metrics: boolean;
   /**
    * Bearer token `/metrics` requires; in production without it (and without a metrics port) `/metrics` is not served.
-   * `PORTICO_METRICS_TOKEN` @default undefined (open outside production)
+   * `PORTICO_METRICS_TOKEN`
    */
   metricsToken?: string;
-  /** Serves `/metrics` on its own port on 127.0.0.1 instead, without a token. `PORTICO_METRICS_PORT` @default undefined */
+  /** Serves `/metrics` on its own port on 127.0.0.1 instead, without a token. `PORTICO_METRICS_PORT` */
   metricsPort?: number;
-  /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` @default 10000 */
+  /** How long the gateway waits for a downstream subgraph before its fields fail as unavailable. `PORTICO_SUBGRAPH_TIMEOUT_MS` */
   subgraphTimeoutMs: number;
   /**
    * Serves the GraphiQL playground at `/playground` and at `/graphql` for browsers, from the installed packages
    * (no CDN). Its sign-in helper exists only in development with the development key. `PORTICO_PLAYGROUND`
-   * @default true, false when NODE_ENV=production
    */
   playground: boolean;
-  /** Webhook URLs may name loopback, link-local and private addresses in production too. `PORTICO_WEBHOOK_ALLOW_PRIVATE` @default false */
+  /** Webhook URLs may name loopback, link-local and private addresses in production too. `PORTICO_WEBHOOK_ALLOW_PRIVATE` */
   webhookAllowPrivate: boolean;
   /**
    * Seconds to wait before each delivery attempt of a webhook event, the first counted from the event; after the
-   * last, the delivery is marked failed. `PORTICO_WEBHOOK_RETRY_SCHEDULE` @default "0,1,5,30,120,600,3600,21600"
+   * last, the delivery is marked failed. `PORTICO_WEBHOOK_RETRY_SCHEDULE`
    */
   webhookRetrySchedule: number[];
-  /** Deliver webhook events from this process (every instance may; each delivery is claimed by one). `PORTICO_WEBHOOK_DELIVERY` @default true */
+  /** Deliver webhook events from this process (every instance may; each delivery is claimed by one). `PORTICO_WEBHOOK_DELIVERY` */
   webhookDelivery: boolean;
-  /** How often the webhook dispatcher looks for due deliveries. `PORTICO_WEBHOOK_POLL_MS` @default 1000 */
+  /** How often the webhook dispatcher looks for due deliveries. `PORTICO_WEBHOOK_POLL_MS` */
   webhookPollMs: number;
   /**
    * Which authorization decisions get a log line of their own (who, permission, account, reason, request id):
-   * none, the denied ones, or all of them. `PORTICO_DECISION_LOG` @default "off"
+   * none, the denied ones, or all of them. `PORTICO_DECISION_LOG`
    */
   decisionLog: DecisionLogMode;
 }
@@ -145,20 +147,17 @@ const retrySchedule = z
 
 const SUBGRAPH_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-/** Parses `name=url,name=url`; names are unique and may not be the access-control graph's own. */
-function parseSubgraphs(value: string | undefined): SubgraphEndpoint[] {
-  if (value === undefined || value.trim() === '') return [];
-  const accepted = 'a comma-separated list of name=http(s)://url pairs with distinct names other than access-control';
+/** Parses `name=url,name=url`; names are unique and may not be the access-control graph's own. Undefined when invalid. */
+function subgraphEndpoints(value: string): SubgraphEndpoint[] | undefined {
+  if (value.trim() === '') return [];
   const endpoints = value.split(',').map((pair) => {
     const at = pair.indexOf('=');
-    const name = pair.slice(0, at).trim();
-    const url = pair.slice(at + 1).trim();
-    if (at < 1 || !SUBGRAPH_NAME.test(name) || !z.url({ protocol: /^https?$/ }).safeParse(url).success) throw new ConfigError('PORTICO_SUBGRAPHS', value, accepted);
-    return { name, url };
+    return { at, name: pair.slice(0, at).trim(), url: pair.slice(at + 1).trim() };
   });
+  if (endpoints.some(({ at, name, url }) => at < 1 || !SUBGRAPH_NAME.test(name) || !z.url({ protocol: /^https?$/ }).safeParse(url).success)) return undefined;
   const names = endpoints.map((e) => e.name);
-  if (new Set(names).size !== names.length || names.includes('access-control')) throw new ConfigError('PORTICO_SUBGRAPHS', value, accepted);
-  return endpoints;
+  if (new Set(names).size !== names.length || names.includes('access-control')) return undefined;
+  return endpoints.map(({ name, url }) => ({ name, url }));
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -174,68 +173,297 @@ const privateJwk = z.string().refine((text) => {
   }
 });
 
+const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
+const port = (min: number) => z.coerce.number().int().min(min).max(65535);
+const PRIVATE_JWK_ACCEPTED = 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})';
+const SUBGRAPHS_ACCEPTED = 'a comma-separated list of name=http(s)://url pairs with distinct names other than access-control';
+
+/** One environment variable: how it is read, what it means and its default, written here once for code and docs alike. */
+export interface ConfigVariable<T> {
+  schema: z.ZodType<T>;
+  /** What a valid value looks like, named when one is refused. */
+  accepted: string;
+  /** What it is for: the "meaning" column of docs/configuration.md. */
+  description: string;
+  /** The value when unset; absent when there is none or it depends on other variables (then `defaultText` says how). */
+  default?: NoInfer<T>;
+  defaultText?: string;
+}
+
+const variable = <T>(spec: ConfigVariable<T>): ConfigVariable<T> => spec;
+
+/**
+ * Every variable Portico's configuration reads, in the order of the table in docs/configuration.md, which
+ * `npm run config:docs` writes from it (and a test fails when the table is stale).
+ */
+export const CONFIG_VARIABLES = {
+  PORT: variable({ schema: port(0), accepted: 'a port number 0-65535', default: 4000, description: 'HTTP port' }),
+  HOST: variable({
+    schema: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]),
+    accepted: 'an IP address to listen on (127.0.0.1, 0.0.0.0, ::1, ::) or localhost',
+    default: '127.0.0.1',
+    description: 'interface to listen on; `0.0.0.0` for every interface (the docker files set it)',
+  }),
+  PORTICO_POLICY: variable({
+    schema: z.string().refine((policy) => (PRESETS as readonly string[]).includes(policy) || /\.ya?ml$/.test(policy)),
+    accepted: `one of ${PRESETS.join(', ')} or a path to a .yaml policy file`,
+    default: 'dstny',
+    description: '`dstny`, `appdirect`, `unifyr` or a path to a policy file',
+  }),
+  PORTICO_DATA_DIR: variable({
+    schema: z.string().transform((dir) => resolve(dir)),
+    accepted: 'a directory',
+    defaultText: '`data/<preset>` (a policy file: `data/<its name>`); `data` while it holds a `portico.sqlite` of before',
+    description: 'the embedded SQLite file and the signing keys; each preset has its own, so presets never share a database',
+  }),
+  DATABASE_URL: variable({
+    schema: z.string().refine(isMysqlUrl),
+    accepted: 'a mysql://user:password@host:port/database URL, with a database name, and no option but ?ssl=true',
+    defaultText: '(unset: SQLite)',
+    description: "`mysql://user:pass@host:3306/db` for MySQL 8 / MariaDB 10.11+; `?ssl=true` for TLS with the server's certificate checked (no other option is read)",
+  }),
+  PORTICO_SQLITE_SYNCHRONOUS: variable({
+    schema: z.enum(['FULL', 'NORMAL']),
+    accepted: 'FULL or NORMAL',
+    default: 'FULL',
+    description: 'the embedded file: `FULL` syncs every commit (an answered write survives power loss); `NORMAL` survives a crash of Portico but may lose the last commits on power loss',
+  }),
+  PORTICO_SQLITE_BUSY_TIMEOUT_MS: variable({
+    schema: z.coerce.number().int().min(0).max(600_000),
+    accepted: 'a number of milliseconds from 0 to 600000',
+    default: 5000,
+    description: "the embedded file: how long a write waits for another process's write before it fails (retried up to 4 times)",
+  }),
+  PORTICO_SEED_DEMO: variable({
+    schema: booleanString,
+    accepted: 'true or false',
+    defaultText: '`true` on SQLite, `false` on MySQL',
+    description: "seed the preset's demo tenants into an empty database; never under `NODE_ENV=production`",
+  }),
+  PORTICO_BOOTSTRAP_EMAIL: variable({ schema: z.email(), accepted: 'an email address', default: 'admin@platform.local', description: 'the platform operator created on first start' }),
+  PORTICO_JWKS_URL: variable({
+    schema: z.url(),
+    accepted: 'an https URL of a JWKS',
+    defaultText: '(unset: development key)',
+    description: 'JWKS of your OIDC provider, whose `(iss, sub)` maps to a user through a linked external identity (see [security](security.md)); required with `NODE_ENV=production`',
+  }),
+  PORTICO_JWT_ISSUER: variable({
+    schema: z.string(),
+    accepted: 'an issuer',
+    defaultText: '`portico-dev` with the development key',
+    description: 'expected `iss`; required in production with `PORTICO_JWKS_URL`, and needed to link an identity',
+  }),
+  PORTICO_JWT_AUDIENCE: variable({
+    schema: z.string(),
+    accepted: 'an audience',
+    defaultText: '`portico` with the development key',
+    description: 'expected `aud`; required in production with `PORTICO_JWKS_URL`, and needed to link an identity',
+  }),
+  PORTICO_MAX_PAGE_SIZE: variable({
+    schema: z.coerce.number().int().min(1).max(10000),
+    accepted: 'an integer from 1 to 10000',
+    default: 100,
+    description: 'the largest `first` a list accepts (`first`, `last`, `limit` of any field, checked at the gateway)',
+  }),
+  PORTICO_IMPERSONATION_MAX_MINUTES: variable({
+    schema: z.coerce.number().int().min(1).max(1440),
+    accepted: 'an integer from 1 to 1440',
+    default: 60,
+    description: 'the longest an impersonation session lasts (never longer than its grant)',
+  }),
+  PORTICO_SIGNING_KEY: variable({
+    schema: privateJwk,
+    accepted: PRIVATE_JWK_ACCEPTED,
+    defaultText: '(unset: the key in the data directory)',
+    description: "Portico's own private EC P-256 JWK (JSON), which signs impersonation tokens; give every instance the same one",
+  }),
+  LOG_LEVEL: variable({ schema: z.enum(LOG_LEVELS), accepted: LOG_LEVELS.join(', '), defaultText: '`info` (`silent` under `NODE_ENV=test`)', description: 'pino level' }),
+  PORTICO_SUBGRAPHS: variable({
+    schema: z.string().refine((value) => subgraphEndpoints(value) !== undefined).transform((value) => subgraphEndpoints(value)!),
+    accepted: SUBGRAPHS_ACCEPTED,
+    default: [],
+    defaultText: '(unset: the access-control graph alone)',
+    description: "`name=url,...`: downstream subgraphs, composed at start (or URLs overriding a static supergraph's)",
+  }),
+  PORTICO_SUPERGRAPH: variable({
+    schema: z.string().transform((file) => resolve(file)),
+    accepted: 'a supergraph SDL file',
+    defaultText: '(unset)',
+    description: 'a supergraph SDL file to serve, e.g. `schema/supergraph.graphql` from `npm run compose`',
+  }),
+  PORTICO_ENFORCEMENT: variable({
+    schema: z.enum(ENFORCEMENT_MODES),
+    accepted: ENFORCEMENT_MODES.join(', '),
+    default: 'filter',
+    description: '`filter`, `reject`, `dry-run` or `off` (see [the gateway](gateway.md))',
+  }),
+  PORTICO_CONTEXT_SIGNING_KEY: variable({
+    schema: privateJwk,
+    accepted: PRIVATE_JWK_ACCEPTED,
+    defaultText: '(unset: a key created in the data directory)',
+    description: 'private EC P-256 JWK signing the context tokens sent to subgraphs; give every instance the same one',
+  }),
+  PORTICO_MAX_DEPTH: variable({
+    schema: positiveInteger(1000),
+    accepted: 'an integer from 1 to 1000',
+    default: 10,
+    description: 'deepest field nesting of an operation, fragments counted by their fields (see [limits](security.md#limits-and-secure-defaults))',
+  }),
+  PORTICO_MAX_ALIASES: variable({ schema: positiveInteger(1000), accepted: 'an integer from 1 to 1000', default: 15, description: 'most aliases in an operation' }),
+  PORTICO_MAX_DIRECTIVES: variable({ schema: positiveInteger(1000), accepted: 'an integer from 1 to 1000', default: 20, description: 'most directives in an operation' }),
+  PORTICO_MAX_TOKENS: variable({ schema: positiveInteger(1_000_000), accepted: 'an integer from 1 to 1000000', default: 500, description: 'most lexical tokens in an operation document' }),
+  PORTICO_MAX_COST: variable({
+    schema: positiveInteger(1_000_000_000),
+    accepted: 'an integer from 1 to 1000000000',
+    default: 100_000,
+    description: "highest operation cost (graphql-armor's model; `first` / `last` / `limit` multiply a list)",
+  }),
+  PORTICO_MAX_BODY_BYTES: variable({ schema: positiveInteger(100_000_000), accepted: 'a number of bytes from 1 to 100000000', default: 1_000_000, description: 'largest request body, in bytes (413 above)' }),
+  PORTICO_REQUEST_TIMEOUT_MS: variable({
+    schema: positiveInteger(600_000),
+    accepted: 'a number of milliseconds from 1 to 600000',
+    default: 10_000,
+    description: 'deadline of a request (504 `TIMEOUT` past it)',
+  }),
+  PORTICO_METRICS: variable({ schema: booleanString, accepted: 'true or false', default: true, description: 'serve Prometheus metrics at `GET /metrics` (see [operations](operations.md))' }),
+  PORTICO_METRICS_TOKEN: variable({
+    schema: z.string().min(16),
+    accepted: 'a secret of at least 16 characters',
+    defaultText: '(unset: open outside production)',
+    description: 'bearer token `/metrics` requires; in production without it (or `PORTICO_METRICS_PORT`) `/metrics` is not served',
+  }),
+  PORTICO_METRICS_PORT: variable({ schema: port(1), accepted: 'a port number 1-65535', defaultText: '(unset)', description: 'serve `/metrics` on this port of 127.0.0.1 instead, without a token' }),
+  PORTICO_SUBGRAPH_TIMEOUT_MS: variable({
+    schema: z.coerce.number().int().min(100).max(300000),
+    accepted: 'an integer from 100 to 300000 (milliseconds)',
+    default: 10000,
+    description: 'how long the gateway waits for a downstream subgraph before its fields fail as `SERVICE_UNAVAILABLE`',
+  }),
+  NODE_ENV: variable({
+    schema: z.enum(['development', 'production', 'test']),
+    accepted: 'development, production or test',
+    default: 'development',
+    description: "`development`, `test` or `production`: production turns introspection and the playground off and requires an identity provider; only development has the playground's sign-in helper",
+  }),
+  PORTICO_PLAYGROUND: variable({
+    schema: booleanString,
+    accepted: 'true or false',
+    defaultText: '`true`, `false` in production',
+    description: 'serve the playground at `/playground` (and `/graphql` to browsers), from the installed packages; see [the playground](playground.md)',
+  }),
+  PORTICO_WEBHOOK_ALLOW_PRIVATE: variable({ schema: booleanString, accepted: 'true or false', default: false, description: 'in production, webhook URLs may name loopback, link-local and private addresses' }),
+  PORTICO_WEBHOOK_RETRY_SCHEDULE: variable({
+    schema: retrySchedule,
+    accepted: 'comma-separated seconds, 1 to 20 of them, each from 0 to 604800',
+    default: DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    description: 'seconds before each webhook delivery attempt, the first counted from the event; after the last, the delivery is `FAILED`',
+  }),
+  PORTICO_WEBHOOK_DELIVERY: variable({
+    schema: booleanString,
+    accepted: 'true or false',
+    default: true,
+    description: 'this instance delivers webhook events (every instance may: each delivery is claimed by one)',
+  }),
+  PORTICO_WEBHOOK_POLL_MS: variable({ schema: positiveInteger(600_000), accepted: 'a number of milliseconds from 1 to 600000', default: 1000, description: 'how often the webhook dispatcher looks for due deliveries' }),
+  PORTICO_DECISION_LOG: variable({
+    schema: z.enum(DECISION_LOG_MODES),
+    accepted: DECISION_LOG_MODES.join(', '),
+    default: 'off',
+    description: '`off`, `denied` or `all`: a log line per authorization decision (see [events and audit](events-and-audit.md))',
+  }),
+};
+
+export type ConfigVariableName = keyof typeof CONFIG_VARIABLES;
+type ValueOf<K extends ConfigVariableName> = (typeof CONFIG_VARIABLES)[K] extends ConfigVariable<infer T> ? T : never;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig {
-  const read = <T>(variable: string, schema: z.ZodType<T>, accepted: string): T | undefined => {
-    const value = env[variable];
+  /** The variable's value, parsed; undefined when unset or empty; a ConfigError naming it when it is not valid. */
+  const given = <K extends ConfigVariableName>(name: K): ValueOf<K> | undefined => {
+    const value = env[name];
     if (value === undefined || value === '') return undefined;
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new ConfigError(variable, value, accepted);
+    const spec = CONFIG_VARIABLES[name] as ConfigVariable<ValueOf<K>>;
+    const parsed = spec.schema.safeParse(value);
+    if (!parsed.success) throw new ConfigError(name, value, spec.accepted);
     return parsed.data;
   };
-  const environment = read('NODE_ENV', z.enum(['development', 'production', 'test']), 'development, production or test') ?? 'development';
+  /** The variable's value, or its default. */
+  const read = <K extends ConfigVariableName>(name: K): ValueOf<K> => {
+    const value = given(name);
+    if (value !== undefined) return value;
+    const fallback = (CONFIG_VARIABLES[name] as ConfigVariable<ValueOf<K>>).default;
+    if (fallback === undefined) throw new Error(`${name} has no default: read it with given()`);
+    return fallback;
+  };
+  const environment = read('NODE_ENV');
   assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined, jwtIssuer: env.PORTICO_JWT_ISSUER || undefined, jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined });
-  const databaseUrl = read('DATABASE_URL', mysqlUrl, 'a mysql://user:password@host:port/database URL, with a database name, and no option but ?ssl=true');
-  const policy = env.PORTICO_POLICY || 'dstny';
-  if (!(PRESETS as readonly string[]).includes(policy) && !/\.ya?ml$/.test(policy)) {
-    throw new ConfigError('PORTICO_POLICY', policy, `one of ${PRESETS.join(', ')} or a path to a .yaml policy file`);
-  }
+  const databaseUrl = given('DATABASE_URL');
+  const policy = read('PORTICO_POLICY');
   return {
-    port: read('PORT', z.coerce.number().int().min(0).max(65535), 'a port number 0-65535') ?? 4000,
-    host: read('HOST', z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]), 'an IP address to listen on (127.0.0.1, 0.0.0.0, ::1, ::) or localhost') ?? '127.0.0.1',
-    dataDir: resolve(env.PORTICO_DATA_DIR || './data'),
+    port: read('PORT'),
+    host: read('HOST'),
+    dataDir: given('PORTICO_DATA_DIR') ?? resolve(defaultDataDir(policy)),
     databaseUrl,
-    sqliteSynchronous: read('PORTICO_SQLITE_SYNCHRONOUS', z.enum(['FULL', 'NORMAL']), 'FULL or NORMAL') ?? 'FULL',
-    sqliteBusyTimeoutMs: read('PORTICO_SQLITE_BUSY_TIMEOUT_MS', z.coerce.number().int().min(0).max(600_000), 'a number of milliseconds from 0 to 600000') ?? 5000,
+    sqliteSynchronous: read('PORTICO_SQLITE_SYNCHRONOUS'),
+    sqliteBusyTimeoutMs: read('PORTICO_SQLITE_BUSY_TIMEOUT_MS'),
     policy,
-    bootstrapEmail: read('PORTICO_BOOTSTRAP_EMAIL', z.email(), 'an email address') ?? 'admin@platform.local',
+    bootstrapEmail: read('PORTICO_BOOTSTRAP_EMAIL'),
     // Demo users with known emails are never created in production, whatever PORTICO_SEED_DEMO says.
-    seedDemo: environment !== 'production' && (read('PORTICO_SEED_DEMO', booleanString, 'true or false') ?? databaseUrl === undefined),
-    jwksUrl: read('PORTICO_JWKS_URL', z.url(), 'an https URL of a JWKS'),
-    jwtIssuer: env.PORTICO_JWT_ISSUER || undefined,
-    jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined,
-    signingKey: read('PORTICO_SIGNING_KEY', privateJwk, 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})'),
-    impersonationMaxMinutes: read('PORTICO_IMPERSONATION_MAX_MINUTES', z.coerce.number().int().min(1).max(1440), 'an integer from 1 to 1440') ?? 60,
-    maxPageSize: read('PORTICO_MAX_PAGE_SIZE', z.coerce.number().int().min(1).max(10000), 'an integer from 1 to 10000') ?? 100,
+    seedDemo: environment !== 'production' && (given('PORTICO_SEED_DEMO') ?? databaseUrl === undefined),
+    jwksUrl: given('PORTICO_JWKS_URL'),
+    jwtIssuer: given('PORTICO_JWT_ISSUER'),
+    jwtAudience: given('PORTICO_JWT_AUDIENCE'),
+    signingKey: given('PORTICO_SIGNING_KEY'),
+    impersonationMaxMinutes: read('PORTICO_IMPERSONATION_MAX_MINUTES'),
+    maxPageSize: read('PORTICO_MAX_PAGE_SIZE'),
     environment,
-    logLevel: read('LOG_LEVEL', z.enum(LOG_LEVELS), LOG_LEVELS.join(', ')) ?? (environment === 'test' ? 'silent' : 'info'),
-    subgraphs: parseSubgraphs(env.PORTICO_SUBGRAPHS),
-    supergraphPath: env.PORTICO_SUPERGRAPH ? resolve(env.PORTICO_SUPERGRAPH) : undefined,
-    enforcement: read('PORTICO_ENFORCEMENT', z.enum(ENFORCEMENT_MODES), ENFORCEMENT_MODES.join(', ')) ?? 'filter',
-    contextSigningKey: read('PORTICO_CONTEXT_SIGNING_KEY', privateJwk, 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})'),
-    maxDepth: read('PORTICO_MAX_DEPTH', positiveInteger(1000), 'an integer from 1 to 1000') ?? 10,
-    maxAliases: read('PORTICO_MAX_ALIASES', positiveInteger(1000), 'an integer from 1 to 1000') ?? 15,
-    maxDirectives: read('PORTICO_MAX_DIRECTIVES', positiveInteger(1000), 'an integer from 1 to 1000') ?? 20,
-    maxTokens: read('PORTICO_MAX_TOKENS', positiveInteger(1_000_000), 'an integer from 1 to 1000000') ?? 500,
-    maxCost: read('PORTICO_MAX_COST', positiveInteger(1_000_000_000), 'an integer from 1 to 1000000000') ?? 100_000,
-    maxBodyBytes: read('PORTICO_MAX_BODY_BYTES', positiveInteger(100_000_000), 'a number of bytes from 1 to 100000000') ?? 1_000_000,
-    requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 10_000,
-    metrics: read('PORTICO_METRICS', booleanString, 'true or false') ?? true,
-    metricsToken: read('PORTICO_METRICS_TOKEN', z.string().min(16), 'a secret of at least 16 characters'),
-    metricsPort: read('PORTICO_METRICS_PORT', z.coerce.number().int().min(1).max(65535), 'a port number 1-65535'),
-    subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS', z.coerce.number().int().min(100).max(300000), 'an integer from 100 to 300000 (milliseconds)') ?? 10000,
-    playground: read('PORTICO_PLAYGROUND', booleanString, 'true or false') ?? environment !== 'production',
-    webhookAllowPrivate: read('PORTICO_WEBHOOK_ALLOW_PRIVATE', booleanString, 'true or false') ?? false,
-    webhookRetrySchedule: read('PORTICO_WEBHOOK_RETRY_SCHEDULE', retrySchedule, 'comma-separated seconds, 1 to 20 of them, each from 0 to 604800') ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
-    webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY', booleanString, 'true or false') ?? true,
-    webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
-    decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
+    logLevel: given('LOG_LEVEL') ?? (environment === 'test' ? 'silent' : 'info'),
+    subgraphs: read('PORTICO_SUBGRAPHS'),
+    supergraphPath: given('PORTICO_SUPERGRAPH'),
+    enforcement: read('PORTICO_ENFORCEMENT'),
+    contextSigningKey: given('PORTICO_CONTEXT_SIGNING_KEY'),
+    maxDepth: read('PORTICO_MAX_DEPTH'),
+    maxAliases: read('PORTICO_MAX_ALIASES'),
+    maxDirectives: read('PORTICO_MAX_DIRECTIVES'),
+    maxTokens: read('PORTICO_MAX_TOKENS'),
+    maxCost: read('PORTICO_MAX_COST'),
+    maxBodyBytes: read('PORTICO_MAX_BODY_BYTES'),
+    requestTimeoutMs: read('PORTICO_REQUEST_TIMEOUT_MS'),
+    metrics: read('PORTICO_METRICS'),
+    metricsToken: given('PORTICO_METRICS_TOKEN'),
+    metricsPort: given('PORTICO_METRICS_PORT'),
+    subgraphTimeoutMs: read('PORTICO_SUBGRAPH_TIMEOUT_MS'),
+    playground: given('PORTICO_PLAYGROUND') ?? environment !== 'production',
+    webhookAllowPrivate: read('PORTICO_WEBHOOK_ALLOW_PRIVATE'),
+    webhookRetrySchedule: read('PORTICO_WEBHOOK_RETRY_SCHEDULE'),
+    webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY'),
+    webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS'),
+    decisionLog: read('PORTICO_DECISION_LOG'),
   };
 }
 
-const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
+/** The Markdown table of every variable, its default and its meaning, as docs/configuration.md holds it. */
+export function renderConfigurationTable(): string {
+  const defaultOf = (spec: ConfigVariable<unknown>): string => {
+    if (spec.defaultText !== undefined) return spec.defaultText;
+    if (spec.default === undefined) return '(unset)';
+    return `\`${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)}\``;
+  };
+  const rows = Object.entries(CONFIG_VARIABLES).map(([name, spec]) => `| \`${name}\` | ${defaultOf(spec as ConfigVariable<unknown>)} | ${spec.description} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * Each preset keeps its data apart (`data/dstny`, `data/appdirect`, …), so switching PORTICO_POLICY never opens a
+ * database made for another preset. A `data/portico.sqlite` of the earlier single-directory layout keeps being used.
+ */
+export function defaultDataDir(policy: string): string {
+  if (existsSync(join('data', 'portico.sqlite'))) return 'data';
+  const name = (PRESETS as readonly string[]).includes(policy) ? policy : basename(policy).replace(/\.ya?ml$/, '');
+  return join('data', name);
+}
 
 /** A MySQL / MariaDB URL naming its database; `?ssl=true` (TLS, certificate checked) is the one option it takes. */
-const mysqlUrl = z.string().refine((value) => {
+function isMysqlUrl(value: string): boolean {
   if (!/^(mysql|mariadb):\/\//.test(value)) return false;
   try {
     const url = new URL(value);
@@ -244,7 +472,7 @@ const mysqlUrl = z.string().refine((value) => {
   } catch {
     return false;
   }
-});
+}
 
 /**
  * In production bearer tokens are verified against the identity provider's keys (the development key is refused),

@@ -1,4 +1,6 @@
-import { resolve } from 'path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
 import { ConfigError, loadConfig } from '../src/config';
 
 describe('configuration', () => {
@@ -6,7 +8,7 @@ describe('configuration', () => {
     expect(loadConfig({})).toEqual({
       port: 4000,
       host: '127.0.0.1',
-      dataDir: resolve('./data'),
+      dataDir: resolve('data', 'dstny'),
       databaseUrl: undefined,
       sqliteSynchronous: 'FULL',
       sqliteBusyTimeoutMs: 5000,
@@ -57,6 +59,29 @@ describe('configuration', () => {
     expect(() => loadConfig(jwks)).toThrow(/^PORTICO_JWT_ISSUER=\(unset\) is not valid: expected the identity provider's issuer \(iss\) when NODE_ENV=production with PORTICO_JWKS_URL$/);
     expect(() => loadConfig({ ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/' })).toThrow(/^PORTICO_JWT_AUDIENCE=\(unset\) is not valid: expected Portico's client id at the identity provider \(aud\) when NODE_ENV=production with PORTICO_JWKS_URL$/);
     expect(loadConfig({ ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal' }).environment).toBe('production');
+  });
+
+  it.each([
+    { title: 'each preset', env: { PORTICO_POLICY: 'appdirect' }, dataDir: join('data', 'appdirect') },
+    { title: 'a policy file, by its name', env: { PORTICO_POLICY: 'policies/partner-portal.yaml' }, dataDir: join('data', 'partner-portal') },
+    { title: 'PORTICO_DATA_DIR over either', env: { PORTICO_POLICY: 'unifyr', PORTICO_DATA_DIR: '/srv/portico' }, dataDir: '/srv/portico' },
+  ])('keeps the data of $title in a directory of its own under data/', ({ env, dataDir }) => {
+    expect(loadConfig(env).dataDir).toBe(resolve(dataDir));
+  });
+
+  it('keeps using data/ while it holds a database of the layout before presets had directories', () => {
+    const previous = process.cwd();
+    const root = mkdtempSync(join(tmpdir(), 'portico-config-'));
+    try {
+      process.chdir(root);
+      expect(loadConfig({ PORTICO_POLICY: 'unifyr' }).dataDir).toBe(resolve(root, 'data', 'unifyr'));
+      mkdirSync(join(root, 'data'));
+      writeFileSync(join(root, 'data', 'portico.sqlite'), '');
+      expect(loadConfig({ PORTICO_POLICY: 'unifyr' }).dataDir).toBe(resolve(root, 'data'));
+    } finally {
+      process.chdir(previous);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('reads every variable', () => {

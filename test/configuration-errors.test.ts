@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, loadConfig, renderConfigurationTable } from '../src/config';
+import { withConfigurationTable } from '../scripts/config-docs';
 import { loadSupergraph } from '../src/gateway/supergraph';
 import { REPOSITORY_ROOT, runCommand } from './support/commands';
 
@@ -18,13 +19,23 @@ describe('configuration errors', () => {
     expect(existsSync('/nonexistent/portico')).toBe(false);
   });
 
-  it('documents every variable it reads in the README configuration table', () => {
+  it('reads every variable through CONFIG_VARIABLES, whose table docs/configuration.md holds as npm run config:docs writes it', () => {
     const source = readFileSync(join(__dirname, '..', 'src', 'config.ts'), 'utf8');
-    const read = new Set([...source.matchAll(/env\.([A-Z_]+)|read\('([A-Z_]+)'/g)].map((m) => m[1] ?? m[2]));
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('## Configuration'));
-    const undocumented = [...read].filter((variable) => !table.includes(`\`${variable}\``));
-    expect(read.size).toBeGreaterThan(15);
-    expect(undocumented).toEqual([]);
+    const read = new Set([...source.matchAll(/env\.([A-Z_]+)|(?:read|given)\('([A-Z_]+)'/g)].map((m) => m[1] ?? m[2]));
+    expect(read.size).toBeGreaterThan(30);
+    expect([...read].filter((variable) => !(variable in CONFIG_VARIABLES))).toEqual([]);
+    const page = readFileSync(join(__dirname, '..', 'docs', 'configuration.md'), 'utf8');
+    expect(page).toBe(withConfigurationTable(page));
+    for (const variable of Object.keys(CONFIG_VARIABLES)) expect(page).toContain(`| \`${variable}\` |`);
+  });
+
+  it.each([
+    { variable: 'PORT', shown: '| `PORT` | `4000` | HTTP port |', value: 4000 },
+    { variable: 'PORTICO_WEBHOOK_RETRY_SCHEDULE', shown: '| `PORTICO_WEBHOOK_RETRY_SCHEDULE` | `0,1,5,30,120,600,3600,21600` |', value: [0, 1, 5, 30, 120, 600, 3600, 21600] },
+    { variable: 'PORTICO_ENFORCEMENT', shown: '| `PORTICO_ENFORCEMENT` | `filter` |', value: 'filter' },
+  ])('writes the default of $variable once: the table shows what loadConfig uses', ({ shown, value, variable }) => {
+    expect(renderConfigurationTable()).toContain(shown);
+    expect(Object.values(loadConfig({}))).toContainEqual(value);
+    expect(CONFIG_VARIABLES[variable as keyof typeof CONFIG_VARIABLES].default).toEqual(value);
   });
 });

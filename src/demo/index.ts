@@ -14,6 +14,12 @@ export const DEMO_SUBGRAPHS: Readonly<Record<DemoSubgraphName, DemoDefinition>> 
 
 export const DEMO_SUBGRAPH_NAMES = Object.keys(DEMO_SUBGRAPHS) as DemoSubgraphName[];
 
+/** The port a demo subgraph listens on unless told otherwise (`npm run demo`, docker): tickets 4101, offers 4102, leads 4103. */
+export const demoSubgraphPort = (name: DemoSubgraphName): number => 4101 + DEMO_SUBGRAPH_NAMES.indexOf(name);
+
+/** Where `npm run demo` serves each demo subgraph on this machine: the URLs `npm run compose` writes by default. */
+export const localDemoSubgraphUrls = (): Map<string, string> => new Map(DEMO_SUBGRAPH_NAMES.map((name) => [name, `http://127.0.0.1:${demoSubgraphPort(name)}/graphql`]));
+
 function definition(name: DemoSubgraphName): DemoDefinition {
   const found = DEMO_SUBGRAPHS[name];
   if (!found) throw new Error(`no demo subgraph ${JSON.stringify(name)}: expected one of ${DEMO_SUBGRAPH_NAMES.join(', ')}`);

@@ -148,21 +148,20 @@ export function supergraphSubgraphs(supergraphSdl: string): Map<string, string> 
   return graphs;
 }
 
-/** Where a subgraph named in no configuration is expected: its docker compose service, listening on 4000. */
-export const defaultSubgraphUrl = (name: string): string => `http://${name}:4000/graphql`;
-
 /**
  * Composes the printed SDL files: schema/access-control.graphql and every schema/subgraphs/<name>.graphql, the
- * URLs taken from `urls` by name or else the default. The gateway overrides them at start from PORTICO_SUBGRAPHS.
+ * URLs taken from `urls` by name; a subgraph without one is an error. The gateway overrides them at start from
+ * PORTICO_SUBGRAPHS.
  */
-export function composeSchemaFiles(schemaDir: string, urls: ReadonlyMap<string, string> = new Map(), log: (line: string) => void = () => {}): { supergraph: string; subgraphs: SubgraphSource[] } {
+export function composeSchemaFiles(schemaDir: string, urls: ReadonlyMap<string, string>, log: (line: string) => void = () => {}): { supergraph: string; subgraphs: SubgraphSource[] } {
   const subgraphDir = join(schemaDir, 'subgraphs');
   const files = existsSync(subgraphDir) ? readdirSync(subgraphDir).filter((f) => f.endsWith('.graphql')).sort() : [];
   const subgraphs: SubgraphSource[] = [{ name: ACCESS_CONTROL_SUBGRAPH, url: ACCESS_CONTROL_URL, sdl: readFileSync(join(schemaDir, 'access-control.graphql'), 'utf8') }];
   log(`${ACCESS_CONTROL_SUBGRAPH}: schema/access-control.graphql (in-process)`);
   for (const file of files) {
     const name = basename(file, '.graphql');
-    const url = urls.get(name) ?? defaultSubgraphUrl(name);
+    const url = urls.get(name);
+    if (url === undefined) throw new ConfigError('PORTICO_SUBGRAPHS', [...urls].map(([n, u]) => `${n}=${u}`).join(','), `a URL for every subgraph of schema/subgraphs/, ${name} included`);
     subgraphs.push({ name, url, sdl: readFileSync(join(subgraphDir, file), 'utf8') });
     log(`${name}: schema/subgraphs/${file} at ${url}`);
   }

@@ -5,6 +5,8 @@ import { join } from 'path';
 export const DEV_ISSUER = 'portico-dev';
 export const DEV_AUDIENCE = 'portico';
 const ALG = 'ES256';
+/** The development key's file in the data directory. */
+export const DEV_KEY_FILE = 'dev-signing-key.json';
 
 export interface DevKeyPair {
   privateKey: KeyLike;
@@ -17,7 +19,7 @@ export interface DevKeyPair {
  * `npm run token` stay valid across restarts. Production deployments use a JWKS URL instead.
  */
 export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeyPair> {
-  const file = join(dataDir, 'dev-signing-key.json');
+  const file = join(dataDir, DEV_KEY_FILE);
   if (!existsSync(file)) {
     const { privateKey } = await generateKeyPair(ALG, { extractable: true });
     const jwk = { ...(await exportJWK(privateKey)), alg: ALG, kid: `dev-${Date.now().toString(36)}` };

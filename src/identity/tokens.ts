@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, SignJWT, type JWTPayload, type KeyLike } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { DEV_AUDIENCE, DEV_ISSUER, type DevKeyPair } from './dev-keys';
 import { AuthenticationError } from './errors';
 import { PORTICO_ISSUER } from './impersonation-tokens';
@@ -49,6 +49,8 @@ export class TokenVerifier {
   private readonly issuer?: string;
   private readonly audience?: string;
   private readonly ownKey?: KeyLike;
+  /** The development key's id, named when a token signed by another key is refused. */
+  private readonly devKid?: string;
   /** Tokens are an identity provider's (JWKS), not Portico's development tokens. */
   private readonly fromProvider: boolean;
   private readonly verified = new VerifiedTokens<Identity>();
@@ -62,6 +64,7 @@ export class TokenVerifier {
       this.audience = options.audience;
     } else if (options.devKeys) {
       this.key = options.devKeys.publicKey;
+      this.devKid = options.devKeys.kid;
       this.issuer = options.issuer ?? DEV_ISSUER;
       this.audience = options.audience ?? DEV_AUDIENCE;
     } else {
@@ -105,14 +108,22 @@ export class TokenVerifier {
       if (error instanceof errors.JWTClaimValidationFailed && error.reason === 'missing') throw new AuthenticationError(`the token carries no ${error.claim} claim`);
       // Say which key it was checked against: a development token minted for another data directory is the usual case.
       if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) {
-        throw new AuthenticationError(
-          this.fromProvider
-            ? "the token is not valid: its signature matches none of the identity provider's keys (PORTICO_JWKS_URL)"
-            : 'the token is not valid: it was not signed by this Portico\'s development key; mint one with npm run token against the same PORTICO_DATA_DIR',
-        );
+        throw new AuthenticationError(this.fromProvider ? "the token is not valid: its signature matches none of the identity provider's keys (PORTICO_JWKS_URL)" : this.otherKeyMessage(token));
       }
       throw new AuthenticationError('the token is not valid');
     }
+  }
+
+  /** A development token this key did not sign: most often minted in another data directory, which has a key of its own. */
+  private otherKeyMessage(token: string): string {
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      kid = undefined;
+    }
+    const which = typeof kid === 'string' && kid !== this.devKid && /^[\w-]{1,64}$/.test(kid) ? ` (key ${kid}; this server's is ${this.devKid})` : '';
+    return `the token is not valid: it was signed by another key${which}, as a token minted in another data directory is; mint one with npm run token with the server's PORTICO_POLICY and PORTICO_DATA_DIR`;
   }
 
   private isPorticoIssued(token: string): boolean {

@@ -4,6 +4,7 @@ import { join } from 'path';
 import type { DataSourceOptions, Logger } from 'typeorm';
 import type { PorticoConfig } from '../config';
 import { ENTITIES } from './entities';
+import { SQLITE_FILE } from './file-names';
 import { MIGRATIONS } from './migrations';
 
 /**
@@ -17,8 +18,7 @@ export function mysqlConnection(databaseUrl: string): { url: string; ssl?: { rej
   return { url: url.toString(), ssl };
 }
 
-/** The embedded database's file inside the data directory. */
-export const SQLITE_FILE = 'portico.sqlite';
+export { SQLITE_FILE };
 
 export type SqliteSettings = Partial<Pick<PorticoConfig, 'sqliteSynchronous' | 'sqliteBusyTimeoutMs'>>;
 

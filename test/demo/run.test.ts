@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { PRESETS } from '../../src/config';
-import { startDemo } from '../../scripts/demo-run';
+import { describeDemo, startDemo } from '../../scripts/demo-run';
 
 // What `npm run demo` starts (the embedded SQLite database: the demo's own, one per preset).
 describe('npm run demo', () => {
@@ -34,6 +34,17 @@ describe('npm run demo', () => {
       const offers = await ask(appdirect.g.portico.url, appdirect.example.token, appdirect.example.query);
       expect(offers.data!.offers.map((o: Record<string, unknown>) => [o.retailPrice !== null, o.suggestedRetailPrice, o.cost])).toEqual(Array(4).fill([true, null, null]));
       expect(new Set(offers.errors!.map((e) => e.extensions.code))).toEqual(new Set(['UNAUTHORIZED_FIELD_OR_TYPE']));
+
+      // What it prints: each preset's playground (which answers with its page) before its ready curl.
+      const printed = await describeDemo(demo.gateways);
+      for (const g of demo.gateways) {
+        const playground = new URL('/playground', g.portico.url).toString();
+        const at = printed.indexOf(`[${g.preset}] playground: ${playground}`);
+        expect(at).toBeGreaterThan(-1);
+        expect(printed[at + 1]).toMatch(new RegExp(`^\\[${g.preset}\\] try it as `));
+        const page = await fetch(playground, { headers: { accept: 'text/html' } });
+        expect([page.status, page.headers.get('content-type')]).toEqual([200, expect.stringMatching(/^text\/html/)]);
+      }
 
       const leads = await ask(unifyr.g.portico.url, unifyr.example.token, unifyr.example.query);
       expect(leads).toEqual({ data: { account: { name: 'Northwind Solutions', leads: [

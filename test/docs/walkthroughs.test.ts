@@ -5,7 +5,7 @@ import { REPOSITORY_ROOT, runCommand, type CommandResult } from '../support/comm
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
-const README = readFileSync(join(REPOSITORY_ROOT, 'README.md'), 'utf8');
+const WALKTHROUGHS = readFileSync(join(REPOSITORY_ROOT, 'docs', 'walkthroughs.md'), 'utf8');
 
 interface Step {
   command: string;
@@ -19,7 +19,7 @@ interface Walkthrough {
 }
 
 /**
- * The README's ```sh walkthrough=<preset>-<name> blocks: each command (a line, with its `\` continuations) and the
+ * docs/walkthroughs.md's ```sh walkthrough=<preset>-<name> blocks: each command (a line, with its `\` continuations) and the
  * `# →` lines after it, which are what it prints (nothing, when there are none). Other comments are prose.
  */
 function walkthroughs(markdown: string): Walkthrough[] {
@@ -61,9 +61,9 @@ async function run(walkthrough: Walkthrough, env: NodeJS.ProcessEnv): Promise<Co
   return { ...result, outputs: result.stdout.split(`\n${MARK}\n`).slice(0, walkthrough.steps.length) };
 }
 
-const ALL = walkthroughs(README);
+const ALL = walkthroughs(WALKTHROUGHS);
 
-describe('the README walkthroughs', () => {
+describe('the walkthroughs of docs/walkthroughs.md', () => {
   it('has, for every preset, the three walkthroughs, each pointed at PORTICO_URL', () => {
     expect(ALL.map((w) => w.name).sort()).toEqual(PRESETS.flatMap((p) => ['delegation', 'fleet', 'impersonation'].map((n) => `${p}-${n}`)).sort());
     for (const walkthrough of ALL) {
@@ -74,14 +74,14 @@ describe('the README walkthroughs', () => {
   });
 });
 
-describe.each(databaseKinds())('the README walkthroughs, run with bash (%s)', (kind) => {
+describe.each(databaseKinds())('the walkthroughs of docs/walkthroughs.md, run with bash (%s)', (kind) => {
   const servers: TestPortico[] = [];
   const results = new Map<string, Promise<CommandResult & { outputs: string[] }>>();
 
   beforeAll(async () => {
     // Built once here: the walkthroughs' `npm run token` then finds dist current, and never builds it concurrently.
     expect((await runCommand('bash', ['-c', 'npm run --silent build'], process.env)).status).toBe(0);
-    // The presets run side by side, each on a fresh Portico of its own; a preset's walkthroughs run in README order.
+    // The presets run side by side, each on a fresh Portico of its own; a preset's walkthroughs run in the order of the page.
     for (const preset of PRESETS) {
       const t = await startTestPortico(kind, preset);
       servers.push(t);
@@ -101,7 +101,7 @@ describe.each(databaseKinds())('the README walkthroughs, run with bash (%s)', (k
     await Promise.all(servers.map((t) => t.stop()));
   });
 
-  it.each(ALL.map((w) => [w.name, w] as const))('%s prints what the README shows', async (_name, walkthrough) => {
+  it.each(ALL.map((w) => [w.name, w] as const))('%s prints what docs/walkthroughs.md shows', async (_name, walkthrough) => {
     const { outputs, stderr, status } = await results.get(walkthrough.name)!;
     const shown = walkthrough.steps.map((step, i) => ({ command: step.command.split('\n')[0], output: normalize(outputs[i] ?? `(not run: bash stopped with status ${status}: ${stderr.trim()})`) }));
     const expected = walkthrough.steps.map((step) => ({ command: step.command.split('\n')[0], output: normalize(step.expected) }));

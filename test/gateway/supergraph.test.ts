@@ -5,6 +5,7 @@ import { join } from 'path';
 import { loadConfig, loadPolicy, packageRoot, type PorticoConfig } from '../../src/config';
 import { startPortico } from '../../src/gateway/server';
 import { readAuthorizationRules, UnenforceableSupergraphError } from '../../src/gateway/rules';
+import { localDemoSubgraphUrls } from '../../src/demo';
 import { ACCESS_CONTROL_SUBGRAPH, ACCESS_CONTROL_URL, composeSchemaFiles, composeSupergraph, CompositionError } from '../../src/gateway/supergraph';
 import { buildAccessControlSubgraph } from '../../src/graph/schema';
 import { PolicyEngine } from '../../src/policy';
@@ -81,10 +82,17 @@ describe('composition', () => {
     expect(() => compose({ name: 'clash', sdl: clash })).toThrow(/Query\.viewer/);
   });
 
-  it('schema/supergraph.graphql is what `npm run compose` writes from the printed subgraph SDL', () => {
+  it('a subgraph file without a URL is named, rather than pointed at a guessed host', () => {
+    expect(() => composeSchemaFiles(join(packageRoot(), 'schema'), new Map([['tickets', 'http://127.0.0.1:4101/graphql']]))).toThrow(
+      /^PORTICO_SUBGRAPHS="tickets=http:\/\/127\.0\.0\.1:4101\/graphql" is not valid: expected a URL for every subgraph of schema\/subgraphs\/, leads included$/,
+    );
+  });
+
+  it('schema/supergraph.graphql is what `npm run compose` writes from the printed subgraph SDL, with the demo subgraphs on this machine', () => {
+    expect(readFileSync(join(packageRoot(), 'schema', 'supergraph.graphql'), 'utf8')).not.toMatch(/url: "http:\/\/(tickets|offers|leads):/);
     const schemaDir = join(packageRoot(), 'schema');
     expect(readFileSync(join(schemaDir, 'access-control.graphql'), 'utf8')).toBe(accessControlSdl);
-    const { supergraph } = composeSchemaFiles(schemaDir);
+    const { supergraph } = composeSchemaFiles(schemaDir, localDemoSubgraphUrls());
     expect(readFileSync(join(schemaDir, 'supergraph.graphql'), 'utf8')).toBe(supergraph);
   });
 });

@@ -90,7 +90,7 @@ describe.each(databaseKinds())('bearer tokens on %s', (kind) => {
     it.each([
       { title: 'a header that is not a bearer token', header: async () => 'Basic YWRtaW46YWRtaW4=', message: 'the Authorization header must be "Bearer <token>"' },
       { title: 'a garbage token', header: async () => 'Bearer not.a.token', message: 'the token is not valid' },
-      { title: 'a token signed by another key', header: async (email: string) => `Bearer ${await otherKeySigned(email)}`, message: "the token is not valid: it was not signed by this Portico's development key; mint one with npm run token against the same PORTICO_DATA_DIR" },
+      { title: 'a token signed by another key', header: async (email: string) => `Bearer ${await otherKeySigned(email)}`, message: "the token is not valid: it was signed by another key, as a token minted in another data directory is; mint one with npm run token with the server's PORTICO_POLICY and PORTICO_DATA_DIR" },
       { title: 'an unsigned token', header: async (email: string) => `Bearer ${new UnsecuredJWT({ email }).setSubject(email).setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setIssuedAt().setExpirationTime('5m').encode()}`, message: 'the token is not valid' },
       { title: 'an expired token', header: async (email: string) => `Bearer ${await t.token(email, '-1s')}`, message: 'the token has expired' },
       { title: 'a token for another audience', header: async (email: string) => `Bearer ${await devSigned({ sub: email, email }, { audience: 'someone-else' })}`, message: 'the token is not valid' },

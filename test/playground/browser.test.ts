@@ -70,7 +70,7 @@ describe.each(databaseKinds())('the playground in a browser (%s)', (kind) => {
     await page.goto(t.portico.url);
     await page.locator('.graphiql-container').waitFor();
     await page.locator('#portico-user option[value="admin@acme.example"]').waitFor({ state: 'attached' });
-    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'Authorize']);
+    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'RevokeImpersonationGrant', 'Authorize']);
     await signIn('admin@acme.example');
     // The helper put the token in the Headers editor of the open tab.
     await page.getByText('Headers', { exact: true }).click();
@@ -106,6 +106,23 @@ describe.each(databaseKinds())('the playground in a browser (%s)', (kind) => {
     await page.screenshot({ path: file, fullPage: true });
     expect(existsSync(file)).toBe(true);
     expect(readFileSync(file).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  });
+
+  it('revokes the grant GrantImpersonation made, its id filled in, so GrantImpersonation runs again', async () => {
+    await page.getByTestId('leave-session').click();
+    await signIn('admin@acme.example');
+    const grantId = /"id": "([0-9a-f-]{36})"/.exec(await run('GrantImpersonation', '"errors"'))?.[1];
+    expect(grantId).toBeUndefined(); // a second grant while the first is active: refused
+    await page.locator('.graphiql-tab-button', { hasText: /^RevokeImpersonationGrant$/ }).click();
+    await page.getByText('Variables', { exact: true }).click();
+    const [grant] = await t.portico.services.db.manager.query('SELECT id FROM impersonation_grants WHERE revoked_at IS NULL');
+    await page.locator('.graphiql-editor-tool').getByText(`"id": "${grant.id}"`).waitFor();
+    const revoked = await run('RevokeImpersonationGrant', '"status": "REVOKED"');
+    const [active] = await t.portico.services.db.manager.query('SELECT COUNT(*) AS n FROM impersonation_grants WHERE revoked_at IS NULL');
+    expect(Number(active.n)).toBe(0);
+    expect(revoked).not.toContain('"errors"');
+    const again = await run('GrantImpersonation', '"status": "ACTIVE"');
+    expect(again).not.toContain('"errors"');
   });
 
   it('loaded nothing from another origin, broke no rule of its Content-Security-Policy and threw no error', async () => {

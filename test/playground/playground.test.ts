@@ -1,4 +1,5 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig, PRESETS } from '../../src/config';
+import { EXAMPLE_COMMENT_WIDTH, exampleOperations } from '../../src/gateway/playground/examples';
 import { PLAYGROUND_SCRIPT } from '../../src/gateway/playground/page';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
@@ -49,9 +50,50 @@ describe.each(databaseKinds())('the playground over HTTP (%s)', (kind) => {
     it('fills the example tabs with the ids of the seeded accounts', async () => {
       const page = await (await fetch(`${base}/playground`)).text();
       const data = JSON.parse(/<script type="application\/json" id="portico-playground-config">(.*?)<\/script>/s.exec(page)![1]);
-      expect(data.tabs.map((tab: { title: string }) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'Authorize']);
+      expect(data.tabs.map((tab: { title: string }) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'RevokeImpersonationGrant', 'Authorize']);
       const acme = (await t.account('Acme Logistics')).id;
       expect(JSON.parse(data.tabs[2].variables)).toEqual({ customerAccountId: acme });
+    });
+
+    const pageTabs = async (): Promise<Array<{ title: string; variables?: string; idFrom?: unknown }>> => {
+      const page = await (await fetch(`${base}/playground`)).text();
+      return JSON.parse(/<script type="application\/json" id="portico-playground-config">(.*?)<\/script>/s.exec(page)![1]).tabs;
+    };
+
+    it('offers RevokeImpersonationGrant with the id of the grant GrantImpersonation made, so both can run again', async () => {
+      const revokeTab = async () => (await pageTabs()).find((tab) => tab.title === 'RevokeImpersonationGrant')!;
+      expect(JSON.parse((await revokeTab()).variables!)).toEqual({ id: '<the id GrantImpersonation returned>' });
+      expect((await revokeTab()).idFrom).toEqual({ field: 'grantImpersonation', variable: 'id' });
+      const acme = (await t.account('Acme Logistics')).id;
+      const grant = 'mutation($acme: ID!) { grantImpersonation(input: { customerAccountId: $acme, rights: ["FLEET_ADMINISTRATOR"] }) { id } }';
+      const granted = await t.gql('admin@acme.example', grant, { acme });
+      const id = granted.data!.grantImpersonation.id as string;
+      expect(JSON.parse((await revokeTab()).variables!)).toEqual({ id });
+      // The second grant is refused while the first is active; revoked, it is made again.
+      expect((await t.gql('admin@acme.example', grant, { acme })).errors?.[0].extensions?.code).toBe('CONFLICT');
+      const revoked = await t.gql('admin@acme.example', 'mutation($id: ID!) { revokeImpersonationGrant(id: $id) { status } }', { id });
+      expect(revoked.data).toEqual({ revokeImpersonationGrant: { status: 'REVOKED' } });
+      expect(JSON.parse((await revokeTab()).variables!)).toEqual({ id: '<the id GrantImpersonation returned>' });
+      expect((await t.gql('admin@acme.example', grant, { acme })).errors).toBeUndefined();
+      const again = (await revokeTab()).variables!;
+      await t.gql('admin@acme.example', 'mutation($id: ID!) { revokeImpersonationGrant(id: $id) { status } }', JSON.parse(again));
+    });
+
+    it.each(PRESETS.map((preset) => ({ preset })))('wraps every comment of the $preset examples within 80 characters', async ({ preset }) => {
+      const tabs = await exampleOperations(preset, t.portico.services.db.manager);
+      const comments = tabs.flatMap((tab) => tab.query.split('\n').filter((line) => line.startsWith('#')));
+      expect(comments.length).toBeGreaterThan(tabs.length);
+      expect(comments.filter((line) => line.length > EXAMPLE_COMMENT_WIDTH)).toEqual([]);
+      expect(EXAMPLE_COMMENT_WIDTH).toBe(80);
+    });
+
+    it('fills the approval and the termination in with the id RequestDelegatedAdmin returns (appdirect)', async () => {
+      const tabs = await exampleOperations('appdirect', t.portico.services.db.manager);
+      expect(tabs.filter((tab) => tab.idFrom).map((tab) => [tab.title, tab.idFrom])).toEqual([
+        ['ApproveDelegatedAdmin', { field: 'requestDelegatedAdmin', variable: 'id' }],
+        ['TerminateDelegatedAdmin', { field: 'requestDelegatedAdmin', variable: 'id' }],
+      ]);
+      expect((await exampleOperations('unifyr', t.portico.services.db.manager)).map((tab) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'AssignRole', 'RevokeRole', 'Authorize']);
     });
 
     it('leaves a GET with a query to GraphQL over HTTP, even from a browser', async () => {

@@ -78,7 +78,7 @@ export const PLAYGROUND_SCRIPT = String.raw`(function () {
   var config = JSON.parse(document.getElementById('portico-playground-config').textContent);
   var h = React.createElement;
   var tokenKey = 'portico:' + config.preset + ':token';
-  var state = { token: null, previousToken: null, sessionToken: null, issued: {}, bannerFor: undefined, headers: undefined };
+  var state = { token: null, previousToken: null, sessionToken: null, issued: {}, bannerFor: undefined, headers: undefined, variables: undefined, returned: {}, filled: {} };
   try { state.token = window.sessionStorage.getItem(tokenKey); } catch (e) { /* storage off: start signed out */ }
   if (state.token) state.issued[state.token] = true;
 
@@ -185,6 +185,11 @@ export const PLAYGROUND_SCRIPT = String.raw`(function () {
     return fetch(config.graphqlPath, { method: 'POST', headers: headers, body: JSON.stringify(params) })
       .then(function (response) { return response.json(); })
       .then(function (result) {
+        // Ids an example returns, for the tabs that take them (ApproveDelegatedAdmin, RevokeImpersonationGrant).
+        Object.keys((result && result.data) || {}).forEach(function (field) {
+          var value = result.data[field];
+          if (value && typeof value.id === 'string') state.returned[field] = value.id;
+        });
         var started = result && result.data && result.data.startImpersonation;
         if (started && started.token) {
           state.sessionToken = started.token;
@@ -212,15 +217,26 @@ export const PLAYGROUND_SCRIPT = String.raw`(function () {
       headers: state.headers,
       shouldPersistHeaders: false,
       storage: storage,
+      variables: state.variables,
       defaultEditorToolsVisibility: 'variables',
       onTabChange: suggestSignIn
     }, h(GraphiQL.Logo, null, 'Portico')));
   }
 
   // An example written for one person (GrantImpersonation: the customer's administrator) preselects them in the helper.
+  // A tab that takes an id another example returned gets the latest one when it is opened (once per id).
   function suggestSignIn(tabState) {
     var active = tabState && tabState.tabs[tabState.activeTabIndex];
     var example = active && config.tabs.filter(function (tab) { return tab.title === active.title; })[0];
+    var id = example && example.idFrom && state.returned[example.idFrom.field];
+    if (id && state.filled[example.title] !== id) {
+      state.filled[example.title] = id;
+      var variables = {};
+      try { variables = JSON.parse(active.variables || '{}') || {}; } catch (e) { variables = {}; }
+      variables[example.idFrom.variable] = id;
+      state.variables = JSON.stringify(variables, null, 2);
+      render();
+    }
     var select = $('portico-user');
     if (!example || !example.runAs || !select) return;
     if (select.querySelector('option[value="' + example.runAs + '"]')) select.value = example.runAs;
