@@ -131,7 +131,20 @@ export interface PorticoConfig {
    * none, the denied ones, or all of them. `PORTICO_DECISION_LOG` @default "off"
    */
   decisionLog: DecisionLogMode;
+  /**
+   * What introspection answers: `off` (refused), `per-identity` (each caller's own schema: the fields their roles,
+   * grants and delegations could ever reach; anonymous callers only the public part) or `full` (the whole graph).
+   * `PORTICO_INTROSPECTION` @default "per-identity", "off" when NODE_ENV=production
+   */
+  introspection: IntrospectionMode;
 }
+
+/**
+ * What introspection answers: `off` refuses it, `full` describes the whole graph to anyone, `per-identity`
+ * describes to each caller only the fields and operations some permission of theirs could ever reach.
+ */
+export const INTROSPECTION_MODES = ['off', 'per-identity', 'full'] as const;
+export type IntrospectionMode = (typeof INTROSPECTION_MODES)[number];
 
 export const DECISION_LOG_MODES = ['off', 'denied', 'all'] as const;
 export type DecisionLogMode = (typeof DECISION_LOG_MODES)[number];
@@ -229,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY', booleanString, 'true or false') ?? true,
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
     decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
+    introspection: read('PORTICO_INTROSPECTION', z.enum(INTROSPECTION_MODES), INTROSPECTION_MODES.join(', ')) ?? (environment === 'production' ? 'off' : 'per-identity'),
   };
 }
 
