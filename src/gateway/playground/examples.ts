@@ -35,6 +35,92 @@ query PartnerDashboard($first: Int = 20) {
 }
 `;
 
+/**
+ * The administration screens of a customer's portal, as its administrator runs them: who is there, what each may be
+ * given, an access review, who holds a permission and the audit trail. One tab, one operation per screen: pick it
+ * with the run button's menu. Variables: the account and one of its users.
+ */
+const accessReviewTab = (runAs: string, role: string, permission: string, variables: Record<string, string>): ExampleOperation => ({
+  title: 'AccessReview',
+  runAs,
+  query: `# The administration screens, as the customer's administrator (${runAs}): pick an operation to run.
+query Users($accountId: ID!) {
+  users(filter: { underAccountId: $accountId, role: "${role}" }, first: 20) {
+    totalCount
+    nodes { id email name roles status viewerCanEdit viewerCanAssignRoles }
+  }
+}
+
+# What you may give this user right now (assignableBy, "grant only what you hold", modules, settings).
+query AssignableRoles($userId: ID!) {
+  assignableRoles(userId: $userId) { name title }
+}
+
+# Access review: each permission the user holds here, with its scope and the reason.
+query EffectivePermissions($userId: ID!, $accountId: ID!) {
+  effectivePermissions(userId: $userId, accountId: $accountId) { permission scope via role reason }
+}
+
+# Everybody who holds a permission here: own account, ancestors and delegations included.
+query WhoCan($accountId: ID!) {
+  whoCan(permission: "${permission}", accountId: $accountId, first: 20) {
+    totalCount
+    nodes { user { email } scope via reason }
+  }
+}
+
+# The account's audit trail, filtered: every event is hash-chained to the one before.
+query AuditTrail($accountId: ID!) {
+  auditEvents(accountId: $accountId, filter: { action: "user.setRoles" }, first: 20) {
+    totalCount
+    nodes { occurredAt action actor { email } subjectUser { email } hash previousHash }
+  }
+}
+`,
+  variables: json(variables),
+});
+
+/** Managing a customer's people: every mutation here changes the demo data (npm run seed starts again). */
+const userAdministrationTab = (runAs: string, roles: [string, string], variables: Record<string, string>): ExampleOperation => ({
+  title: 'UserAdministration',
+  runAs,
+  query: `# Managing the account's people, as its administrator (${runAs}): pick an operation to run.
+# Each one changes the demo data, is decided by the policy and lands in the audit trail.
+mutation UpdateUser($userId: ID!) {
+  updateUser(id: $userId, input: { name: "Fred Fleet-Manager" }) { id name email }
+}
+
+# Replaces all of the user's roles at once; the invariants are checked on the result.
+mutation SetRoles($userId: ID!) {
+  setRoles(userId: $userId, roles: ["${roles[0]}", "${roles[1]}"]) { email roles }
+}
+
+# Moves a role from one user to another of the same account, in one transaction.
+mutation TransferRole($userId: ID!, $toUserId: ID!) {
+  transferRole(role: "${roles[0]}", fromUserId: $userId, toUserId: $toUserId) { email roles }
+}
+
+# The last administrator is never removed.
+mutation RemoveUser($removeUserId: ID!) {
+  removeUser(id: $removeUserId)
+}
+`,
+  variables: json(variables),
+});
+
+/** Renaming an account; its settings, which the policy reads, change the same way. */
+const updateAccountTab = (runAs: string, accountId: string, name: string): ExampleOperation => ({
+  title: 'UpdateAccount',
+  runAs,
+  query: `# As ${runAs}: rename an account, or change its settings (input: { settings: {…} }, validated against the
+# policy); in force from the next request.
+mutation UpdateAccount($accountId: ID!, $name: String!) {
+  updateAccount(id: $accountId, input: { name: $name }) { id name }
+}
+`,
+  variables: json({ accountId, name }),
+});
+
 type Lookup = { account(name: string): Promise<string | undefined>; user(email: string): Promise<string | undefined> };
 
 const json = (value: Record<string, unknown>) => JSON.stringify(value, null, 2);
@@ -55,6 +141,9 @@ type Builder = (lookup: Lookup) => Promise<ExampleOperation[]>;
 const PRESET_EXAMPLES: Record<string, Builder> = {
   async dstny(lookup) {
     const acme = idOr(await lookup.account('Acme Logistics'), 'a customer account id');
+    const fleet = idOr(await lookup.user('fleet@acme.example'), 'a user id');
+    const insight = idOr(await lookup.user('insight@acme.example'), 'a user id');
+    const billing = idOr(await lookup.user('billing@acme.example'), 'a user id');
     return [
       { title: 'Viewer', query: VIEWER },
       { title: 'PartnerDashboard', query: DASHBOARD, runAs: 'ppa@northwind.example' },
@@ -85,6 +174,33 @@ mutation StartImpersonation($customerAccountId: ID!) {
 `,
         variables: json({ customerAccountId: acme }),
       },
+      {
+        title: 'RequestImpersonation',
+        runAs: 'ppm@northwind.example',
+        query: `# The other way round: the partner asks (ppm@northwind.example), naming the rights and why; the grant stays
+# PENDING until the customer's Portal Administrator approves it (ApproveImpersonationGrant) or revokes it.
+mutation RequestImpersonation($customerAccountId: ID!) {
+  requestImpersonation(input: { customerAccountId: $customerAccountId, rights: ["FLEET_ADMINISTRATOR"], reason: "Fleet set-up, ticket 4711" }) {
+    id status permissions expiresAt
+  }
+}
+`,
+        variables: json({ customerAccountId: acme }),
+      },
+      {
+        title: 'ApproveImpersonationGrant',
+        runAs: 'admin@acme.example',
+        query: `# As the customer's Portal Administrator (admin@acme.example), with the id RequestImpersonation returned:
+# each right must be one you hold.
+mutation ApproveImpersonationGrant($id: ID!) {
+  approveImpersonationGrant(id: $id) { id status permissions approvedAt }
+}
+`,
+        variables: json({ id: '<the id RequestImpersonation returned>' }),
+      },
+      accessReviewTab('admin@acme.example', 'FLEET_ADMINISTRATOR', 'tickets:read', { accountId: acme, userId: fleet }),
+      userAdministrationTab('admin@acme.example', ['FLEET_ADMINISTRATOR', 'INSIGHT_USER'], { userId: fleet, toUserId: insight, removeUserId: billing }),
+      updateAccountTab('admin@platform.local', acme, 'Acme Logistics B.V.'),
       authorizeTab('Decisions for whoever is signed in, with the reason that allowed or denied each.', ['fleet:manage', 'invoices:read', 'impersonation.grant'], acme),
     ];
   },
@@ -117,6 +233,17 @@ mutation ApproveDelegatedAdmin($id: ID!) {
 }
 `,
         variables: json({ id: '<the id RequestDelegatedAdmin returned>' }),
+      },
+      {
+        title: 'ExtendDelegatedAdmin',
+        runAs: 'am@acme.example',
+        query: `# As the customer's Account Manager (am@acme.example): move an active relationship's end later, never past
+# the policy's longest duration counted from now.
+mutation ExtendDelegatedAdmin($id: ID!, $expiresAt: DateTimeISO!) {
+  extendDelegatedAdmin(id: $id, expiresAt: $expiresAt) { id status expiresAt }
+}
+`,
+        variables: json({ id: '<the id RequestDelegatedAdmin returned>', expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00.000Z' }),
       },
       authorizeTab('Decisions for whoever is signed in, with the reason (for the advisor: the delegated relationship).', ['users:manage', 'organizations:suspend', 'invoices:read'], acme),
     ];
