@@ -142,4 +142,22 @@ describe.each(databaseKinds())('introspection through the gateway with the demo 
       expect(result.errors![0].message).toMatch(/introspection is not allowed/);
     });
   });
+
+  describe('per-identity on the access-control graph served alone (no PORTICO_SUBGRAPHS)', () => {
+    let t: TestPortico;
+    beforeAll(async () => {
+      t = await startTestPortico(kind, 'dstny', { introspection: 'per-identity' });
+    });
+    afterAll(() => t?.stop());
+
+    it.each([
+      { title: 'a Fleet Administrator: no access review, no impersonation grant', as: 'fleet@acme.example', shows: ['viewer', 'users'], hides: ['effectivePermissions', 'whoCan', 'auditEvents'] },
+      { title: 'a Portal Administrator: the access review too', as: 'admin@acme.example', shows: ['viewer', 'effectivePermissions', 'whoCan', 'auditEvents'], hides: [] },
+      { title: 'an anonymous caller: only the public _service', as: null, shows: ['_service'], hides: ['viewer', 'account', '_entities'] },
+    ])('$title', async ({ as, shows, hides }) => {
+      const view = await schemaOf(t, as);
+      expect(view.query).toEqual(expect.arrayContaining(shows));
+      expect(view.query.filter((name) => hides.includes(name))).toEqual([]);
+    });
+  });
 });
