@@ -133,7 +133,20 @@ export interface PorticoConfig {
    * none, the denied ones, or all of them. `PORTICO_DECISION_LOG`
    */
   decisionLog: DecisionLogMode;
+  /**
+   * What introspection answers: `off` (refused), `per-identity` (each caller's own schema: the fields their roles,
+   * grants and delegations could ever reach; anonymous callers only the public part) or `full` (the whole graph).
+   * `PORTICO_INTROSPECTION` @default "per-identity", "off" when NODE_ENV=production
+   */
+  introspection: IntrospectionMode;
 }
+
+/**
+ * What introspection answers: `off` refuses it, `full` describes the whole graph to anyone, `per-identity`
+ * describes to each caller only the fields and operations some permission of theirs could ever reach.
+ */
+export const INTROSPECTION_MODES = ['off', 'per-identity', 'full'] as const;
+export type IntrospectionMode = (typeof INTROSPECTION_MODES)[number];
 
 export const DECISION_LOG_MODES = ['off', 'denied', 'all'] as const;
 export type DecisionLogMode = (typeof DECISION_LOG_MODES)[number];
@@ -371,6 +384,12 @@ export const CONFIG_VARIABLES = {
     default: 'off',
     description: '`off`, `denied` or `all`: a log line per authorization decision (see [events and audit](events-and-audit.md))',
   }),
+  PORTICO_INTROSPECTION: variable({
+    schema: z.enum(INTROSPECTION_MODES),
+    accepted: INTROSPECTION_MODES.join(', '),
+    defaultText: '`per-identity`, `off` in production',
+    description: '`off` refuses introspection; `per-identity` shows each caller only the fields and operations their roles, grants and delegations could ever reach (anonymous callers: the public part); `full` shows the whole graph',
+  }),
 };
 
 export type ConfigVariableName = keyof typeof CONFIG_VARIABLES;
@@ -438,6 +457,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY'),
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS'),
     decisionLog: read('PORTICO_DECISION_LOG'),
+    introspection: given('PORTICO_INTROSPECTION') ?? (environment === 'production' ? 'off' : 'per-identity'),
   };
 }
 

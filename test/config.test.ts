@@ -44,6 +44,7 @@ describe('configuration', () => {
       webhookDelivery: true,
       webhookPollMs: 1000,
       decisionLog: 'off',
+      introspection: 'per-identity',
     });
   });
 
@@ -113,7 +114,16 @@ describe('configuration', () => {
       impersonationMaxMinutes: 15,
       environment: 'production',
       logLevel: 'warn',
+      introspection: 'off',
     });
+  });
+
+  it('reads the introspection mode: per-identity outside production, off in production, either overridden', () => {
+    const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks', PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal' };
+    expect(loadConfig({ NODE_ENV: 'test' }).introspection).toBe('per-identity');
+    expect(loadConfig({ ...production, PORTICO_INTROSPECTION: 'per-identity' }).introspection).toBe('per-identity');
+    expect(loadConfig({ PORTICO_INTROSPECTION: 'full' }).introspection).toBe('full');
+    expect(loadConfig({ PORTICO_INTROSPECTION: 'off' }).introspection).toBe('off');
   });
 
   it('reads the metrics switch and the subgraph timeout', () => {
@@ -156,6 +166,7 @@ describe('configuration', () => {
     { variable: 'PORTICO_CONTEXT_SIGNING_KEY', value: 'secret', accepted: 'expected a private EC P-256 JWK as JSON' },
     { variable: 'PORTICO_CONTEXT_SIGNING_KEY', value: '{"kty":"EC","crv":"P-256"}', accepted: 'expected a private EC P-256 JWK as JSON' },
     { variable: 'PORTICO_PLAYGROUND', value: 'yes', accepted: 'expected true or false' },
+    { variable: 'PORTICO_INTROSPECTION', value: 'true', accepted: 'expected off, per-identity, full' },
     { variable: 'PORTICO_SQLITE_SYNCHRONOUS', value: 'OFF', accepted: 'expected FULL or NORMAL' },
     { variable: 'PORTICO_SQLITE_BUSY_TIMEOUT_MS', value: 'forever', accepted: 'expected a number of milliseconds from 0 to 600000' },
     { variable: 'PORTICO_MAX_PAGE_SIZE', value: '10.5', accepted: 'expected an integer from 1 to 10000' },

@@ -31,6 +31,17 @@ export function sessionStatus(session: ImpersonationSessionEntity, now = Date.no
   return session.expiresAt.getTime() <= now ? 'EXPIRED' : 'ACTIVE';
 }
 
+/**
+ * The permissions the live grants to the caller's account would give them in a session, when they may start one;
+ * none in a session (it starts no other). Part of what the caller could ever be allowed, for their schema view.
+ */
+export async function permissionsUnderLiveGrants(ctx: RequestContext): Promise<string[]> {
+  const principal = ctx.principal;
+  if (!principal || principal.impersonation || !ctx.decide('impersonation.start', principal.account).allowed) return [];
+  const grants = await ctx.services.db.manager.findBy(ImpersonationGrantEntity, { partnerAccountId: principal.account.id, revokedAt: IsNull() });
+  return grants.filter((grant) => grantStatus(grant) === 'ACTIVE').flatMap((grant) => grant.grants.map((g) => g.permission));
+}
+
 const MAX_RIGHTS = 100;
 
 /** A session could otherwise make its own consent permanent: it administers no grant, whatever its grant names. */

@@ -110,8 +110,8 @@ function linkedNames(document: DocumentNode): { names: LinkedNames; problems: st
 interface DeclaredRules {
   rules: GatewayRule[];
   public: boolean;
-  /** `@requiresPermission(account:)` naming a parent field: object-level, left to the owning subgraph. */
-  objectLevel: number;
+  /** `@requiresPermission(account:)` naming a parent field: object-level, left to the owning subgraph (read for schema views). */
+  objectLevel: GatewayRule[];
 }
 
 /**
@@ -152,6 +152,20 @@ export class AuthorizationRules {
       for (const name of Object.keys(type.getFields())) if (this.ofObjectField(type.name, name).length > 0) count++;
     }
     return count;
+  }
+
+  /**
+   * Every rule that could deny a selection of the field, wherever it is enforced: the gateway's, the in-process
+   * graph's and the object-level ones a subgraph checks, the field's type's and its result type's. The caller's
+   * schema view keeps a field only when some request of theirs could pass them all.
+   */
+  reachRules(typeName: string, fieldName: string): GatewayRule[] {
+    const type = this.schema.getType(typeName);
+    const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[fieldName] : undefined;
+    if (!field || fieldName.startsWith('__')) return [];
+    const all = (declared: DeclaredRules | undefined) => [...(declared?.rules ?? []), ...(declared?.objectLevel ?? [])];
+    const own = this.fieldRules.get(`${typeName}.${fieldName}`);
+    return dedupe([...(own?.public ? [] : all(this.typeRules.get(typeName))), ...all(own), ...all(this.typeRules.get(getNamedType(field.type).name))]);
   }
 
   private ofObjectField(typeName: string, fieldName: string): GatewayRule[] {
@@ -209,7 +223,7 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
   const known = (requirement: string) => engine.isKnownPermission(requirement) || (PORTICO_ACTIONS as readonly string[]).includes(requirement);
 
   const declared = (directives: readonly ConstDirectiveNode[] | undefined, where: string, arg: (name: string) => boolean, parentField: (name: string) => boolean): DeclaredRules => {
-    const out: DeclaredRules = { rules: [], public: false, objectLevel: 0 };
+    const out: DeclaredRules = { rules: [], public: false, objectLevel: [] };
     for (const directive of directives ?? []) {
       const role = names.directives.get(directive.name.value);
       if (!role) continue;
@@ -230,7 +244,7 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
         }
         if (account === undefined) out.rules.push({ kind: 'permission', permission });
         else if (arg(account.split('.')[0])) out.rules.push({ kind: 'permission', permission, argument: account });
-        else if (parentField(account.split('.')[0])) out.objectLevel++;
+        else if (parentField(account.split('.')[0])) out.objectLevel.push({ kind: 'permission', permission });
         else problems.push(`${where}: @${directive.name.value}(account: ${JSON.stringify(account)}) names neither an argument nor a field of the parent type`);
       }
     }
@@ -249,11 +263,11 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
       () => false,
       (name) => name in fields,
     );
-    if (typeLevel.rules.length > 0 || typeLevel.public) typeRules.set(type.name, typeLevel);
+    if (typeLevel.rules.length > 0 || typeLevel.public || typeLevel.objectLevel.length > 0) typeRules.set(type.name, typeLevel);
     for (const field of Object.values(fields)) {
       const coordinate = `${type.name}.${field.name}`;
       const own = declared(field.astNode?.directives, coordinate, (name) => field.args.some((a) => a.name === name), (name) => name in fields);
-      if (own.rules.length > 0 || own.public) fieldRules.set(coordinate, own);
+      if (own.rules.length > 0 || own.public || own.objectLevel.length > 0) fieldRules.set(coordinate, own);
       const graphs = owningGraphs(type, field as GraphQLField<unknown, unknown>);
       if (graphs.size > 0 && [...graphs].every((g) => g === inProcessGraph)) inProcessFields.add(coordinate);
     }

@@ -27,6 +27,7 @@ import { formatGatewayErrorWith } from './errors';
 import { readAuthorizationRules } from './rules';
 import { PorticoMetrics, RequestObserver, type RequestRecord } from './observability';
 import { Playground } from './playground';
+import { declaredRequirements, perIdentityIntrospection, type RequirementsOf } from './introspection';
 import { AUDIT_EXPORT_PATH, exportAuditTrail } from './audit-export';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
@@ -53,8 +54,12 @@ export interface PorticoStartOptions {
   logDestination?: DestinationStream;
 }
 
-/** The caller of a request, whichever graph serves it: the access-control graph alone, or the gateway. */
-const principalOf = (context: BaseContext): Principal | null => (context instanceof RequestContext ? context.principal : ((context as GatewayContext).portico?.principal ?? null));
+/** The access-control context of a request, whichever graph serves it: the access-control graph alone, or the gateway. */
+const requestContextOf = (context: BaseContext): RequestContext | null => (context instanceof RequestContext ? context : ((context as GatewayContext).portico ?? null));
+/** The caller of a request, whichever graph serves it. */
+const principalOf = (context: BaseContext): Principal | null => requestContextOf(context)?.principal ?? null;
+/** The scopes of the caller's token: only the gateway reads them (the access-control graph declares none). */
+const scopesOfContext = (context: BaseContext): ReadonlySet<string> => (context instanceof RequestContext ? new Set() : ((context as GatewayContext).scopes ?? new Set()));
 
 /**
  * Who may read `/metrics` on the main port: with PORTICO_METRICS_TOKEN, its bearer only; without one, anyone
@@ -119,7 +124,6 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: signingKeys });
     const services: Services = { config, db, engine, signingKeys };
     const { sdl: accessControlSdl, schema } = await buildAccessControlSubgraph();
-    const production = config.environment === 'production';
     const development = config.environment === 'development';
     const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
     const inFlight = new PrincipalsInFlight();
@@ -128,7 +132,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const supergraph = await loadSupergraph(config, accessControlSdl, log);
 
     const common: Omit<ApolloServerOptionsWithGateway<BaseContext>, 'gateway'> = {
-      introspection: !production,
+      introspection: config.introspection !== 'off',
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: true,
       csrfPrevention: true,
@@ -141,9 +145,11 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     let apollo: ApolloServer<BaseContext>;
     let subgraphClient: SubgraphHttpClient | undefined;
     let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+    const schemaViews = (requirementsOf: RequirementsOf) =>
+      config.introspection === 'per-identity' ? { plugins: [...(common.plugins ?? []), perIdentityIntrospection({ requestContextOf, scopesOf: scopesOfContext, requirementsOf })] } : {};
     if (!supergraph) {
       // No downstream subgraph: the access-control graph alone, served directly.
-      apollo = new ApolloServer<BaseContext>({ ...common, schema });
+      apollo = new ApolloServer<BaseContext>({ ...common, ...schemaViews(declaredRequirements(schema)), schema });
       contextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
     } else {
       const { rules, gatewaySdl, warnings } = readAuthorizationRules(supergraph, engine);
@@ -158,7 +164,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       subgraphClient = new SubgraphHttpClient(config.subgraphTimeoutMs);
       const transport = subgraphTransport({ accessControlSchema: schema, anonymous, formatError: formatErrorWith(logger, development), urls, client: subgraphClient, logger });
       const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
-      apollo = new ApolloServer<BaseContext>({ ...common, gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
+      apollo = new ApolloServer<BaseContext>({ ...common, ...schemaViews((type, field) => rules.reachRules(type, field)), gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, contextTokens) as unknown as BaseContext;
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }

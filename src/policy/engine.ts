@@ -164,6 +164,31 @@ export class PolicyEngine {
   }
 
   /**
+   * Every permission, and every Portico action, that some decision could allow the principal on some account: the
+   * union over their roles, custom roles, delegated roles and the session's grant, plus `grantedPermissions` (what the
+   * live impersonation grants to their account would allow in a session). Modules and settings are not read: a
+   * permission held anywhere may apply on some account. In a session, exactly the granted permissions, and never
+   * the impersonation actions. What a caller's schema shows is decided from this set alone, so it is the cache key.
+   */
+  reachable(principal: PrincipalFacts, grantedPermissions: Iterable<string> = []): Set<string> {
+    const reached = new Set<string>();
+    if (!principal.active) return reached;
+    const held = new Set<string>(principal.impersonation ? [] : grantedPermissions);
+    for (const assignment of principal.assignments) {
+      for (const permission of this.resolve(assignment)?.grants.keys() ?? []) held.add(permission);
+    }
+    const session = principal.impersonation;
+    for (const permission of held) {
+      if (this.policy.permissions.has(permission) && (!session || session.permissions.has(permission))) reached.add(permission);
+    }
+    for (const [action, permissions] of this.policy.actions) {
+      if (session && IMPERSONATION_ACTIONS.includes(action)) continue;
+      if (permissions.some((permission) => reached.has(permission))) reached.add(action);
+    }
+    return reached;
+  }
+
+  /**
    * An account is visible to its own users and to anyone a permission reaches it for. Suspension does not hide
    * an account from those who reach it: a partner still sees that its customer is suspended.
    */

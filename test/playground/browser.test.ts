@@ -70,7 +70,7 @@ describe.each(databaseKinds())('the playground in a browser (%s)', (kind) => {
     await page.goto(t.portico.url);
     await page.locator('.graphiql-container').waitFor();
     await page.locator('#portico-user option[value="admin@acme.example"]').waitFor({ state: 'attached' });
-    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'RevokeImpersonationGrant', 'Authorize']);
+    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'RevokeImpersonationGrant', 'RequestImpersonation', 'ApproveImpersonationGrant', 'AccessReview', 'UserAdministration', 'UpdateAccount', 'Authorize']);
     await signIn('admin@acme.example');
     // The helper put the token in the Headers editor of the open tab.
     await page.getByText('Headers', { exact: true }).click();

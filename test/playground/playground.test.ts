@@ -50,7 +50,7 @@ describe.each(databaseKinds())('the playground over HTTP (%s)', (kind) => {
     it('fills the example tabs with the ids of the seeded accounts', async () => {
       const page = await (await fetch(`${base}/playground`)).text();
       const data = JSON.parse(/<script type="application\/json" id="portico-playground-config">(.*?)<\/script>/s.exec(page)![1]);
-      expect(data.tabs.map((tab: { title: string }) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'RevokeImpersonationGrant', 'Authorize']);
+      expect(data.tabs.map((tab: { title: string }) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'GrantImpersonation', 'StartImpersonation', 'RevokeImpersonationGrant', 'RequestImpersonation', 'ApproveImpersonationGrant', 'AccessReview', 'UserAdministration', 'UpdateAccount', 'Authorize']);
       const acme = (await t.account('Acme Logistics')).id;
       expect(JSON.parse(data.tabs[2].variables)).toEqual({ customerAccountId: acme });
     });

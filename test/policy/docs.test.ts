@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { presetTables } from '../../scripts/policy-docs';
+import { operationTable, OPERATIONS_END, OPERATIONS_START, presetTables, readmeWithOperationTable } from '../../scripts/policy-docs';
 import { loadPolicy, packageRoot, PRESETS } from '../../src/config';
 
 describe('generated policy tables', () => {
@@ -23,5 +23,29 @@ describe('generated policy tables', () => {
       const tables = presetTables(preset);
       for (const role of loadPolicy(preset).roles.values()) expect(tables).toContain(`| ${role.name} | ${role.title} |`);
     }
+  });
+
+  it("README.md's operation table is up to date (npm run policy:docs)", () => {
+    const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
+    expect(readme).toContain(OPERATIONS_START);
+    expect(readme).toBe(readmeWithOperationTable(readme));
+  });
+
+  it('lists every query and mutation with its declared rule', () => {
+    const table = operationTable();
+    expect(table).toContain('| `effectivePermissions(accountId, userId)` | `audit.read` on `accountId` |');
+    expect(table).toContain('| mutation `grantImpersonation(input)` | `impersonation.grant` on `input.customerAccountId` |');
+    expect(table).toContain('| mutation `setRoles(roles, userId)` | signed in |');
+    const rows = table.split('\n').slice(2);
+    const sdl = readFileSync(join(packageRoot(), 'schema', 'access-control.graphql'), 'utf8');
+    const roots = ['Query', 'Mutation'].map((name) => new RegExp(`^type ${name} \\{\\n([\\s\\S]*?)^\\}`, 'm').exec(sdl)![1]);
+    const declared = roots.flatMap((body) => [...body.matchAll(/^  ([a-zA-Z]\w*)[(:]/gm)].map((m) => m[1]));
+    expect(rows.map((row) => /`(\w+)[(`]/.exec(row)![1])).toEqual(declared);
+    expect(declared.length).toBeGreaterThan(40);
+  });
+
+  it('names the section it writes, and refuses a README without one', () => {
+    expect(() => readmeWithOperationTable('# no table here')).toThrow(OPERATIONS_START);
+    expect(readmeWithOperationTable(`a\n${OPERATIONS_START}\nold\n${OPERATIONS_END}\nb`, '| t |')).toBe(`a\n${OPERATIONS_START}\n| t |\n${OPERATIONS_END}\nb`);
   });
 });

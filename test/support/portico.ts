@@ -63,6 +63,8 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     // The dispatcher's polling would show in the suites that count statements: the webhook suites turn it on.
     webhookDelivery: false,
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
+    // As loadConfig defaults it for NODE_ENV=production.
+    ...(overrides.environment === 'production' ? { introspection: 'off' as const } : {}),
     ...overrides,
   };
   const portico = await startPortico(config, undefined, start).catch(async (error: unknown) => {

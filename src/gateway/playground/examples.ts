@@ -53,6 +53,80 @@ const DASHBOARD = `${commentLines(
 }
 `;
 
+/**
+ * The administration screens of a customer's portal, as its administrator runs them: who is there, what each may be
+ * given, an access review, who holds a permission and the audit trail. One tab, one operation per screen: pick it
+ * with the run button's menu. Variables: the account and one of its users.
+ */
+const accessReviewTab = (runAs: string, role: string, permission: string, variables: Record<string, string>): ExampleOperation => ({
+  title: 'AccessReview',
+  runAs,
+  query: `${commentLines(`The administration screens, as the customer's administrator (${runAs}): pick an operation to run.`)}query Users($accountId: ID!) {
+  users(filter: { underAccountId: $accountId, role: "${role}" }, first: 20) {
+    totalCount
+    nodes { id email name roles status viewerCanEdit viewerCanAssignRoles }
+  }
+}
+
+${commentLines(`What you may give this user right now (assignableBy, "grant only what you hold", modules, settings).`)}query AssignableRoles($userId: ID!) {
+  assignableRoles(userId: $userId) { name title }
+}
+
+${commentLines(`Access review: each permission the user holds here, with its scope and the reason.`)}query EffectivePermissions($userId: ID!, $accountId: ID!) {
+  effectivePermissions(userId: $userId, accountId: $accountId) { permission scope via role reason }
+}
+
+${commentLines(`Everybody who holds a permission here: own account, ancestors and delegations included.`)}query WhoCan($accountId: ID!) {
+  whoCan(permission: "${permission}", accountId: $accountId, first: 20) {
+    totalCount
+    nodes { user { email } scope via reason }
+  }
+}
+
+${commentLines(`The account's audit trail, filtered: every event is hash-chained to the one before.`)}query AuditTrail($accountId: ID!) {
+  auditEvents(accountId: $accountId, filter: { action: "user.setRoles" }, first: 20) {
+    totalCount
+    nodes { occurredAt action actor { email } subjectUser { email } hash previousHash }
+  }
+}
+`,
+  variables: json(variables),
+});
+
+/** Managing a customer's people: every mutation here changes the demo data (npm run seed starts again). */
+const userAdministrationTab = (runAs: string, roles: [string, string], variables: Record<string, string>): ExampleOperation => ({
+  title: 'UserAdministration',
+  runAs,
+  query: `${commentLines(`Managing the account's people, as its administrator (${runAs}): pick an operation to run. Each one changes the demo data, is decided by the policy and lands in the audit trail.`)}mutation UpdateUser($userId: ID!) {
+  updateUser(id: $userId, input: { name: "Fred Fleet-Manager" }) { id name email }
+}
+
+${commentLines(`Replaces all of the user's roles at once; the invariants are checked on the result.`)}mutation SetRoles($userId: ID!) {
+  setRoles(userId: $userId, roles: ["${roles[0]}", "${roles[1]}"]) { email roles }
+}
+
+${commentLines(`Moves a role from one user to another of the same account, in one transaction.`)}mutation TransferRole($userId: ID!, $toUserId: ID!) {
+  transferRole(role: "${roles[0]}", fromUserId: $userId, toUserId: $toUserId) { email roles }
+}
+
+${commentLines(`The last administrator is never removed.`)}mutation RemoveUser($removeUserId: ID!) {
+  removeUser(id: $removeUserId)
+}
+`,
+  variables: json(variables),
+});
+
+/** Renaming an account; its settings, which the policy reads, change the same way. */
+const updateAccountTab = (runAs: string, accountId: string, name: string): ExampleOperation => ({
+  title: 'UpdateAccount',
+  runAs,
+  query: `${commentLines(`As ${runAs}: rename an account, or change its settings (input: { settings: {…} }, validated against the policy); in force from the next request.`)}mutation UpdateAccount($accountId: ID!, $name: String!) {
+  updateAccount(id: $accountId, input: { name: $name }) { id name }
+}
+`,
+  variables: json({ accountId, name }),
+});
+
 interface Lookup {
   account(name: string): Promise<string | undefined>;
   user(email: string): Promise<string | undefined>;
@@ -82,6 +156,9 @@ const PRESET_EXAMPLES: Record<string, Builder> = {
     const acmeId = await lookup.account('Acme Logistics');
     const acme = idOr(acmeId, 'a customer account id');
     const grant = (await lookup.activeGrant(acmeId)) ?? '<the id GrantImpersonation returned>';
+    const fleet = idOr(await lookup.user('fleet@acme.example'), 'a user id');
+    const insight = idOr(await lookup.user('insight@acme.example'), 'a user id');
+    const billing = idOr(await lookup.user('billing@acme.example'), 'a user id');
     return [
       { title: 'Viewer', query: VIEWER },
       { title: 'PartnerDashboard', query: DASHBOARD, runAs: 'ppa@northwind.example' },
@@ -127,6 +204,30 @@ const PRESET_EXAMPLES: Record<string, Builder> = {
 `,
         variables: json({ id: grant }),
       },
+      {
+        title: 'RequestImpersonation',
+        runAs: 'ppm@northwind.example',
+        query: `${commentLines(`The other way round: the partner asks (ppm@northwind.example), naming the rights and why; the grant stays PENDING until the customer's Portal Administrator approves it (ApproveImpersonationGrant) or revokes it.`)}mutation RequestImpersonation($customerAccountId: ID!) {
+  requestImpersonation(input: { customerAccountId: $customerAccountId, rights: ["FLEET_ADMINISTRATOR"], reason: "Fleet set-up, ticket 4711" }) {
+    id status permissions expiresAt
+  }
+}
+`,
+        variables: json({ customerAccountId: acme }),
+      },
+      {
+        title: 'ApproveImpersonationGrant',
+        runAs: 'admin@acme.example',
+        idFrom: { field: 'requestImpersonation', variable: 'id' },
+        query: `${commentLines(`As the customer's Portal Administrator (admin@acme.example), with the id RequestImpersonation returned (filled in): each right must be one you hold.`)}mutation ApproveImpersonationGrant($id: ID!) {
+  approveImpersonationGrant(id: $id) { id status permissions approvedAt }
+}
+`,
+        variables: json({ id: '<the id RequestImpersonation returned>' }),
+      },
+      accessReviewTab('admin@acme.example', 'FLEET_ADMINISTRATOR', 'tickets:read', { accountId: acme, userId: fleet }),
+      userAdministrationTab('admin@acme.example', ['FLEET_ADMINISTRATOR', 'INSIGHT_USER'], { userId: fleet, toUserId: insight, removeUserId: billing }),
+      updateAccountTab('admin@platform.local', acme, 'Acme Logistics B.V.'),
       authorizeTab('Decisions for whoever is signed in, with the reason that allowed or denied each.', ['fleet:manage', 'invoices:read', 'impersonation.grant'], acme),
     ];
   },
@@ -178,6 +279,15 @@ const PRESET_EXAMPLES: Record<string, Builder> = {
 }
 `,
         variables: json({ id: relationship }),
+      },
+      {
+        title: 'ExtendDelegatedAdmin',
+        runAs: 'am@acme.example',
+        query: `${commentLines(`As the customer's Account Manager (am@acme.example): move an active relationship's end later, never past the policy's longest duration counted from now.`)}mutation ExtendDelegatedAdmin($id: ID!, $expiresAt: DateTimeISO!) {
+  extendDelegatedAdmin(id: $id, expiresAt: $expiresAt) { id status expiresAt }
+}
+`,
+        variables: json({ id: '<the id RequestDelegatedAdmin returned>', expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00.000Z' }),
       },
       authorizeTab('Decisions for whoever is signed in, with the reason (for the advisor: the delegated relationship).', ['users:manage', 'organizations:suspend', 'invoices:read'], acme),
     ];
