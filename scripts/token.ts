@@ -59,7 +59,7 @@ function aimAt(dir: string, email: string): string {
  * PORTICO_DATA_DIR, or DATABASE_URL): no ORM to load, so a token costs a fraction of a second.
  */
 async function findUser(config: PorticoConfig, email: string): Promise<TokenUser> {
-  const where = (dir: string) => `${shown(dir)} (PORTICO_DATA_DIR${process.env.PORTICO_DATA_DIR ? '' : `, the default for PORTICO_POLICY=${config.policy}`})`;
+  const where = (dir: string) => `${shown(dir)} (${process.env.PORTICO_DATA_DIR ? 'PORTICO_DATA_DIR' : `the data directory of PORTICO_POLICY=${config.policy}`})`;
   if (config.databaseUrl) {
     const { createConnection } = await import('mysql2/promise');
     const connection = await createConnection({ uri: config.databaseUrl.replace(/^mariadb:/, 'mysql:'), connectTimeout: 5000 });

@@ -226,7 +226,7 @@ export const CONFIG_VARIABLES = {
   PORTICO_DATA_DIR: variable({
     schema: z.string().transform((dir) => resolve(dir)),
     accepted: 'a directory',
-    defaultText: '`data/<preset>` (a policy file: `data/<its name>`); `data` while it holds a `portico.sqlite` of before',
+    defaultText: '`data/<preset>` (a policy file: `data/<its name>`); `data` itself while it holds the `portico.sqlite` of the older single-directory layout',
     description: 'the embedded SQLite file and the signing keys; each preset has its own, so presets never share a database',
   }),
   DATABASE_URL: variable({

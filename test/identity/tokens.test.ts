@@ -177,6 +177,9 @@ describe.each(databaseKinds())('bearer tokens on %s', (kind) => {
     });
 
     describe('npm run token', () => {
+      // Compiling the project takes a minute on a busy machine: done before the tests, not inside the first one.
+      beforeAll(() => buildTokenScript(), 240_000);
+
       it('prints a token for an existing user that the server accepts', async () => {
         const run = await runTokenScript(t, ['PPA@Northwind.example']);
         expect(run).toMatchObject({ status: 0, stderr: '' });

@@ -124,19 +124,19 @@ describe.each(databaseKinds())('npm run token against the wrong data directory (
       title: 'a preset whose data directory has no database, when another has the user',
       policy: 'appdirect',
       email: 'admin@acme.example',
-      stderr: 'no database in data/appdirect (PORTICO_DATA_DIR, the default for PORTICO_POLICY=appdirect): admin@acme.example is in another data directory: PORTICO_POLICY=dstny npm run token -- admin@acme.example\n',
+      stderr: 'no database in data/appdirect (the data directory of PORTICO_POLICY=appdirect): admin@acme.example is in another data directory: PORTICO_POLICY=dstny npm run token -- admin@acme.example\n',
     },
     {
       title: 'a preset whose data directory has no database, when none has the user',
       policy: 'unifyr',
       email: 'nobody@acme.example',
-      stderr: 'no database in data/unifyr (PORTICO_DATA_DIR, the default for PORTICO_POLICY=unifyr): start Portico with this data directory first (npm start), or set PORTICO_POLICY / PORTICO_DATA_DIR as the running server has them\n',
+      stderr: 'no database in data/unifyr (the data directory of PORTICO_POLICY=unifyr): start Portico with this data directory first (npm start), or set PORTICO_POLICY / PORTICO_DATA_DIR as the running server has them\n',
     },
     {
       title: 'a database without that user',
       policy: 'dstny',
       email: 'ghost@acme.example',
-      stderr: 'no user with email ghost@acme.example in data/dstny (PORTICO_DATA_DIR, the default for PORTICO_POLICY=dstny): check the address (docs/walkthroughs.md lists the seeded users), or start Portico once (npm start) to create the demo users\n',
+      stderr: 'no user with email ghost@acme.example in data/dstny (the data directory of PORTICO_POLICY=dstny): check the address (docs/walkthroughs.md lists the seeded users), or start Portico once (npm start) to create the demo users\n',
     },
   ])('says why in one line, with the fix, for $title', async ({ policy, email, stderr }) => {
     const result = await tokenIn(root, { PORTICO_POLICY: policy }, email);
