@@ -45,8 +45,36 @@ export function operationTable(sdl = readFileSync(join(packageRoot(), 'schema', 
   return rows.join('\n');
 }
 
-/** The README with its operation table replaced by the one generated now. */
-export function readmeWithOperationTable(readme: string, table = operationTable()): string {
+/**
+ * The same operations on one screen, for the README: one row per declared rule, its queries and its mutations. The
+ * table with every operation's arguments and description is in docs/how-it-decides.md.
+ */
+export function operationSummary(sdl = readFileSync(join(packageRoot(), 'schema', 'access-control.graphql'), 'utf8')): string {
+  const document = parse(sdl);
+  const byRule = new Map<string, { Query: string[]; Mutation: string[] }>();
+  for (const root of ['Query', 'Mutation'] as const) {
+    const fields = document.definitions.flatMap((d) => ((d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === root ? (d.fields ?? []) : []));
+    for (const field of fields as FieldDefinitionNode[]) {
+      if (field.name.value.startsWith('_')) continue;
+      const rule = ruleText(rulesOf(field.directives));
+      const row = byRule.get(rule) ?? { Query: [], Mutation: [] };
+      row[root].push(`\`${field.name.value}\``);
+      byRule.set(rule, row);
+    }
+  }
+  const rows = ['| needs | queries | mutations |', '|---|---|---|'];
+  for (const [rule, { Query, Mutation }] of byRule) {
+    const needs = rule === 'signed in' ? 'signed in; the service decides on the object named (see each description)' : rule;
+    rows.push(`| ${needs} | ${Query.join(', ')} | ${Mutation.join(', ')} |`);
+  }
+  return rows.join('\n');
+}
+
+/** Where docs/how-it-decides.md holds the full operation table. */
+export const OPERATIONS_DOC = join('docs', 'how-it-decides.md');
+
+/** The text with the lines between the operation markers replaced by `table`. */
+export function readmeWithOperationTable(readme: string, table = operationSummary()): string {
   const start = readme.indexOf(OPERATIONS_START);
   const end = readme.indexOf(OPERATIONS_END);
   if (start < 0 || end < start) throw new Error(`README.md has no ${OPERATIONS_START} … ${OPERATIONS_END} section`);
@@ -62,7 +90,10 @@ function main(): void {
   }
   const readme = join(packageRoot(), 'README.md');
   writeFileSync(readme, readmeWithOperationTable(readFileSync(readme, 'utf8')));
-  console.log(`wrote the operation table of ${readme}`);
+  console.log(`wrote the operation summary of ${readme}`);
+  const doc = join(packageRoot(), OPERATIONS_DOC);
+  writeFileSync(doc, readmeWithOperationTable(readFileSync(doc, 'utf8'), operationTable()));
+  console.log(`wrote the operation table of ${doc}`);
 }
 
 if (require.main === module) main();

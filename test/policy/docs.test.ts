@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { operationTable, OPERATIONS_END, OPERATIONS_START, presetTables, readmeWithOperationTable } from '../../scripts/policy-docs';
+import { operationSummary, operationTable, OPERATIONS_DOC, OPERATIONS_END, OPERATIONS_START, presetTables, readmeWithOperationTable } from '../../scripts/policy-docs';
 import { loadPolicy, packageRoot, PRESETS } from '../../src/config';
 
 describe('generated policy tables', () => {
@@ -25,10 +25,25 @@ describe('generated policy tables', () => {
     }
   });
 
-  it("README.md's operation table is up to date (npm run policy:docs)", () => {
+  it("README.md's operation summary and docs/how-it-decides.md's operation table are up to date (npm run policy:docs)", () => {
     const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
     expect(readme).toContain(OPERATIONS_START);
     expect(readme).toBe(readmeWithOperationTable(readme));
+    const doc = readFileSync(join(packageRoot(), OPERATIONS_DOC), 'utf8');
+    expect(doc).toContain(OPERATIONS_START);
+    expect(doc).toBe(readmeWithOperationTable(doc, operationTable()));
+  });
+
+  it("the README's summary names every query and mutation once, beside its declared rule", () => {
+    const summary = operationSummary();
+    const table = operationTable().split('\n').slice(2);
+    const listed = summary
+      .split('\n')
+      .slice(2)
+      .flatMap((row) => [...row.split(' | ').slice(1).join(' ').matchAll(/`(\w+)`/g)])
+      .map((m) => m[1]);
+    expect([...listed].sort()).toEqual(table.map((row) => /`(\w+)[(`]/.exec(row)![1]).sort());
+    expect(summary).toMatch(/^\| `audit\.read` on `accountId` \| `effectivePermissions`, `whoCan`, `auditEvents`, `auditIntegrity` \|/m);
   });
 
   it('lists every query and mutation with its declared rule', () => {
