@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Kind, parse, type FieldDefinitionNode } from 'graphql';
+import { buildASTSchema, parse } from 'graphql';
 import { loadPolicy, packageRoot, PRESETS } from '../src/config';
 import { rulesOf, type FieldRule } from '../src/kit/rules';
 import { renderPolicyTables } from '../src/policy';
@@ -27,20 +27,28 @@ function ruleText(rules: readonly FieldRule[]): string {
     .join(' and ');
 }
 
+
+const ACCESS_CONTROL_SDL = () => readFileSync(join(packageRoot(), 'schema', 'access-control.graphql'), 'utf8');
+
+/** The Query and Mutation fields of an SDL, in their order, each with its arguments, description and declared rules. */
+function rootFields(sdl: string): Array<{ root: 'Query' | 'Mutation'; name: string; args: string[]; description: string; rules: FieldRule[] }> {
+  const schema = buildASTSchema(parse(sdl), { assumeValidSDL: true });
+  return (['Query', 'Mutation'] as const).flatMap((root) => {
+    const type = root === 'Query' ? schema.getQueryType() : schema.getMutationType();
+    return Object.values(type?.getFields() ?? {})
+      .filter((field) => !field.name.startsWith('_'))
+      .map((field) => ({ root, name: field.name, args: field.args.map((a) => a.name), description: field.description ?? '', rules: rulesOf(schema, field) }));
+  });
+}
+
 /**
  * Every Query and Mutation field of the access-control graph with the rule its directive declares and its
  * description (which names what its service decides on the object, for the fields that only need a signed-in caller).
  */
-export function operationTable(sdl = readFileSync(join(packageRoot(), 'schema', 'access-control.graphql'), 'utf8')): string {
-  const document = parse(sdl);
+export function operationTable(sdl = ACCESS_CONTROL_SDL()): string {
   const rows = ['| operation | declared rule | what it does |', '|---|---|---|'];
-  for (const root of ['Query', 'Mutation']) {
-    const fields = document.definitions.flatMap((d) => ((d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === root ? (d.fields ?? []) : []));
-    for (const field of fields as FieldDefinitionNode[]) {
-      if (field.name.value.startsWith('_')) continue;
-      const args = (field.arguments ?? []).map((a) => a.name.value).join(', ');
-      rows.push(`| ${root === 'Mutation' ? 'mutation ' : ''}\`${field.name.value}${args ? `(${args})` : ''}\` | ${ruleText(rulesOf(field.directives))} | ${cell(field.description?.value ?? '')} |`);
-    }
+  for (const { root, name, args, description, rules } of rootFields(sdl)) {
+    rows.push(`| ${root === 'Mutation' ? 'mutation ' : ''}\`${name}${args.length ? `(${args.join(', ')})` : ''}\` | ${ruleText(rules)} | ${cell(description)} |`);
   }
   return rows.join('\n');
 }
@@ -49,18 +57,13 @@ export function operationTable(sdl = readFileSync(join(packageRoot(), 'schema', 
  * The same operations on one screen, for the README: one row per declared rule, its queries and its mutations. The
  * table with every operation's arguments and description is in docs/how-it-decides.md.
  */
-export function operationSummary(sdl = readFileSync(join(packageRoot(), 'schema', 'access-control.graphql'), 'utf8')): string {
-  const document = parse(sdl);
+export function operationSummary(sdl = ACCESS_CONTROL_SDL()): string {
   const byRule = new Map<string, { Query: string[]; Mutation: string[] }>();
-  for (const root of ['Query', 'Mutation'] as const) {
-    const fields = document.definitions.flatMap((d) => ((d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === root ? (d.fields ?? []) : []));
-    for (const field of fields as FieldDefinitionNode[]) {
-      if (field.name.value.startsWith('_')) continue;
-      const rule = ruleText(rulesOf(field.directives));
-      const row = byRule.get(rule) ?? { Query: [], Mutation: [] };
-      row[root].push(`\`${field.name.value}\``);
-      byRule.set(rule, row);
-    }
+  for (const { root, name, rules } of rootFields(sdl)) {
+    const rule = ruleText(rules);
+    const row = byRule.get(rule) ?? { Query: [], Mutation: [] };
+    row[root].push(`\`${name}\``);
+    byRule.set(rule, row);
   }
   const rows = ['| needs | queries | mutations |', '|---|---|---|'];
   for (const [rule, { Query, Mutation }] of byRule) {

@@ -1,5 +1,6 @@
 import { ESLint } from 'eslint';
-import { join } from 'path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { dirname, join, relative, resolve } from 'path';
 
 const ROOT = join(__dirname, '..');
 
@@ -39,5 +40,31 @@ describe('the import boundaries (eslint.config.mjs, run by npm test)', () => {
     const results = await new ESLint({ cwd: ROOT }).lintFiles(['src/**/*.ts']);
     expect(results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(ROOT.length + 1)}:${m.line} ${m.message}`))).toEqual([]);
     expect(results.length).toBeGreaterThan(80);
+  });
+
+  it('no module reaches itself through its imports (type imports included): each concept has one home', () => {
+    const src = join(ROOT, 'src');
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.ts') ? [join(dir, name)] : []));
+    const imports = new Map<string, string[]>();
+    for (const file of files(src)) {
+      const specifiers = [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^'";]*?'(\.[^']+)'/gms)].map((m) => resolve(dirname(file), m[1]));
+      imports.set(file, specifiers.flatMap((base) => [`${base}.ts`, join(base, 'index.ts')].filter(existsSync).slice(0, 1)));
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const visit = (file: string) => {
+      state.set(file, 'open');
+      path.push(file);
+      for (const next of imports.get(file) ?? []) {
+        if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].map((f) => relative(src, f)).join(' → '));
+        else if (!state.has(next)) visit(next);
+      }
+      path.pop();
+      state.set(file, 'done');
+    };
+    for (const file of imports.keys()) if (!state.has(file)) visit(file);
+    expect(imports.size).toBeGreaterThan(80);
+    expect(cycles).toEqual([]);
   });
 });

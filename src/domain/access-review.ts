@@ -2,7 +2,8 @@ import { IsNull } from 'typeorm';
 import { badInput, notFound } from '../errors';
 import type { AccountFacts, Decision, DecisionGrant, PermissionGrant, PrincipalFacts } from '../policy';
 import { AccountEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, type UserEntity } from '../storage/entities';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 import { grantStatus } from './impersonation.service';
 import { loadUserFacts, type UserFacts } from './principal';
 

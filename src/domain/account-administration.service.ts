@@ -14,7 +14,8 @@ import {
 } from '../storage/entities';
 import { checkName, checkSettings } from './accounts.service';
 import { audit } from './audit';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 import { currentFacts } from './principal';
 
 export interface UpdateAccountInput {
@@ -51,7 +52,7 @@ export async function updateAccount(ctx: RequestContext, id: string, input: Upda
       settings = checkSettings(ctx, merged as AccountSettings);
       const changed = [...new Set([...Object.keys(before), ...Object.keys(settings)])].filter((key) => !sameJson(before[key], settings[key]));
       // The actor's rights as they are now, under the account lock.
-      const actor = await currentFacts(em, ctx.requirePrincipal());
+      const actor = await currentFacts(em, ctx.engine, ctx.requirePrincipal());
       const check = ctx.engine.checkSettingsChange(actor, accountFacts(account), changed);
       if (!check.ok) throw new PorticoError(check.code, `not allowed: ${check.reason}`, { permission: 'accounts.configure', accountId: id });
     }

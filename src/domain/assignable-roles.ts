@@ -2,7 +2,8 @@ import { In } from 'typeorm';
 import { notFound } from '../errors';
 import type { CompiledRole } from '../policy';
 import { ancestorIdsOf, CustomRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 
 /** A role of the account's type that can be held there, with the custom role's id (null for the policy's roles). */
 export interface AssignableRole {

@@ -2,7 +2,8 @@ import type { SelectQueryBuilder } from 'typeorm';
 import { badInput } from '../errors';
 import { verifyAuditChain, type ChainReport } from '../storage/audit-chain';
 import { AccountEntity, AuditEventEntity } from '../storage/entities';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 
 /** What a reader narrows the trail to; every part is optional and the parts combine with AND. */
 export interface AuditEventFilter {

@@ -1,7 +1,23 @@
 import type { EntityManager } from 'typeorm';
+import type { PrincipalFacts } from '../policy';
 import { appendAuditEvent } from '../storage/audit-chain';
-import type { RequestContext } from './context';
+import type { UserEntity } from '../storage/entities';
 import { publishEvent } from './events';
+
+/** Who makes a change and what their right to make it rested on; a request's context is one. */
+export interface Auditor {
+  readonly requestId: string;
+  requirePrincipal(): { user: UserEntity; facts: Pick<PrincipalFacts, 'impersonation'> };
+  /** The delegated relationship a decision on this account rested on during the request, if any. */
+  delegatedRelationshipOn(accountId: string): string | null;
+}
+
+/** A user changing their own record before their request has a context (accepting an invitation, linking an identity). */
+export const selfService = (user: UserEntity, requestId: string): Auditor => ({
+  requestId,
+  requirePrincipal: () => ({ user, facts: {} }),
+  delegatedRelationshipOn: () => null,
+});
 
 export interface AuditEntry {
   action: string;
@@ -11,6 +27,8 @@ export interface AuditEntry {
   /** The user the change is about; a change to a User is about that user unless told otherwise. */
   subjectUserId?: string | null;
   details?: Record<string, unknown>;
+  /** When the change was made, if not now (a row written with the change carries the same instant). */
+  occurredAt?: Date;
 }
 
 /**
@@ -19,9 +37,10 @@ export interface AuditEntry {
  * change was allowed through. The event joins its account's hash chain, and a lifecycle event (for webhooks) is
  * written to the outbox with it.
  */
-export async function audit(em: EntityManager, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+export async function audit(em: EntityManager, ctx: Auditor, entry: AuditEntry): Promise<void> {
   const principal = ctx.requirePrincipal();
   const event = await appendAuditEvent(em, {
+    occurredAt: entry.occurredAt,
     actorUserId: principal.user.id,
     subjectAccountId: entry.subjectAccountId,
     subjectUserId: entry.subjectUserId !== undefined ? entry.subjectUserId : entry.targetType === 'User' ? entry.targetId : null,

@@ -2,11 +2,12 @@ import type { EntityManager } from 'typeorm';
 import type { PorticoConfig } from '../config';
 import type { DevKeyPair } from '../identity';
 import { forbidden, notFound, PorticoError } from '../errors';
-import type { AccountFacts, Decision, PolicyEngine, PorticoAction } from '../policy';
+import type { Decision, PolicyEngine, PorticoAction } from '../policy';
 import type { Database } from '../storage/database';
-import { AccountEntity, ancestorIdsOf, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
+import { AccountEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { createLoaders, type Loaders } from '../storage/loaders';
 import { DecisionTally } from './decision-tally';
+import { accountFacts } from './facts';
 import type { Principal } from './principal';
 
 /** What lives for the whole process: configuration, the database and the decision engine. */
@@ -16,10 +17,6 @@ export interface Services {
   engine: PolicyEngine;
   /** Portico's own key: signs the impersonation tokens it issues. */
   signingKeys: DevKeyPair;
-}
-
-export function accountFacts(account: AccountEntity): AccountFacts {
-  return { id: account.id, type: account.type, status: account.status, settings: account.settings ?? {}, ancestorIds: ancestorIdsOf(account.path) };
 }
 
 /** Reads the session and its grant under a lock (on MySQL), so a concurrent end or revoke is either before or after. */

@@ -1,9 +1,8 @@
 import { randomUUID } from 'crypto';
-import { In, type EntityManager } from 'typeorm';
+import { EntityNotFoundError, type EntityManager } from 'typeorm';
 import { AuthenticationError, type ExternalIdentity, type Identity } from '../identity';
 import type { PolicyEngine, PrincipalFacts, RoleAssignmentFact } from '../policy';
 import type { Database } from '../storage/database';
-import { appendAuditEvent } from '../storage/audit-chain';
 import {
   AccountEntity,
   CustomRoleEntity,
@@ -14,7 +13,8 @@ import {
   RoleAssignmentEntity,
   UserEntity,
 } from '../storage/entities';
-import { accountFacts } from './context';
+import { audit, selfService } from './audit';
+import { accountFacts, principalFacts } from './facts';
 
 /**
  * The caller of a request: their user, the account they act for and the facts the decision engine needs.
@@ -80,15 +80,12 @@ async function readOrMakeLink(db: Database, engine: PolicyEngine, external: Exte
       if (!found || !engine.mayLogIn({ assignments: found.assignments })) throw new AuthenticationError(NOT_LINKED);
       const link = { id: randomUUID(), ...byIdentity, userId: user.id, linkedAt: new Date() };
       await em.insert(ExternalIdentityEntity, link);
-      await appendAuditEvent(em, {
+      await audit(em, selfService(user, requestId), {
         occurredAt: link.linkedAt,
-        actorUserId: user.id,
-        subjectAccountId: user.accountId,
-        subjectUserId: user.id,
         action: 'user.linkIdentity',
+        subjectAccountId: user.accountId,
         targetType: 'User',
         targetId: user.id,
-        requestId,
         details: { issuer: external.issuer, subject: external.subject },
       });
       return user.id;
@@ -181,17 +178,8 @@ async function acceptInvitation(db: Database, user: UserEntity, requestId: strin
     const { affected } = await em.update(UserEntity, { id: user.id, status: 'INVITED' }, { status: 'ACTIVE' });
     // A concurrent first request accepted it already: one audit event per acceptance.
     if (!affected) return;
-    await appendAuditEvent(em, { actorUserId: user.id, subjectAccountId: user.accountId, subjectUserId: user.id, action: 'user.acceptInvitation', targetType: 'User', targetId: user.id, requestId });
+    await audit(em, selfService(user, requestId), { action: 'user.acceptInvitation', subjectAccountId: user.accountId, targetType: 'User', targetId: user.id });
   });
-}
-
-export function principalFacts(user: UserEntity, account: AccountEntity, assignments: RoleAssignmentFact[]): PrincipalFacts {
-  return {
-    userId: user.id,
-    homeAccountId: account.id,
-    active: user.status !== 'SUSPENDED' && account.status === 'ACTIVE',
-    assignments,
-  };
 }
 
 type LoadedSession = ImpersonationSessionEntity & { grant: ImpersonationGrantEntity; customer: AccountEntity };
@@ -248,32 +236,14 @@ async function loadSessionPrincipal(db: Database, engine: PolicyEngine, actorId:
 
 /**
  * The caller's rights as they are now: an impersonation session's are fixed by its grant; anyone else's are read
- * again inside the transaction, since a right revoked by another request since this one began no longer counts.
+ * again inside the transaction, as `loadCaller` reads them, since a right revoked by another request since this
+ * one began no longer counts.
  */
-export async function currentFacts(em: EntityManager, principal: Principal): Promise<PrincipalFacts> {
+export async function currentFacts(em: EntityManager, engine: PolicyEngine, principal: Principal): Promise<PrincipalFacts> {
   if (principal.facts.impersonation) return principal.facts;
-  const user = await em.findOneByOrFail(UserEntity, { id: principal.user.id });
-  const account = await em.findOneByOrFail(AccountEntity, { id: user.accountId });
-  return principalFacts(user, account, await assignmentFacts(em, user, account));
-}
-
-/**
- * The user's rights as decision facts: their own roles, with custom roles' permissions attached, and the roles of
- * every active delegated-administration relationship naming them (or their whole account) on a customer.
- */
-export async function assignmentFacts(em: EntityManager, user: UserEntity, account: AccountEntity): Promise<RoleAssignmentFact[]> {
-  const [own, delegated] = await Promise.all([ownAssignments(em, user, account), delegatedAssignments(em, user)]);
-  return [...own, ...delegated];
-}
-
-async function delegatedAssignments(em: EntityManager, user: UserEntity): Promise<RoleAssignmentFact[]> {
-  const relationships = (await em
-    .createQueryBuilder(DelegatedAdminRelationshipEntity, 'r')
-    .innerJoinAndMapOne('r.customer', AccountEntity, 'c', 'c.id = r.customerAccountId')
-    .where('r.partnerAccountId = :accountId AND r.status = :active', { accountId: user.accountId, active: 'ACTIVE' })
-    .andWhere('(r.delegateUserId = :userId OR r.delegateUserId IS NULL)', { userId: user.id })
-    .getMany()) as Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>;
-  return delegatedFacts(relationships);
+  const found = await loadCaller(em, engine, 'id', principal.user.id);
+  if (!found) throw new EntityNotFoundError(UserEntity, { id: principal.user.id });
+  return principalFacts(found.user, found.account, found.assignments);
 }
 
 function delegatedFacts(relationships: Array<DelegatedAdminRelationshipEntity & { customer: AccountEntity }>): RoleAssignmentFact[] {
@@ -281,14 +251,6 @@ function delegatedFacts(relationships: Array<DelegatedAdminRelationshipEntity & 
   return relationships
     .filter((r) => r.expiresAt !== null && r.expiresAt.getTime() > now)
     .flatMap((r) => r.roles.map((role) => ({ role, accountId: r.customerAccountId, accountType: r.customer.type, source: { kind: 'delegated' as const, relationshipId: r.id } })));
-}
-
-async function ownAssignments(em: EntityManager, user: UserEntity, account: AccountEntity): Promise<RoleAssignmentFact[]> {
-  const rows = await em.getRepository(RoleAssignmentEntity).find({ where: { userId: user.id }, order: { role: 'ASC' } });
-  const customIds = rows.map((r) => r.customRoleId).filter((id): id is string => id !== null);
-  const customRoles = customIds.length > 0 ? await em.getRepository(CustomRoleEntity).findBy({ id: In(customIds) }) : [];
-  const byId = new Map(customRoles.map((c) => [c.id, c]));
-  return rows.map((row) => ownFact(row.role, account, row.customRoleId ? byId.get(row.customRoleId) : undefined));
 }
 
 function ownFact(role: string, account: AccountEntity, custom: CustomRoleEntity | undefined): RoleAssignmentFact {

@@ -1,7 +1,8 @@
 import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import type { AccountStatus, AccountType } from '../policy';
 import { AccountEntity, ContactRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 
 /**
  * Where a principal's rights can reach: the accounts they hold a role on (and their own), and the subtrees below

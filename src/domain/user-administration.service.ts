@@ -13,7 +13,8 @@ import {
   UserEntity,
 } from '../storage/entities';
 import { audit } from './audit';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 import { currentFacts } from './principal';
 import { resolveRole, type ResolvedRole } from './roles';
 import { activeHolders, checkAssignable, checkedEmail, guardEmailUnique, guardLastAdministrator, guardRequiredRole, isDuplicateKey, lockedUser, targetUser } from './users.service';
@@ -148,7 +149,7 @@ export async function transferRole(ctx: RequestContext, roleName: string, fromUs
     const resolved = await resolveRole(em, ctx.engine, account, roleName);
     if (!resolved) throw badInput(`role ${roleName} does not exist for account type ${account.type}`, { field: 'role' });
     if (!held) throw badInput(`user ${giver.id} does not hold role ${roleName}`, { field: 'role' });
-    const actor = await currentFacts(em, principal);
+    const actor = await currentFacts(em, ctx.engine, principal);
     const check = ctx.engine.checkTransfer(actor, resolved.role, roleName, accountFacts(account), giver.id);
     if (!check.ok) throw new PorticoError(check.code, check.reason, { role: roleName });
     const role: CompiledRole = resolved.role;

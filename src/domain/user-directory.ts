@@ -2,7 +2,8 @@ import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import { notFound } from '../errors';
 import type { UserStatus } from '../policy';
 import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 import { reachOf } from './queries';
 
 export interface UserFilter {

@@ -5,7 +5,8 @@ import { canonicalEmail, displayName, visibly } from '../identifiers';
 import type { CompiledRole, UserStatus } from '../policy';
 import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
 import { audit } from './audit';
-import { accountFacts, type RequestContext } from './context';
+import type { RequestContext } from './context';
+import { accountFacts } from './facts';
 import { currentFacts } from './principal';
 import { resolveRole, type ResolvedRole } from './roles';
 
@@ -45,7 +46,7 @@ export async function checkAssignable(em: EntityManager, ctx: RequestContext, ac
   const resolved = await resolveRole(em, ctx.engine, account, roleName);
   // The actor's rights as they are now, under the account lock: facts loaded at the start of the request could
   // rest on a right another request has just revoked.
-  const actor = await currentFacts(em, ctx.requirePrincipal());
+  const actor = await currentFacts(em, ctx.engine, ctx.requirePrincipal());
   const check = ctx.engine.checkAssignment(actor, resolved?.role, roleName, accountFacts(account));
   if (!check.ok) throw new PorticoError(check.code, check.reason, { role: roleName });
   return resolved!;

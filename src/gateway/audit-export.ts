@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import type { Logger } from 'pino';
 import { auditEventQuery, readAuditPage, type AuditEventFilter } from '../domain/audit-trail.service';
 import { RequestContext, type Services } from '../domain/context';
-import { badInput, PorticoError } from '../errors';
-import { AuthenticationError } from '../identity';
+import { badInput, clientCodeOf, httpStatusOf, PorticoError } from '../errors';
 import type { AuditEventEntity } from '../storage/entities';
 import type { IdentityResolver } from './context';
 import { sendJson } from '../kit/http';
@@ -31,7 +30,6 @@ const COLUMNS = [
   'hash',
 ] as const;
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, SERVICE_UNAVAILABLE: 503 };
 
 function record(event: AuditEventEntity): Record<(typeof COLUMNS)[number], string | number | null | Record<string, unknown>> {
   return { ...event, occurredAt: event.occurredAt.toISOString() };
@@ -118,10 +116,10 @@ export async function exportAuditTrail(req: IncomingMessage, res: ServerResponse
       },
     };
   } catch (error) {
-    const code = error instanceof PorticoError ? error.code : error instanceof AuthenticationError ? 'UNAUTHENTICATED' : undefined;
+    const code = clientCodeOf(error);
     if (!code) throw error;
     res.setHeader('x-request-id', requestId);
-    return sendJson(res, STATUS[code] ?? 400, { errors: [{ message: (error as Error).message, extensions: { code } }] });
+    return sendJson(res, httpStatusOf(code), { errors: [{ message: (error as Error).message, extensions: { code } }] });
   }
   res.writeHead(200, {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

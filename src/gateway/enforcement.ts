@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { EnforcementMode } from '../config';
 import type { GatewayContext } from './context';
 import { analyzeOperation, deniedSelections, denialError, denialsOf, restoreRemovedFields, rewriteOperation, type Check, type OperationAnalysis } from './rewrite';
-import { permissionAlternatives, type AuthorizationRules } from './rules';
+import { accountIdAt, accountRoot, alternatives } from '../kit/rules';
+import type { AuthorizationRules } from './rules';
 
 /** Operations whose analysis is kept; a client sending more distinct texts than this only costs re-analysis. */
 const ANALYSIS_CACHE_SIZE = 2000;
@@ -34,17 +35,17 @@ async function decide(checks: readonly Check[], context: GatewayContext, variabl
           // A policy name is a permission or one of Portico's actions, decided on the caller's current account.
           return rule.anyOf.some((all) => all.every(onCurrentAccount));
         case 'permission': {
-          const anyOf = permissionAlternatives(rule.permission);
+          const anyOf = alternatives(rule.permission);
           if (rule.argument === undefined) return anyOf.some(onCurrentAccount);
           if (principal === null || accountValue === undefined) {
             for (const permission of anyOf) request.decisions.record(permission, false);
             return false;
           }
-          const [, ...inside] = rule.argument.split('.');
-          const accountId = inside.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), valueFromASTUntyped(accountValue, variables ?? {}));
-          // An ID may arrive as a number; anything else names no account and denies.
-          if (typeof accountId !== 'string' && typeof accountId !== 'number') return false;
-          for (const permission of anyOf) if ((await request.authorize(permission, String(accountId))).allowed) return true;
+          const args = { [accountRoot(rule.argument)]: valueFromASTUntyped(accountValue, variables ?? {}) };
+          // An ID may arrive as a number (the rule model reads it as its decimal text); anything else names no account and denies.
+          const accountId = accountIdAt(rule.argument, args, undefined);
+          if (accountId === undefined) return false;
+          for (const permission of anyOf) if ((await request.authorize(permission, accountId)).allowed) return true;
           return false;
         }
       }

@@ -1,12 +1,10 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { PorticoError } from '../errors';
+import { passesFromSubgraph, PorticoError } from '../errors';
 import { formatErrorWith } from '../graph/errors';
 import { isSubgraphUnavailable, SUBGRAPH_UNAVAILABLE_MESSAGE } from './subgraph-faults';
 import { ACCESS_CONTROL_SUBGRAPH } from './supergraph';
 
-/** Codes a subgraph may hand the client: the public contract's, and GraphQL's request errors. */
-const CLIENT_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'UNAUTHORIZED_FIELD_OR_TYPE', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED']);
 /** Extensions that describe the gateway's inside, never the client's problem. */
 const INTERNAL_EXTENSIONS = new Set(['serviceName', 'stacktrace', 'exception']);
 
@@ -22,7 +20,7 @@ export function formatGatewayErrorWith(logger: Logger, development: boolean) {
     const service = formatted.extensions?.serviceName;
     const code = formatted.extensions?.code;
     const fromSubgraph = typeof service === 'string' && !(original instanceof PorticoError);
-    if (fromSubgraph && typeof code === 'string' && (CLIENT_CODES.has(code) || (service === ACCESS_CONTROL_SUBGRAPH && (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE')))) {
+    if (fromSubgraph && typeof code === 'string' && (passesFromSubgraph(code) || (service === ACCESS_CONTROL_SUBGRAPH && (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE')))) {
       const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
     }

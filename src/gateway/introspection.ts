@@ -5,8 +5,8 @@ import { collectFields } from 'graphql/execution/collectFields';
 import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../domain/context';
 import { permissionsUnderLiveGrants } from '../domain/impersonation.service';
-import { fieldRules } from '../kit/rules';
-import { permissionAlternatives, type GatewayRule } from './rules';
+import { alternatives, fieldRules } from '../kit/rules';
+import type { GatewayRule } from './rules';
 
 /** Distinct permission sets whose schema view is kept; callers with the same reach share one. */
 const VIEW_CACHE_SIZE = 500;
@@ -29,7 +29,7 @@ export function declaredRequirements(schema: GraphQLSchema): RequirementsOf {
     const type = schema.getType(typeName);
     const field = isObjectType(type) ? type.getFields()[fieldName] : undefined;
     if (!isObjectType(type) || !field) return [];
-    return fieldRules(type, field).flatMap((rule): GatewayRule[] => (rule.kind === 'public' ? [] : rule.kind === 'authenticated' ? [rule] : [{ kind: 'permission', permission: rule.permission }]));
+    return fieldRules(schema, type, field).flatMap((rule): GatewayRule[] => (rule.kind === 'public' ? [] : rule.kind === 'authenticated' ? [rule] : [{ kind: 'permission', permission: rule.permission }]));
   };
 }
 
@@ -45,7 +45,7 @@ export function satisfiable(rule: GatewayRule, reach: Reach): boolean {
       return rule.anyOf.some((all) => all.every(holds));
     case 'permission':
       // On any account: the account the operation names is not known before the operation is.
-      return permissionAlternatives(rule.permission).some(holds);
+      return alternatives(rule.permission).some(holds);
   }
 }
 

@@ -2,12 +2,11 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RequestContext } from '../domain/context';
+import { isDenial } from '../errors';
 import type { DatabaseAvailability } from '../storage/availability';
 import type { GatewayContext } from './context';
 
 /** Codes that mean "not allowed", as opposed to a failure. */
-const DENIAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'UNAUTHORIZED_FIELD_OR_TYPE']);
-
 const RECORD = Symbol('portico.requestRecord');
 
 export type RequestOutcome = 'ok' | 'denied' | 'error';
@@ -68,7 +67,7 @@ function requestContextOf(context: BaseContext): RequestContext | undefined {
 
 export function outcomeOf(codes: readonly string[]): RequestOutcome {
   if (codes.length === 0) return 'ok';
-  return codes.every((code) => DENIAL_CODES.has(code)) ? 'denied' : 'error';
+  return codes.every(isDenial) ? 'denied' : 'error';
 }
 
 /** True when nothing at all was answered: no data, or every root field null. */

@@ -24,7 +24,8 @@ import {
   type ValueNode,
 } from 'graphql';
 import { PorticoError } from '../errors';
-import { permissionAlternatives, type AuthorizationRules, type GatewayRule } from './rules';
+import { accountRoot, alternatives } from '../kit/rules';
+import type { AuthorizationRules, GatewayRule } from './rules';
 
 /** Rewrites kept per operation (one per distinct set of verdicts). */
 const REWRITES_PER_OPERATION = 64;
@@ -148,7 +149,7 @@ export function analyzeOperation(rules: AuthorizationRules, document: DocumentNo
           const id = analysis.guarded.length;
           const checks = fieldRules.map((rule) =>
             rule.kind === 'permission' && rule.argument !== undefined
-              ? addCheck({ key: `${rule.permission}@${id}`, rule, accountValue: selection.arguments?.find((a) => a.name.value === rule.argument!.split('.')[0])?.value })
+              ? addCheck({ key: `${rule.permission}@${id}`, rule, accountValue: selection.arguments?.find((a) => a.name.value === accountRoot(rule.argument!))?.value })
               : addCheck({ key: JSON.stringify(rule), rule }),
           );
           guarded = { id, node: selection, coordinate: `${parent.name}.${name}`, mutation: parent === schema.getMutationType(), checks, container: selectionSet, occurrences: [] };
@@ -167,16 +168,16 @@ export function analyzeOperation(rules: AuthorizationRules, document: DocumentNo
 }
 
 const describe = (rule: GatewayRule): string => {
-  const alternatives = (anyOf: string[][]) => anyOf.map((all) => all.join(' and ')).join(' or ');
+  const either = (anyOf: string[][]) => anyOf.map((all) => all.join(' and ')).join(' or ');
   switch (rule.kind) {
     case 'authenticated':
       return 'a signed-in caller';
     case 'permission':
-      return permissionAlternatives(rule.permission).join(' or ');
+      return alternatives(rule.permission).join(' or ');
     case 'scopes':
-      return `scope ${alternatives(rule.anyOf)}`;
+      return `scope ${either(rule.anyOf)}`;
     case 'policy':
-      return `policy ${alternatives(rule.anyOf)}`;
+      return `policy ${either(rule.anyOf)}`;
   }
 };
 

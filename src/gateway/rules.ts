@@ -15,9 +15,11 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
+import { getDirective } from '@graphql-tools/utils';
+import { accountRoot, alternatives, declaredRules, type PorticoDirectiveRole } from '../kit/rules';
 import type { PolicyEngine } from '../policy';
-import { ACCESS_CONTROL_SUBGRAPH, graphEnumName } from './supergraph';
 import { PORTICO_ACTIONS } from '../policy';
+import { ACCESS_CONTROL_SUBGRAPH, graphEnumName } from './supergraph';
 
 /**
  * What the gateway checks before planning. A permission without `argument` is decided on the caller's current
@@ -56,17 +58,11 @@ interface LinkedNames {
   strip: { links: Set<string>; directives: Set<string>; scalars: Set<string> };
 }
 
-/** The alternatives of a `permission` argument (the subgraph kit's `anyOf` writes them separated by `|`). */
-export const permissionAlternatives = (permission: string): string[] =>
-  permission
-    .split('|')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-
 const argument = (directive: ConstDirectiveNode, name: string): ConstValueNode | undefined => directive.arguments?.find((a) => a.name.value === name)?.value;
 const stringValue = (value: ConstValueNode | undefined): string | undefined => (value?.kind === Kind.STRING ? value.value : undefined);
-const nestedStrings = (value: ConstValueNode | undefined): string[][] =>
-  value?.kind === Kind.LIST ? value.values.map((inner) => (inner.kind === Kind.LIST ? inner.values.map((v) => stringValue(v) ?? '') : [stringValue(inner) ?? ''])) : [];
+/** `[[String]]` arguments of Apollo's directives (`scopes`, `policies`), as coerced by `getDirective`. */
+const nestedStrings = (value: unknown): string[][] =>
+  Array.isArray(value) ? value.map((inner) => (Array.isArray(inner) ? inner : [inner]).map((v) => (typeof v === 'string' ? v : ''))) : [];
 
 /** Reads the schema's @link directives: which names mean Portico's or Apollo's authorization directives. */
 function linkedNames(document: DocumentNode): { names: LinkedNames; problems: string[] } {
@@ -222,30 +218,37 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
   // they deny there by design, which is nothing to warn about.
   const known = (requirement: string) => engine.isKnownPermission(requirement) || (PORTICO_ACTIONS as readonly string[]).includes(requirement);
 
-  const declared = (directives: readonly ConstDirectiveNode[] | undefined, where: string, arg: (name: string) => boolean, parentField: (name: string) => boolean): DeclaredRules => {
+  // Portico's directives are read by the kit's rule model; Apollo's are read here, the one place that knows them.
+  const porticoNames = new Map([...names.directives].filter((entry): entry is [string, PorticoDirectiveRole] => entry[1] === 'authenticated' || entry[1] === 'requiresPermission' || entry[1] === 'public'));
+  const apolloNames = [...names.directives].filter(([, role]) => role === 'requiresScopes' || role === 'policy');
+
+  const declared = (element: Parameters<typeof getDirective>[1], where: string, arg: (name: string) => boolean, parentField: (name: string) => boolean): DeclaredRules => {
     const out: DeclaredRules = { rules: [], public: false, objectLevel: [] };
-    for (const directive of directives ?? []) {
-      const role = names.directives.get(directive.name.value);
-      if (!role) continue;
-      if (role === 'public') out.public = true;
-      else if (role === 'authenticated') out.rules.push({ kind: 'authenticated' });
-      else if (role === 'requiresScopes') out.rules.push({ kind: 'scopes', anyOf: nestedStrings(argument(directive, 'scopes')) });
-      else if (role === 'policy') {
-        const anyOf = nestedStrings(argument(directive, 'policies'));
-        for (const policy of anyOf.flat()) if (!known(policy)) warnings.push(`${where}: @${directive.name.value} names ${JSON.stringify(policy)}, which is no permission or action of the ${engine.policy.name} policy: it always denies`);
-        out.rules.push({ kind: 'policy', anyOf });
-      } else {
-        const permission = stringValue(argument(directive, 'permission')) ?? '';
-        const account = stringValue(argument(directive, 'account'));
-        const unknown = permissionAlternatives(permission).filter((p) => !known(p));
-        if (permissionAlternatives(permission).length === 0) problems.push(`${where}: @${directive.name.value} names no permission`);
+    for (const { directive, rule } of declaredRules(schema, element, porticoNames)) {
+      if (rule.kind === 'public') out.public = true;
+      else if (rule.kind === 'authenticated') out.rules.push({ kind: 'authenticated' });
+      else {
+        const { permission, account } = rule;
+        const named = alternatives(permission);
+        const unknown = named.filter((p) => !known(p));
+        if (named.length === 0) problems.push(`${where}: @${directive} names no permission`);
         else if (unknown.length > 0) {
-          warnings.push(`${where}: @${directive.name.value} names ${unknown.map((p) => JSON.stringify(p)).join(', ')}, which the ${engine.policy.name} policy does not know: ${unknown.length < permissionAlternatives(permission).length ? 'those alternatives never allow' : 'it always denies'}`);
+          warnings.push(`${where}: @${directive} names ${unknown.map((p) => JSON.stringify(p)).join(', ')}, which the ${engine.policy.name} policy does not know: ${unknown.length < named.length ? 'those alternatives never allow' : 'it always denies'}`);
         }
         if (account === undefined) out.rules.push({ kind: 'permission', permission });
-        else if (arg(account.split('.')[0])) out.rules.push({ kind: 'permission', permission, argument: account });
-        else if (parentField(account.split('.')[0])) out.objectLevel.push({ kind: 'permission', permission });
-        else problems.push(`${where}: @${directive.name.value}(account: ${JSON.stringify(account)}) names neither an argument nor a field of the parent type`);
+        else if (arg(accountRoot(account))) out.rules.push({ kind: 'permission', permission, argument: account });
+        else if (parentField(accountRoot(account))) out.objectLevel.push({ kind: 'permission', permission });
+        else problems.push(`${where}: @${directive}(account: ${JSON.stringify(account)}) names neither an argument nor a field of the parent type`);
+      }
+    }
+    for (const [directive, role] of apolloNames) {
+      for (const args of getDirective(schema, element, directive) ?? []) {
+        if (role === 'requiresScopes') out.rules.push({ kind: 'scopes', anyOf: nestedStrings(args.scopes) });
+        else {
+          const anyOf = nestedStrings(args.policies);
+          for (const policy of anyOf.flat()) if (!known(policy)) warnings.push(`${where}: @${directive} names ${JSON.stringify(policy)}, which is no permission or action of the ${engine.policy.name} policy: it always denies`);
+          out.rules.push({ kind: 'policy', anyOf });
+        }
       }
     }
     return out;
@@ -258,7 +261,7 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
     if (type.name.startsWith('__')) continue;
     const fields = isObjectType(type) || isInterfaceType(type) ? type.getFields() : {};
     const typeLevel = declared(
-      [type.astNode, ...type.extensionASTNodes].flatMap((n) => n?.directives ?? []),
+      type,
       type.name,
       () => false,
       (name) => name in fields,
@@ -266,7 +269,7 @@ export function readAuthorizationRules(supergraphSdl: string, engine: PolicyEngi
     if (typeLevel.rules.length > 0 || typeLevel.public || typeLevel.objectLevel.length > 0) typeRules.set(type.name, typeLevel);
     for (const field of Object.values(fields)) {
       const coordinate = `${type.name}.${field.name}`;
-      const own = declared(field.astNode?.directives, coordinate, (name) => field.args.some((a) => a.name === name), (name) => name in fields);
+      const own = declared(field, coordinate, (name) => field.args.some((a) => a.name === name), (name) => name in fields);
       if (own.rules.length > 0 || own.public || own.objectLevel.length > 0) fieldRules.set(coordinate, own);
       const graphs = owningGraphs(type, field as GraphQLField<unknown, unknown>);
       if (graphs.size > 0 && [...graphs].every((g) => g === inProcessGraph)) inProcessFields.add(coordinate);

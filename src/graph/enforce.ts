@@ -1,15 +1,10 @@
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../domain/context';
 import { PorticoError } from '../errors';
-import { fieldRules } from '../kit/rules';
+import { accountIdAt, alternatives, fieldRules } from '../kit/rules';
 
 // The rule model is the kit's: one reading of the directives for this graph and every downstream subgraph.
 export { fieldRules, protectionReport, rulesOf, type FieldRule } from '../kit/rules';
-
-
-function readPath(source: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), source);
-}
 
 /**
  * Wraps every resolver with the checks its directives declare. Silence is not a declaration: a field with no
@@ -21,7 +16,7 @@ export function enforceDirectives(schema: GraphQLSchema): GraphQLSchema {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     const isRoot = root.has(type.name);
     for (const field of Object.values(type.getFields())) {
-      const rules = fieldRules(type, field);
+      const rules = fieldRules(schema, type, field);
       if (rules.some((r) => r.kind === 'public')) continue;
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = async (source, args, ctx: RequestContext, info) => {
@@ -29,14 +24,15 @@ export function enforceDirectives(schema: GraphQLSchema): GraphQLSchema {
         if (!ctx.principal) throw new PorticoError('UNAUTHENTICATED', 'sign in to do this');
         for (const rule of rules) {
           if (rule.kind !== 'permission') continue;
-          const accountId = rule.account === undefined ? ctx.principal.account.id : rule.account.split('.')[0] in args ? readPath(args, rule.account) : readPath(source, rule.account);
+          const accountId = rule.account === undefined ? ctx.principal.account.id : accountIdAt(rule.account, args, source);
+          const [first, ...others] = alternatives(rule.permission);
           if (isRoot) {
             // A root field names its object: unknown or invisible is NOT_FOUND, visible but denied is FORBIDDEN.
-            await ctx.requireOn(rule.permission, String(accountId));
+            // With alternatives, the first that allows counts; when none does, the first one's refusal is the answer.
+            if (!(await anyAllowed(ctx, others, accountId))) await ctx.requireOn(first ?? rule.permission, String(accountId));
             continue;
           }
-          const decision = typeof accountId === 'string' ? await ctx.authorize(rule.permission, accountId) : undefined;
-          if (!decision?.allowed) {
+          if (!(await anyAllowed(ctx, alternatives(rule.permission), accountId))) {
             throw new PorticoError('UNAUTHORIZED_FIELD_OR_TYPE', `not authorized to read ${type.name}.${field.name}: requires ${rule.permission}`, { permission: rule.permission });
           }
         }
@@ -45,4 +41,11 @@ export function enforceDirectives(schema: GraphQLSchema): GraphQLSchema {
     }
   }
   return schema;
+}
+
+/** Whether any of the permissions is allowed on the account; no account (a path that leads nowhere) allows none. */
+async function anyAllowed(ctx: RequestContext, permissions: string[], accountId: string | undefined): Promise<boolean> {
+  if (accountId === undefined) return false;
+  for (const permission of permissions) if ((await ctx.authorize(permission, accountId)).allowed) return true;
+  return false;
 }

@@ -1,10 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { AuthenticationError } from '../identity';
-import { PorticoError } from '../errors';
+import { clientCodeOf, isRaisedBeforeResolvers, PorticoError } from '../errors';
 import { DatabaseUnavailableError, isConnectionError } from '../storage/availability';
-
-const PASS_THROUGH = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED']);
 
 /**
  * The one place errors become client errors: Portico's own carry their code and message; GraphQL's request
@@ -14,21 +11,15 @@ export function formatErrorWith(logger: Logger, development: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
-    if (original instanceof PorticoError) {
-      return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
-    }
-    if (original instanceof AuthenticationError) {
-      return { ...base, message: original.message, extensions: { code: 'UNAUTHENTICATED' } };
-    }
+    const code = clientCodeOf(original);
+    if (code) return { ...base, message: (original as Error).message, extensions: { ...(original instanceof PorticoError ? original.details : {}), code } };
     if (isConnectionError(original)) {
       // The database went away under this request: a clear, retryable refusal, never the driver's text.
       logger.warn({ err: original, path: formatted.path }, 'database unavailable');
       return { ...base, message: new DatabaseUnavailableError('').message, extensions: { code: 'SERVICE_UNAVAILABLE' } };
     }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && PASS_THROUGH.has(code)) {
-      return { ...base, extensions: { code } };
-    }
+    const raised = formatted.extensions?.code;
+    if (isRaisedBeforeResolvers(raised)) return { ...base, extensions: { code: raised } };
     logger.error({ err: original, path: formatted.path }, 'internal error');
     return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', ...(development ? { detail: String((original as Error)?.message ?? original) } : {}) } };
   };

@@ -1,9 +1,8 @@
-import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { parse, type GraphQLSchema } from 'graphql';
-import { buildSchema, createResolversMap } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
 import type { RequestContext } from '../domain/context';
-import { buildSubgraphSchema } from '../kit/subgraph-schema';
-import { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from './directives';
+import { subgraphFromTypeGraphQL } from '../kit/type-graphql';
+import { PORTICO_DIRECTIVES } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccessReviewResolver } from './resolvers/access-review.resolver';
 import { AccountResolver } from './resolvers/account.resolver';
@@ -18,14 +17,6 @@ import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
 import { WebhookResolver } from './resolvers/webhook.resolver';
 
-const FEDERATION_LINK =
-  'extend schema\n' +
-  '  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@composeDirective"])\n' +
-  `  @link(url: "${PORTICO_SPEC_URL}", import: ["@authenticated", "@requiresPermission", "@public"])\n` +
-  '  @composeDirective(name: "@authenticated")\n' +
-  '  @composeDirective(name: "@requiresPermission")\n' +
-  '  @composeDirective(name: "@public")\n\n';
-
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
@@ -34,11 +25,15 @@ export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schem
     validate: false,
     skipCheck: true,
   });
-  const sdl = FEDERATION_LINK + printSchemaWithDirectives(base).replace(/^schema \{[^}]*\}\n*/m, '');
-  const resolvers = createResolversMap(base) as Record<string, Record<string, unknown>>;
-  // Entity resolution is not a side door: a reference resolves only to what the caller may see.
-  resolvers.Account = { ...resolvers.Account, __resolveReference: (ref: { id: string }, ctx: RequestContext) => ctx.visibleAccount(ref.id) };
-  resolvers.User = { ...resolvers.User, __resolveReference: (ref: { id: string }, ctx: RequestContext) => ctx.visibleUser(ref.id) };
-  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as never });
+  // Built as any downstream subgraph is, with the kit's helper; entity resolution is not a side door: a reference
+  // resolves only to what the caller may see.
+  const { sdl, schema } = subgraphFromTypeGraphQL(
+    base,
+    {
+      Account: (ref, ctx: RequestContext) => ctx.visibleAccount(ref.id as string),
+      User: (ref, ctx: RequestContext) => ctx.visibleUser(ref.id as string),
+    },
+    ['@shareable'],
+  );
   return { sdl, schema: enforceDirectives(schema) };
 }

@@ -33,18 +33,8 @@ export const Public = () => Directive('@public');
 export const RequiresPermission = (permission: string, options: { account?: string } = {}) =>
   Directive(`@requiresPermission(permission: ${JSON.stringify(permission)}${options.account ? `, account: ${JSON.stringify(options.account)}` : ''})`);
 
-/** Separates alternatives in `@requiresPermission(permission:)`: `"offers:read|offers:readRetailPrice"` is allowed by either. */
-export const ANY_OF_SEPARATOR = '|';
-
-/** A permission allowed by any one of the given permissions, for `@requiresPermission(permission:)`. */
-export const anyOf = (...permissions: string[]): string => permissions.join(ANY_OF_SEPARATOR);
-
-/** The alternatives a `permission` argument names; one for a plain permission. */
-export const alternatives = (permission: string): string[] =>
-  permission
-    .split(ANY_OF_SEPARATOR)
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
+// The `a|b` alternatives are part of the rule model: written and read in rules.ts.
+export { alternatives, ANY_OF_SEPARATOR, anyOf } from './rules';
 
 /**
  * The links a subgraph's SDL starts with to use Portico's directives: Federation 2, Portico's spec, and
@@ -52,7 +42,7 @@ export const alternatives = (permission: string): string[] =>
  * uses besides `@key` (`@shareable`, `@external`, …) with `federationImports`.
  */
 export function porticoSubgraphLinks(federationImports: string[] = []): string {
-  const imports = ['@key', '@composeDirective', ...federationImports.filter((name) => name !== '@key' && name !== '@composeDirective')];
+  const imports = ['@key', ...federationImports.filter((name) => name !== '@key' && name !== '@composeDirective'), '@composeDirective'];
   return (
     'extend schema\n' +
     `  @link(url: "https://specs.apollo.dev/federation/v2.3", import: [${imports.map((name) => JSON.stringify(name)).join(', ')}])\n` +

@@ -8,25 +8,18 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { fieldRules, rulesOf, type FieldRule } from './rules';
+import { accountIdAt, accountRoot, fieldRules, protectionReport, rulesOf, type FieldRule, type PermissionRule } from './rules';
 import type { PorticoContext, PorticoViewer } from './context';
 import { forbidden, unauthenticated } from './context';
 
-type PermissionRule = Extract<FieldRule, { kind: 'permission' }>;
 type ReferenceResolver = (reference: Record<string, unknown>, context: unknown, info: unknown) => unknown;
 
 /** Answered without a context token: the gateway loads the schema through it. */
 const SERVICE_FIELDS = new Set(['Query._service', '_Service.sdl']);
 
-function readPath(source: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), source);
-}
-
 /** The account a rule is about: from the field's argument, else the parent object's field, else the caller's own. */
 function accountOf(rule: PermissionRule, viewer: PorticoViewer, source: unknown, args: Record<string, unknown>): string | undefined {
-  if (rule.account === undefined) return viewer.accountId;
-  const value = rule.account.split('.')[0] in args ? readPath(args, rule.account) : readPath(source, rule.account);
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+  return rule.account === undefined ? viewer.accountId : accountIdAt(rule.account, args, source);
 }
 
 /** The first permission rule the caller fails, or undefined when they pass them all; every check goes out at once. */
@@ -50,10 +43,6 @@ function viewerOf(context: unknown): PorticoViewer {
 
 const notAuthorized = (what: string, permission: string) =>
   new GraphQLError(`not authorized to read ${what}: requires ${permission}`, { extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', permission } });
-
-function typeRules(type: GraphQLObjectType | GraphQLInterfaceType): FieldRule[] {
-  return [type.astNode, ...type.extensionASTNodes].flatMap((node) => rulesOf(node?.directives));
-}
 
 /** The fields named by the type's `@key` directives: what a representation may be trusted for. */
 function keyFields(type: GraphQLObjectType | GraphQLInterfaceType): Set<string> | undefined {
@@ -93,13 +82,13 @@ export function applyPorticoDirectives<S extends GraphQLSchema>(schema: S): S {
   const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name, schema.getSubscriptionType()?.name]);
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__')) continue;
-    if (isObjectType(type) || isInterfaceType(type)) guardEntityResolution(type);
+    if (isObjectType(type) || isInterfaceType(type)) guardEntityResolution(schema, type);
     if (!isObjectType(type)) continue;
     const isRoot = roots.has(type.name);
     for (const field of Object.values(type.getFields())) {
       const name = `${type.name}.${field.name}`;
       if (SERVICE_FIELDS.has(name)) continue;
-      const rules = fieldRules(type, field);
+      const rules = fieldRules(schema, type, field);
       const permissions = rules.filter((r): r is PermissionRule => r.kind === 'permission');
       const isPublic = rules.some((r) => r.kind === 'public');
       const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
@@ -125,13 +114,13 @@ export function applyPorticoDirectives<S extends GraphQLSchema>(schema: S): S {
  * A rule that reads its account from a field the representation merely claims (not a key field) needs a
  * reference resolver that loads the object; without one, the schema is refused at start.
  */
-function guardEntityResolution(type: GraphQLObjectType | GraphQLInterfaceType): void {
+function guardEntityResolution(schema: GraphQLSchema, type: GraphQLObjectType | GraphQLInterfaceType): void {
   const keys = keyFields(type);
   if (!keys) return;
-  const rules = typeRules(type).filter((r): r is PermissionRule => r.kind === 'permission');
+  const rules = rulesOf(schema, type).filter((r): r is PermissionRule => r.kind === 'permission');
   const extensions = subgraphExtensions(type);
   const resolveReference = extensions?.resolveReference;
-  const trustsRepresentation = rules.some((r) => r.account !== undefined && !keys.has(r.account.split('.')[0]));
+  const trustsRepresentation = rules.some((r) => r.account !== undefined && !keys.has(accountRoot(r.account)));
   if (trustsRepresentation && !resolveReference) {
     throw new Error(`${type.name}: a rule reads its account from a field an _entities representation could forge; give ${type.name} a __resolveReference that loads the object`);
   }
@@ -147,14 +136,4 @@ function guardEntityResolution(type: GraphQLObjectType | GraphQLInterfaceType): 
 }
 
 /** Every field with the rules that protect it, for a snapshot test: a diff there is a permission change to review. */
-export function porticoProtectionReport(schema: GraphQLSchema): PorticoDirectivesReport[] {
-  const report: PorticoDirectivesReport[] = [];
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) {
-      const name = `${type.name}.${field.name}`;
-      report.push({ field: name, rules: SERVICE_FIELDS.has(name) ? [{ kind: 'public' }] : fieldRules(type, field) });
-    }
-  }
-  return report.sort((a, b) => a.field.localeCompare(b.field));
-}
+export const porticoProtectionReport = (schema: GraphQLSchema): PorticoDirectivesReport[] => protectionReport(schema);

@@ -1,9 +1,18 @@
 export { porticoKit, PorticoViewer, forbidden, unauthenticated, type PorticoContext, type PorticoKit, type PorticoKitOptions, type RequestWithHeaders } from './context';
 export { PorticoClient, type PorticoClientOptions, type PorticoDecision, type PorticoScope } from './decisions';
 export {
+  accountIdAt,
+  accountIdOf,
   alternatives,
   ANY_OF_SEPARATOR,
   anyOf,
+  fieldRules,
+  protectionReport,
+  rulesOf,
+  type FieldRule,
+  type PermissionRule,
+} from './rules';
+export {
   Authenticated,
   Public,
   RequiresPermission,

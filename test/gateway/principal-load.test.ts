@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { assignmentFacts, loadPrincipal } from '../../src/domain/principal';
+import { currentFacts, loadPrincipal } from '../../src/domain/principal';
 import { addAccount } from '../../src/storage/bootstrap';
 import { AccountEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, RoleAssignmentEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
@@ -45,15 +45,14 @@ describe.each(databaseKinds())('loading the caller on %s', (kind) => {
     }, 120_000);
     afterAll(() => t?.stop());
 
-    it('reads the user, their account, roles, custom roles and delegated relationships in one statement, the same facts as read one by one', async () => {
+    it('reads the user, their account, roles, custom roles and delegated relationships in one statement, the same facts a write reads again in its transaction', async () => {
       const { db, engine } = t.portico.services;
       const tech = await t.user('tech@northwind.example');
       db.statements.reset();
       const principal = await loadPrincipal(db, engine, { subject: tech.id, claims: {} }, 'test');
       expect(db.statements.count).toBe(1);
-      const separately = await assignmentFacts(db.manager, principal.user, principal.account);
-      const sorted = (facts: readonly (typeof separately)[number][]) => [...facts].sort((a, b) => `${a.role}${a.accountId}`.localeCompare(`${b.role}${b.accountId}`));
-      expect(sorted(principal.facts.assignments)).toEqual(sorted(separately));
+      const again = await db.transaction((em) => currentFacts(em, engine, principal));
+      expect(again).toEqual(principal.facts);
       expect(principal.facts.assignments.map((a) => `${a.source.kind}:${a.role}`).sort()).toEqual(['delegated:ACCOUNT_MANAGER', 'delegated:ACCOUNT_MANAGER', 'role:PRICE_READER', 'role:TECHNICAL_MANAGER']);
       expect(principal.facts.assignments.find((a) => a.role === 'PRICE_READER')?.custom?.grants).toEqual([{ permission: 'priceList:read', descendants: false }]);
       expect(principal.account.name).toBe('Northwind Cloud');
@@ -86,6 +85,33 @@ describe.each(databaseKinds())('loading the caller on %s', (kind) => {
       expect(db.statements.count).toBe(1);
       expect(principal.facts.assignments.map((a) => a.role)).toEqual(await t.rolesOf('admin@acme.example'));
       expect(principal.facts.active).toBe(true);
+    });
+
+    it('reads delegations by the same rule at sign-in and inside a write: none where the policy has no delegated administration', async () => {
+      const { db, engine } = t.portico.services;
+      const admin = await t.user('admin@acme.example');
+      const other = await db.manager.findOneByOrFail(AccountEntity, { type: 'PLATFORM' });
+      // A row no action of this policy could make: neither reading of the caller's rights may count it.
+      await db.manager.insert(DelegatedAdminRelationshipEntity, {
+        id: randomUUID(),
+        partnerAccountId: admin.accountId,
+        delegateUserId: admin.id,
+        customerAccountId: other.id,
+        roles: ['ADMIN'],
+        durationDays: 30,
+        status: 'ACTIVE',
+        requestedByUserId: admin.id,
+        requestedAt: new Date(),
+        approvedByUserId: null,
+        approvedAt: null,
+        expiresAt: new Date(Date.now() + DAY),
+        terminatedByUserId: null,
+        terminatedAt: null,
+      } as Partial<DelegatedAdminRelationshipEntity>);
+      const principal = await loadPrincipal(db, engine, { subject: admin.id, claims: {} }, 'test');
+      const again = await db.transaction((em) => currentFacts(em, engine, principal));
+      expect(principal.facts.assignments.filter((a) => a.source.kind === 'delegated')).toEqual([]);
+      expect(again).toEqual(principal.facts);
     });
 
     it("decides on the caller's own account with no read beyond the caller's, and on another account with one", async () => {

@@ -1,7 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
-import { accountFacts, type RequestContext } from '../../domain/context';
+import type { RequestContext } from '../../domain/context';
+import { accountFacts } from '../../domain/facts';
 import { grantStatus } from '../../domain/impersonation.service';
 import { delegatedRelationshipsOf, impersonationGrantsOf, visibleAccounts } from '../../domain/queries';
 import type { AccountSettings, AccountStatus } from '../../policy';

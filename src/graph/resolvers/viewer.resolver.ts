@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver } from 'type-graphql';
-import { accountFacts, type RequestContext } from '../../domain/context';
+import type { RequestContext } from '../../domain/context';
+import { accountFacts } from '../../domain/facts';
 import { Authenticated } from '../directives';
 import { Account } from '../types/account.type';
 import { AuthorizationDecision } from '../types/common.type';
