@@ -131,6 +131,14 @@ export interface PorticoConfig {
    * none, the denied ones, or all of them. `PORTICO_DECISION_LOG` @default "off"
    */
   decisionLog: DecisionLogMode;
+  /**
+   * How often this instance runs the lifecycle scheduler (expiries, expiry warnings, unanswered requests,
+   * auto-extension); `0` or `off` runs none here. Each round runs on one instance at a time.
+   * `PORTICO_SCHEDULER_INTERVAL_MS` @default 60000
+   */
+  schedulerIntervalMs: number;
+  /** Days a PENDING delegation or impersonation request waits for an answer before it expires. `PORTICO_REQUEST_TTL_DAYS` @default 90 */
+  requestTtlDays: number;
 }
 
 export const DECISION_LOG_MODES = ['off', 'denied', 'all'] as const;
@@ -229,10 +237,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY', booleanString, 'true or false') ?? true,
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
     decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
+    schedulerIntervalMs: read('PORTICO_SCHEDULER_INTERVAL_MS', schedulerInterval, 'off, 0, or a number of milliseconds from 1 to 86400000') ?? 60_000,
+    requestTtlDays: read('PORTICO_REQUEST_TTL_DAYS', positiveInteger(3650), 'a number of days from 1 to 3650') ?? 90,
   };
 }
 
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
+
+const schedulerInterval = z.union([z.literal('off').transform(() => 0), z.coerce.number().int().min(0).max(86_400_000)]);
 
 /** A MySQL / MariaDB URL naming its database; `?ssl=true` (TLS, certificate checked) is the one option it takes. */
 const mysqlUrl = z.string().refine((value) => {

@@ -62,6 +62,8 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     seedDemo: true,
     // The dispatcher's polling would show in the suites that count statements: the webhook suites turn it on.
     webhookDelivery: false,
+    // Likewise the lifecycle scheduler: its suites drive it with a clock of their own.
+    schedulerIntervalMs: 0,
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     ...overrides,
   };
