@@ -132,6 +132,13 @@ export interface PorticoConfig {
    */
   decisionLog: DecisionLogMode;
   /**
+   * The share of requests whose denied decisions are stored in the `authorization_decisions` table, from 0 to 1.
+   * `PORTICO_DECISION_SAMPLE_RATE` @default 1
+   */
+  decisionSampleRate: number;
+  /** The share of requests whose allowed decisions are stored there too, from 0 to 1. `PORTICO_DECISION_SAMPLE_RATE_ALLOWED` @default 0 */
+  decisionSampleRateAllowed: number;
+  /**
    * How often this instance runs the lifecycle scheduler (expiries, expiry warnings, unanswered requests,
    * auto-extension); `0` or `off` runs none here. Each round runs on one instance at a time.
    * `PORTICO_SCHEDULER_INTERVAL_MS` @default 60000
@@ -237,12 +244,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY', booleanString, 'true or false') ?? true,
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS', positiveInteger(600_000), 'a number of milliseconds from 1 to 600000') ?? 1000,
     decisionLog: read('PORTICO_DECISION_LOG', z.enum(DECISION_LOG_MODES), DECISION_LOG_MODES.join(', ')) ?? 'off',
+    decisionSampleRate: read('PORTICO_DECISION_SAMPLE_RATE', rate, 'a number from 0 to 1') ?? 1,
+    decisionSampleRateAllowed: read('PORTICO_DECISION_SAMPLE_RATE_ALLOWED', rate, 'a number from 0 to 1') ?? 0,
     schedulerIntervalMs: read('PORTICO_SCHEDULER_INTERVAL_MS', schedulerInterval, 'off, 0, or a number of milliseconds from 1 to 86400000') ?? 60_000,
     requestTtlDays: read('PORTICO_REQUEST_TTL_DAYS', positiveInteger(3650), 'a number of days from 1 to 3650') ?? 90,
   };
 }
 
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
+
+const rate = z.coerce.number().min(0).max(1);
 
 const schedulerInterval = z.union([z.literal('off').transform(() => 0), z.coerce.number().int().min(0).max(86_400_000)]);
 

@@ -42,6 +42,8 @@ describe('configuration', () => {
       webhookDelivery: true,
       webhookPollMs: 1000,
       decisionLog: 'off',
+      decisionSampleRate: 1,
+      decisionSampleRateAllowed: 0,
       schedulerIntervalMs: 60_000,
       requestTtlDays: 90,
     });
@@ -60,6 +62,8 @@ describe('configuration', () => {
     ['PORTICO_SCHEDULER_INTERVAL_MS', '-5'],
     ['PORTICO_REQUEST_TTL_DAYS', '0'],
     ['PORTICO_REQUEST_TTL_DAYS', '1.5'],
+    ['PORTICO_DECISION_SAMPLE_RATE', '2'],
+    ['PORTICO_DECISION_SAMPLE_RATE_ALLOWED', 'half'],
   ])('refuses %s=%s', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
   });

@@ -64,6 +64,8 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     webhookDelivery: false,
     // Likewise the lifecycle scheduler: its suites drive it with a clock of their own.
     schedulerIntervalMs: 0,
+    // And the decision table's writes after a response: test/audit/decisions.test.ts turns them on.
+    decisionSampleRate: 0,
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     ...overrides,
   };

@@ -6,6 +6,7 @@ import { AuditSearchAndChain1733200000000 } from './1733200000000-audit-search-a
 import { OutboxAndWebhooks1733210000000 } from './1733210000000-outbox-and-webhooks';
 import { ImpersonationRequests1733300000000 } from './1733300000000-impersonation-requests';
 import { LifecycleScheduler1733400000000 } from './1733400000000-lifecycle-scheduler';
+import { AuthorizationDecisions1733410000000 } from './1733410000000-authorization-decisions';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   OutboxAndWebhooks1733210000000,
   ImpersonationRequests1733300000000,
   LifecycleScheduler1733400000000,
+  AuthorizationDecisions1733410000000,
 ];
