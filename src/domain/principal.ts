@@ -4,6 +4,7 @@ import { AuthenticationError, type ExternalIdentity, type Identity } from '../id
 import type { PolicyEngine, PrincipalFacts, RoleAssignmentFact } from '../policy';
 import type { Database } from '../storage/database';
 import { appendAuditEvent } from '../storage/audit-chain';
+import { publishEvent } from './events';
 import {
   AccountEntity,
   CustomRoleEntity,
@@ -80,7 +81,7 @@ async function readOrMakeLink(db: Database, engine: PolicyEngine, external: Exte
       if (!found || !engine.mayLogIn({ assignments: found.assignments })) throw new AuthenticationError(NOT_LINKED);
       const link = { id: randomUUID(), ...byIdentity, userId: user.id, linkedAt: new Date() };
       await em.insert(ExternalIdentityEntity, link);
-      await appendAuditEvent(em, {
+      const linked = await appendAuditEvent(em, {
         occurredAt: link.linkedAt,
         actorUserId: user.id,
         subjectAccountId: user.accountId,
@@ -91,6 +92,7 @@ async function readOrMakeLink(db: Database, engine: PolicyEngine, external: Exte
         requestId,
         details: { issuer: external.issuer, subject: external.subject },
       });
+      await publishEvent(em, linked, null);
       return user.id;
     });
   } catch (error) {
@@ -181,7 +183,9 @@ async function acceptInvitation(db: Database, user: UserEntity, requestId: strin
     const { affected } = await em.update(UserEntity, { id: user.id, status: 'INVITED' }, { status: 'ACTIVE' });
     // A concurrent first request accepted it already: one audit event per acceptance.
     if (!affected) return;
-    await appendAuditEvent(em, { actorUserId: user.id, subjectAccountId: user.accountId, subjectUserId: user.id, action: 'user.acceptInvitation', targetType: 'User', targetId: user.id, requestId });
+    const accepted = await appendAuditEvent(em, { actorUserId: user.id, subjectAccountId: user.accountId, subjectUserId: user.id, action: 'user.acceptInvitation', targetType: 'User', targetId: user.id, requestId });
+    // Every audited change passes the event publisher, which announces the ones the events list names.
+    await publishEvent(em, accepted, null);
   });
 }
 
