@@ -145,8 +145,10 @@ describe.each(databaseKinds())('the lifecycle scheduler in two processes on one 
       PORTICO_SCHEDULER_INTERVAL_MS: '40',
     };
     processes.push(...(await Promise.all([startPorticoProcess(env), startPorticoProcess(env)])));
-    const handled = async () => (await em().countBy(AuditEventEntity, { action: 'delegation.expiring', targetId: In(first.warned) })) === n && (await em().countBy(AuditEventEntity, { action: 'impersonation.expire', targetId: In(first.sessions) })) === n;
-    await eventually(handled);
+    // Sessions are the first job of a round and warnings the last: once both are done for every item, all are.
+    const handled = (work: Awaited<ReturnType<typeof dueWork>>) => async () =>
+      (await em().countBy(AuditEventEntity, { action: 'delegation.expiring', targetId: In(work.warned) })) === n && (await em().countBy(AuditEventEntity, { action: 'impersonation.expire', targetId: In(work.sessions) })) === n;
+    await eventually(handled(first));
     // Many more rounds on both processes: nothing is done twice.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await expectEachOnce(first);
@@ -157,7 +159,7 @@ describe.each(databaseKinds())('the lifecycle scheduler in two processes on one 
     expect(holder).toBeDefined();
     await holder!.kill();
     const second = await dueWork(n);
-    await eventually(async () => (await em().countBy(AuditEventEntity, { action: 'impersonation.expire', targetId: In(second.sessions) })) === n);
+    await eventually(handled(second));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await expectEachOnce(second);
     const taken = await em().findOneByOrFail(SchedulerLeaseEntity, { name: 'lifecycle' });
