@@ -139,6 +139,21 @@ export interface PorticoConfig {
    * `PORTICO_INTROSPECTION` @default "per-identity", "off" when NODE_ENV=production
    */
   introspection: IntrospectionMode;
+  /**
+   * The share of requests whose denied decisions are stored in the `authorization_decisions` table, from 0 to 1.
+   * `PORTICO_DECISION_SAMPLE_RATE` @default 1
+   */
+  decisionSampleRate: number;
+  /** The share of requests whose allowed decisions are stored there too, from 0 to 1. `PORTICO_DECISION_SAMPLE_RATE_ALLOWED` @default 0 */
+  decisionSampleRateAllowed: number;
+  /**
+   * How often this instance runs the lifecycle scheduler (expiries, expiry warnings, unanswered requests,
+   * auto-extension); `0` or `off` runs none here. Each round runs on one instance at a time.
+   * `PORTICO_SCHEDULER_INTERVAL_MS` @default 60000
+   */
+  schedulerIntervalMs: number;
+  /** Days a PENDING delegation or impersonation request waits for an answer before it expires. `PORTICO_REQUEST_TTL_DAYS` @default 90 */
+  requestTtlDays: number;
 }
 
 /**
@@ -186,6 +201,8 @@ const privateJwk = z.string().refine((text) => {
   }
 });
 
+const rate = z.coerce.number().min(0).max(1);
+const schedulerInterval = z.union([z.literal('off').transform(() => 0), z.coerce.number().int().min(0).max(86_400_000)]);
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
 const port = (min: number) => z.coerce.number().int().min(min).max(65535);
 const PRIVATE_JWK_ACCEPTED = 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})';
@@ -384,6 +401,20 @@ export const CONFIG_VARIABLES = {
     default: 'off',
     description: '`off`, `denied` or `all`: a log line per authorization decision (see [events and audit](events-and-audit.md))',
   }),
+  PORTICO_DECISION_SAMPLE_RATE: variable({
+    schema: rate,
+    accepted: 'a number from 0 to 1',
+    default: 1,
+    description: 'the share of requests whose denied decisions are stored in the `authorization_decisions` table (joined to the audit trail by request id)',
+  }),
+  PORTICO_DECISION_SAMPLE_RATE_ALLOWED: variable({ schema: rate, accepted: 'a number from 0 to 1', default: 0, description: 'the share of requests whose allowed decisions are stored there too' }),
+  PORTICO_SCHEDULER_INTERVAL_MS: variable({
+    schema: schedulerInterval,
+    accepted: 'off, 0, or a number of milliseconds from 1 to 86400000',
+    default: 60_000,
+    description: 'how often this instance runs the lifecycle scheduler (expiries, expiry warnings, unanswered requests, auto-extension); `0` or `off` runs none here; each round runs on one instance at a time',
+  }),
+  PORTICO_REQUEST_TTL_DAYS: variable({ schema: positiveInteger(3650), accepted: 'a number of days from 1 to 3650', default: 90, description: 'days a PENDING delegation or impersonation request waits for an answer before it expires' }),
   PORTICO_INTROSPECTION: variable({
     schema: z.enum(INTROSPECTION_MODES),
     accepted: INTROSPECTION_MODES.join(', '),
@@ -458,6 +489,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS'),
     decisionLog: read('PORTICO_DECISION_LOG'),
     introspection: given('PORTICO_INTROSPECTION') ?? (environment === 'production' ? 'off' : 'per-identity'),
+    decisionSampleRate: read('PORTICO_DECISION_SAMPLE_RATE'),
+    decisionSampleRateAllowed: read('PORTICO_DECISION_SAMPLE_RATE_ALLOWED'),
+    schedulerIntervalMs: read('PORTICO_SCHEDULER_INTERVAL_MS'),
+    requestTtlDays: read('PORTICO_REQUEST_TTL_DAYS'),
   };
 }
 
@@ -481,6 +516,8 @@ export function defaultDataDir(policy: string): string {
   const name = (PRESETS as readonly string[]).includes(policy) ? policy : basename(policy).replace(/\.ya?ml$/, '');
   return join('data', name);
 }
+
+
 
 /** A MySQL / MariaDB URL naming its database; `?ssl=true` (TLS, certificate checked) is the one option it takes. */
 function isMysqlUrl(value: string): boolean {

@@ -45,7 +45,30 @@ describe('configuration', () => {
       webhookPollMs: 1000,
       decisionLog: 'off',
       introspection: 'per-identity',
+      decisionSampleRate: 1,
+      decisionSampleRateAllowed: 0,
+      schedulerIntervalMs: 60_000,
+      requestTtlDays: 90,
     });
+  });
+
+  it.each([
+    { title: 'off', env: { PORTICO_SCHEDULER_INTERVAL_MS: 'off' }, expected: { schedulerIntervalMs: 0 } },
+    { title: '0', env: { PORTICO_SCHEDULER_INTERVAL_MS: '0' }, expected: { schedulerIntervalMs: 0 } },
+    { title: 'an interval and a TTL', env: { PORTICO_SCHEDULER_INTERVAL_MS: '250', PORTICO_REQUEST_TTL_DAYS: '30' }, expected: { schedulerIntervalMs: 250, requestTtlDays: 30 } },
+  ])('reads the lifecycle scheduler settings: $title', ({ env, expected }) => {
+    expect(loadConfig(env)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['PORTICO_SCHEDULER_INTERVAL_MS', 'sometimes'],
+    ['PORTICO_SCHEDULER_INTERVAL_MS', '-5'],
+    ['PORTICO_REQUEST_TTL_DAYS', '0'],
+    ['PORTICO_REQUEST_TTL_DAYS', '1.5'],
+    ['PORTICO_DECISION_SAMPLE_RATE', '2'],
+    ['PORTICO_DECISION_SAMPLE_RATE_ALLOWED', 'half'],
+  ])('refuses %s=%s', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
   });
 
   it('reads the operation limits', () => {

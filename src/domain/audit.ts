@@ -37,6 +37,28 @@ export interface AuditEntry {
  * change was allowed through. The event joins its account's hash chain, and a lifecycle event (for webhooks) is
  * written to the outbox with it.
  */
+/** The actor of what Portico does on its own schedule (expiries, warnings, renewals): no user, the clock. */
+export const SCHEDULER_ACTOR_ID = 'portico-scheduler';
+
+/**
+ * Records a change the lifecycle scheduler makes, in its transaction, with its lifecycle event: as `audit` does
+ * for a person's change, the scheduler being the actor.
+ */
+export async function auditScheduled(em: EntityManager, entry: AuditEntry, at: { requestId: string; occurredAt: Date }): Promise<void> {
+  const event = await appendAuditEvent(em, {
+    occurredAt: at.occurredAt,
+    actorUserId: SCHEDULER_ACTOR_ID,
+    subjectAccountId: entry.subjectAccountId,
+    subjectUserId: entry.subjectUserId ?? null,
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    requestId: at.requestId,
+    details: entry.details ?? null,
+  });
+  await publishEvent(em, event, null);
+}
+
 export async function audit(em: EntityManager, ctx: Auditor, entry: AuditEntry): Promise<void> {
   const principal = ctx.requirePrincipal();
   const event = await appendAuditEvent(em, {

@@ -6,7 +6,7 @@ import type { Decision, PolicyEngine, PorticoAction } from '../policy';
 import type { Database } from '../storage/database';
 import { AccountEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { createLoaders, type Loaders } from '../storage/loaders';
-import { DecisionTally } from './decision-tally';
+import { DecisionTally, drawSampling } from './decision-tally';
 import { accountFacts } from './facts';
 import type { Principal } from './principal';
 
@@ -53,7 +53,8 @@ export class RequestContext {
     em?: EntityManager,
   ) {
     // Contexts built without a configuration (the gateway's own, some tests) log no decisions.
-    this.decisions = new DecisionTally(services.config?.decisionLog ?? 'off');
+    const config = services.config;
+    this.decisions = new DecisionTally(config?.decisionLog ?? 'off', drawSampling({ denied: config?.decisionSampleRate ?? 0, allowed: config?.decisionSampleRateAllowed ?? 0 }));
     this.loaders = createLoaders(em ?? services.db.manager);
     // The caller's account was read with the caller for this request: deciding on it needs no second read.
     if (principal && !em) this.loaders.account.prime(principal.account.id, principal.account);

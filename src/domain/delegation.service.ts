@@ -16,6 +16,8 @@ export interface RequestDelegatedAdminInput {
   delegateUserId?: string | null;
   roles: string[];
   durationDays: number;
+  /** Renew for AUTO_EXTEND_DAYS at each end, until either side turns it off. @default false */
+  autoExtend?: boolean | null;
 }
 
 /** The status as a reader sees it: an active relationship past its end has expired. */
@@ -71,6 +73,7 @@ export async function requestDelegatedAdmin(ctx: RequestContext, input: RequestD
       expiresAt: null,
       terminatedByUserId: null,
       terminatedAt: null,
+      autoExtend: input.autoExtend === true,
     });
     await em.insert(DelegatedAdminRelationshipEntity, relationship);
     await audit(em, ctx, {
@@ -78,7 +81,7 @@ export async function requestDelegatedAdmin(ctx: RequestContext, input: RequestD
       subjectAccountId: customer.id,
       targetType: 'DelegatedAdminRelationship',
       targetId: relationship.id,
-      details: { partnerAccountId: partner.id, delegateUserId: relationship.delegateUserId, roles, durationDays: input.durationDays },
+      details: { partnerAccountId: partner.id, delegateUserId: relationship.delegateUserId, roles, durationDays: input.durationDays, autoExtend: relationship.autoExtend },
     });
     return relationship;
   });
@@ -118,18 +121,21 @@ export async function approveDelegatedAdmin(ctx: RequestContext, id: string): Pr
   });
 }
 
+/** Whether the viewer may end the relationship: the customer's administrators, the partner's requesters, or the delegate. */
+async function mayEnd(ctx: RequestContext, relationship: DelegatedAdminRelationshipEntity): Promise<boolean> {
+  if (relationship.delegateUserId === ctx.requirePrincipal().user.id) return true;
+  const customer = await ctx.account(relationship.customerAccountId);
+  if (customer !== null && actsForAccount(ctx, 'delegation.approve', customer)) return true;
+  const partner = await ctx.account(relationship.partnerAccountId);
+  return partner !== null && actsForAccount(ctx, 'delegation.request', partner);
+}
+
 /** Either side ends it: the customer's administrators, the partner's requesters, or the delegate. */
 export async function terminateDelegatedAdmin(ctx: RequestContext, id: string): Promise<DelegatedAdminRelationshipEntity> {
   const principal = ctx.requirePrincipal();
   const visible = await visibleRelationship(ctx, id);
   if (!visible) throw notFound('delegated admin relationship', id);
-  const customer = await ctx.account(visible.customerAccountId);
-  const partner = await ctx.account(visible.partnerAccountId);
-  const mayEnd =
-    visible.delegateUserId === principal.user.id ||
-    (customer !== null && actsForAccount(ctx, 'delegation.approve', customer)) ||
-    (partner !== null && actsForAccount(ctx, 'delegation.request', partner));
-  if (!mayEnd) throw forbidden(`not allowed to terminate delegated admin relationship ${id}`, { accountId: visible.customerAccountId });
+  if (!(await mayEnd(ctx, visible))) throw forbidden(`not allowed to terminate delegated admin relationship ${id}`, { accountId: visible.customerAccountId });
   return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [visible.partnerAccountId, visible.customerAccountId]);
     const relationship = await em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
@@ -165,6 +171,33 @@ export async function extendDelegatedAdmin(ctx: RequestContext, id: string, expi
     }
     await em.update(DelegatedAdminRelationshipEntity, { id }, { expiresAt });
     await audit(em, ctx, { action: 'delegation.extend', subjectAccountId: customer.id, targetType: 'DelegatedAdminRelationship', targetId: id, details: { from: relationship.expiresAt!.toISOString(), to: expiresAt.toISOString() } });
+    return em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
+  });
+}
+
+/**
+ * Turns a relationship's renewal at its end on or off. Off: whoever may end the relationship (either side, or the
+ * delegate), since not renewing is ending later. On: only the customer's approvers, as it is a fresh consent.
+ */
+export async function setDelegatedAdminAutoExtend(ctx: RequestContext, id: string, autoExtend: boolean): Promise<DelegatedAdminRelationshipEntity> {
+  const visible = await visibleRelationship(ctx, id);
+  if (!visible) throw notFound('delegated admin relationship', id);
+  if (autoExtend) {
+    const customer = (await ctx.account(visible.customerAccountId))!;
+    if (!actsForAccount(ctx, 'delegation.approve', customer)) {
+      throw forbidden(`only the administrators of account ${customer.id} turn on the renewal of its delegated administration`, { permission: 'delegation.approve', accountId: customer.id });
+    }
+  } else if (!(await mayEnd(ctx, visible))) {
+    throw forbidden(`not allowed to change delegated admin relationship ${id}`, { accountId: visible.customerAccountId });
+  }
+  return ctx.transaction(async (em) => {
+    await ctx.services.db.lockAccounts(em, [visible.partnerAccountId, visible.customerAccountId]);
+    const relationship = await em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
+    const status = delegationStatus(relationship);
+    if (status !== 'PENDING' && status !== 'ACTIVE') throw new InvariantError(`delegated admin relationship ${id} is ${status}: it renews no more`);
+    if (relationship.autoExtend === autoExtend) return relationship;
+    await em.update(DelegatedAdminRelationshipEntity, { id }, { autoExtend });
+    await audit(em, ctx, { action: 'delegation.setAutoExtend', subjectAccountId: visible.customerAccountId, targetType: 'DelegatedAdminRelationship', targetId: id, details: { autoExtend } });
     return em.findOneByOrFail(DelegatedAdminRelationshipEntity, { id });
   });
 }

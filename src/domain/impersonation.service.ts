@@ -21,6 +21,8 @@ export type SessionStatus = 'ACTIVE' | 'ENDED' | 'EXPIRED';
 
 export function grantStatus(grant: ImpersonationGrantEntity, now = Date.now()): GrantStatus {
   if (grant.revokedAt) return 'REVOKED';
+  // Recorded by the scheduler: the grant's end passed, or its request went unanswered too long.
+  if (grant.expiredAt) return 'EXPIRED';
   // A partner's request lets nobody in until the customer approves it.
   if (grant.requestedByUserId && !grant.approvedAt) return 'PENDING';
   return grant.expiresAt && grant.expiresAt.getTime() <= now ? 'EXPIRED' : 'ACTIVE';
@@ -136,6 +138,7 @@ export async function grantImpersonation(ctx: RequestContext, input: GrantImpers
       requestedByUserId: null,
       requestReason: null,
       approvedAt: null,
+      expiredAt: null,
     });
     await em.insert(ImpersonationGrantEntity, grant);
     await audit(em, ctx, {
@@ -218,6 +221,7 @@ export async function startImpersonation(ctx: RequestContext, customerAccountId:
       expiresAt,
       endedAt: null,
       endedByUserId: null,
+      expiredAt: null,
     });
     await em.insert(ImpersonationSessionEntity, session);
     await audit(em, ctx, { action: 'impersonation.start', subjectAccountId: customer.id, targetType: 'ImpersonationSession', targetId: session.id, details: {
@@ -305,6 +309,7 @@ export async function requestImpersonation(ctx: RequestContext, input: RequestIm
       requestedByUserId: principal.user.id,
       requestReason: why,
       approvedAt: null,
+      expiredAt: null,
     });
     await em.insert(ImpersonationGrantEntity, grant);
     await audit(em, ctx, { action: 'impersonation.request', subjectAccountId: customer.id, targetType: 'ImpersonationGrant', targetId: grant.id, details: { partnerAccountId: partner.id, rights, reason: why } });

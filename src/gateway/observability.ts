@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RequestContext } from '../domain/context';
 import { isDenial } from '../errors';
+import { storeSampledDecisions } from '../domain/decision-tally';
 import type { DatabaseAvailability } from '../storage/availability';
 import type { GatewayContext } from './context';
 
@@ -162,6 +163,12 @@ export class RequestObserver {
     for (const decision of decisions?.logged ?? []) {
       const who = principal ? { userId: principal.user.id, ...(principal.actor ? { actorUserId: principal.actor.id } : {}) } : {};
       this.logger.info({ requestId: record.requestId, ...who, decision }, 'authorization decision');
+    }
+    if (record.request && decisions && decisions.sampled.length > 0) {
+      // After the response: the table is for reading later, and a failed write must not fail the request.
+      storeSampledDecisions(record.request.services.db, record.requestId, { userId: principal?.user.id ?? null, actorUserId: principal?.actor?.id ?? null }, decisions).catch((error: unknown) =>
+        this.logger.warn({ err: error, requestId: record.requestId }, 'sampled decisions not stored'),
+      );
     }
   }
 }

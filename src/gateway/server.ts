@@ -10,6 +10,7 @@ import { RequestContext, type Services } from '../domain/context';
 import type { Principal } from '../domain/principal';
 import { rolesUnknownTo } from '../domain/roles';
 import { WebhookDispatcher } from '../domain/webhook-dispatcher';
+import { LifecycleScheduler, type Clock } from '../domain/lifecycle-scheduler';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -46,12 +47,16 @@ export interface Portico {
   metrics?: PorticoMetrics;
   /** Sends the outbox to webhooks, when `PORTICO_WEBHOOK_DELIVERY` is on. */
   webhooks?: WebhookDispatcher;
+  /** Expiries, expiry warnings and renewals, when `PORTICO_SCHEDULER_INTERVAL_MS` is not 0. */
+  scheduler?: LifecycleScheduler;
   stop(): Promise<void>;
 }
 
 export interface PorticoStartOptions {
   /** Where the log lines go. @default standard output */
   logDestination?: DestinationStream;
+  /** Where the lifecycle scheduler reads the time. @default the system clock */
+  clock?: Clock;
 }
 
 /** The access-control context of a request, whichever graph serves it: the access-control graph alone, or the gateway. */
@@ -252,6 +257,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     if (metricsServer) await new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(config.metricsPort, '127.0.0.1', resolve));
     const webhooks = config.webhookDelivery ? new WebhookDispatcher(db, config, logger) : undefined;
     webhooks?.start();
+    const scheduler = config.schedulerIntervalMs > 0 ? new LifecycleScheduler(db, config, logger, options.clock) : undefined;
+    scheduler?.start();
     started = true;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
@@ -261,7 +268,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       logger,
       metrics,
       webhooks,
+      scheduler,
       async stop() {
+        await scheduler?.stop();
         await webhooks?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));

@@ -62,6 +62,10 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     seedDemo: true,
     // The dispatcher's polling would show in the suites that count statements: the webhook suites turn it on.
     webhookDelivery: false,
+    // Likewise the lifecycle scheduler: its suites drive it with a clock of their own.
+    schedulerIntervalMs: 0,
+    // And the decision table's writes after a response: test/audit/decisions.test.ts turns them on.
+    decisionSampleRate: 0,
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     // As loadConfig defaults it for NODE_ENV=production.
     ...(overrides.environment === 'production' ? { introspection: 'off' as const } : {}),

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
 import { GraphQLDateTimeISO } from 'graphql-scalars';
-import { approveDelegatedAdmin, delegationStatus, extendDelegatedAdmin, requestDelegatedAdmin, terminateDelegatedAdmin } from '../../domain/delegation.service';
+import { approveDelegatedAdmin, delegationStatus, extendDelegatedAdmin, requestDelegatedAdmin, setDelegatedAdminAutoExtend, terminateDelegatedAdmin } from '../../domain/delegation.service';
 import type { DelegatedAdminRelationshipEntity } from '../../storage/entities';
 import { Authenticated } from '../directives';
 import { Account } from '../types/account.type';
@@ -26,6 +26,14 @@ export class DelegationResolver {
   @Authenticated()
   extendDelegatedAdmin(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('expiresAt', () => GraphQLDateTimeISO) expiresAt: Date): Promise<DelegatedAdminRelationship> {
     return extendDelegatedAdmin(ctx, id, expiresAt);
+  }
+
+  @Mutation(() => DelegatedAdminRelationship, {
+    description: "Turns the relationship's 180-day renewal at its end on (the customer's administrator) or off (either side).",
+  })
+  @Authenticated()
+  setDelegatedAdminAutoExtend(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('autoExtend', () => Boolean) autoExtend: boolean): Promise<DelegatedAdminRelationship> {
+    return setDelegatedAdminAutoExtend(ctx, id, autoExtend);
   }
 
   @Mutation(() => DelegatedAdminRelationship, { description: 'Either side ends the relationship; its roles stop applying at once.' })

@@ -48,6 +48,9 @@ export class DelegatedAdminRelationship {
 
   @Field(() => GraphQLDateTimeISO, { nullable: true })
   terminatedAt!: Date | null;
+
+  @Field(() => Boolean, { description: 'Renewed for 180 days at each end, until either side turns it off (setDelegatedAdminAutoExtend).' })
+  autoExtend!: boolean;
 }
 
 @InputType()
@@ -66,6 +69,9 @@ export class RequestDelegatedAdminInput {
 
   @Field(() => Int, { description: 'From 1 to 730 days, counted from approval.' })
   durationDays!: number;
+
+  @Field(() => Boolean, { nullable: true, description: 'Renew for 180 days at each end, until either side turns it off. Default: false.' })
+  autoExtend?: boolean | null;
 }
 
 @ObjectType()

@@ -53,4 +53,8 @@ export class DelegatedAdminRelationshipEntity {
 
   @Column({ name: 'terminated_at', type: 'datetime', precision: 3, nullable: true })
   terminatedAt!: Date | null;
+
+  /** Renewed for 180 days at its end, until either side turns this off. */
+  @Column({ name: 'auto_extend', type: 'boolean', default: false })
+  autoExtend!: boolean;
 }

@@ -48,4 +48,8 @@ export class ImpersonationGrantEntity {
 
   @Column({ name: 'approved_at', type: 'datetime', precision: 3, nullable: true })
   approvedAt!: Date | null;
+
+  /** When the scheduler recorded the grant's end: its expiry passed, or a request went unanswered too long. */
+  @Column({ name: 'expired_at', type: 'datetime', precision: 3, nullable: true })
+  expiredAt!: Date | null;
 }

@@ -33,4 +33,8 @@ export class ImpersonationSessionEntity {
 
   @Column({ name: 'ended_by_user_id', type: 'varchar', length: 36, nullable: true })
   endedByUserId!: string | null;
+
+  /** When the scheduler recorded that the session's time ran out. */
+  @Column({ name: 'expired_at', type: 'datetime', precision: 3, nullable: true })
+  expiredAt!: Date | null;
 }

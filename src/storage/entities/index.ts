@@ -9,6 +9,8 @@ export * from './impersonation-session.entity';
 export * from './delegated-admin-relationship.entity';
 export * from './external-identity.entity';
 export * from './webhook.entity';
+export * from './scheduler.entity';
+export * from './authorization-decision.entity';
 
 import { AccountEntity } from './account.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
@@ -21,5 +23,7 @@ import { ImpersonationSessionEntity } from './impersonation-session.entity';
 import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
+import { DelegationExpiryWarningEntity, SchedulerLeaseEntity } from './scheduler.entity';
+import { AuthorizationDecisionEntity } from './authorization-decision.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity];
