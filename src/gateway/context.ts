@@ -4,8 +4,9 @@ import type { IncomingMessage } from 'http';
 import type { JWTPayload } from 'jose';
 import { RequestContext, type Services } from '../domain/context';
 import { PorticoError } from '../errors';
+import { partnerGroupsOfPrincipal } from '../domain/partner-groups.service';
 import { loadPrincipal, type Principal } from '../domain/principal';
-import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
+import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier } from '../identity/context-token';
 import { TokenVerifier, type Identity } from '../identity';
 
 /** What one request through the gateway carries: the access-control request context and the token's scopes. */
@@ -26,15 +27,17 @@ export function scopesOf(claims: JWTPayload | ContextClaims): Set<string> {
 
 /**
  * The claims a context token carries for a principal: who, for which account, on whose behalf, in which session,
- * and the request id, which the subgraph sends back on its decision calls so the logs of both line up.
+ * the request id, which the subgraph sends back on its decision calls so the logs of both line up, and the partner
+ * groups the caller belongs to (by id and name), for a subgraph's custom views.
  */
-export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, requestId: string): ContextClaims {
+export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, requestId: string, groups: readonly ContextGroup[] = []): ContextClaims {
   const claims: ContextClaims = { sub: principal.user.id, acct: principal.account.id, email: principal.user.email };
   if (principal.actor) claims.act = { sub: principal.actor.id, acct: principal.actor.accountId };
   const sessionId = principal.facts.impersonation?.sessionId;
   if (sessionId) claims.sid = sessionId;
   if (scopes.size > 0) claims.scope = [...scopes].join(' ');
   claims.rid = requestId;
+  if (groups.length > 0) claims.groups = groups.map(({ id, name }) => ({ id, name }));
   return claims;
 }
 
@@ -169,13 +172,19 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
 
 export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, signer: ContextSigner): GatewayContext {
   const tokens = new Map<string, Promise<string>>();
+  const portico = new RequestContext(services, requestId, principal);
+  // The caller's groups are computed once per request, and only when a downstream subgraph is asked.
+  let groups: Promise<ContextGroup[]> | undefined;
   return {
-    portico: new RequestContext(services, requestId, principal),
+    portico,
     scopes,
     contextToken(subgraph) {
       if (!principal) return Promise.resolve(undefined);
       let token = tokens.get(subgraph);
-      if (!token) tokens.set(subgraph, (token = signer.sign(contextClaimsOf(principal, scopes, requestId), subgraph)));
+      if (!token) {
+        groups ??= partnerGroupsOfPrincipal(portico, principal).then((found) => found.map(({ id, name }) => ({ id, name })));
+        tokens.set(subgraph, (token = groups.then((held) => signer.sign(contextClaimsOf(principal, scopes, requestId, held), subgraph))));
+      }
       return token;
     },
   };

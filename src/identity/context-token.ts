@@ -17,10 +17,17 @@ const ALG = 'ES256';
 const LIFETIME_SECONDS = 60;
 const KEY_FILE = 'context-signing-key.json';
 
+/** A partner group the caller belongs to, as a context token names it: its id, and its name for readable filters. */
+export interface ContextGroup {
+  id: string;
+  name: string;
+}
+
 /**
  * What the gateway tells a subgraph about the caller: the user (`sub`) acting for account `acct`; in an
  * impersonation session the partner user behind them (`act`, RFC 8693) and the session (`sid`); the scopes of the
- * client's token (`scope`) and the gateway's request id (`rid`).
+ * client's token (`scope`), the gateway's request id (`rid`) and the partner groups the caller belongs to
+ * (`groups`, left out when there are none).
  */
 export interface ContextClaims {
   sub: string;
@@ -30,6 +37,7 @@ export interface ContextClaims {
   sid?: string;
   scope?: string;
   rid?: string;
+  groups?: ContextGroup[];
 }
 
 export interface ContextSigner {
@@ -105,7 +113,7 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
 }
 
 function toClaims(payload: JWTPayload): ContextClaims {
-  const { sub, acct, email, act, sid, scope, rid } = payload as Record<string, unknown>;
+  const { sub, acct, email, act, sid, scope, rid, groups } = payload as Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '' || typeof acct !== 'string' || acct === '') {
     throw new AuthenticationError('the context token names no user or account');
   }
@@ -114,6 +122,11 @@ function toClaims(payload: JWTPayload): ContextClaims {
   if (typeof sid === 'string') claims.sid = sid;
   if (typeof scope === 'string') claims.scope = scope;
   if (typeof rid === 'string') claims.rid = rid;
+  if (groups !== undefined) {
+    const valid = Array.isArray(groups) && groups.every((g) => g !== null && typeof g === 'object' && typeof (g as ContextGroup).id === 'string' && typeof (g as ContextGroup).name === 'string');
+    if (!valid) throw new AuthenticationError('the context token names its partner groups wrongly');
+    claims.groups = (groups as ContextGroup[]).map(({ id, name }) => ({ id, name }));
+  }
   if (act !== undefined && act !== null) {
     const actor = act as Record<string, unknown>;
     if (typeof actor !== 'object' || typeof actor.sub !== 'string') throw new AuthenticationError('the context token names no acting user');

@@ -30,6 +30,24 @@ describe('the context forwarded to subgraphs', () => {
     expect(contextClaimsOf(principal, new Set(scopes), 'req-1')).toEqual(claims);
   });
 
+  it('carries the partner groups of the caller by id and name, and a subgraph reads them back', async () => {
+    const groups = [{ id: 'g-1', name: 'Gold partners' }];
+    const claims = contextClaimsOf(principal(), new Set(), 'req-1', groups);
+    expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example', rid: 'req-1', groups });
+    const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
+    try {
+      const signer = await loadOrCreateContextSigner(dir);
+      const verifier = contextVerifier({ jwks: signer.jwks() }, { subgraph: 'leads' });
+      await expect(verifier.verify(await signer.sign(claims, 'leads'))).resolves.toMatchObject({ groups });
+      // A token in no group has no claim at all; a malformed claim is refused.
+      await expect(verifier.verify(await signer.sign(contextClaimsOf(principal(), new Set(), 'req-2'), 'leads'))).resolves.not.toHaveProperty('groups');
+      const malformed = { ...claims, groups: ['Gold partners'] } as unknown as typeof claims;
+      await expect(verifier.verify(await signer.sign(malformed, 'leads'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     { title: "OAuth's space-separated scope", claims: { scope: 'a b  c' }, scopes: ['a', 'b', 'c'] },
     { title: 'an scp list', claims: { scp: ['a', 'b'] }, scopes: ['a', 'b'] },
@@ -44,7 +62,7 @@ describe('the context forwarded to subgraphs', () => {
       const signer = await loadOrCreateContextSigner(dir);
       let signed = 0;
       const counting = { ...signer, sign: (claims: Parameters<typeof signer.sign>[0], subgraph: string) => (signed++, signer.sign(claims, subgraph)) };
-      const services = { db: { manager: {} } } as unknown as Services;
+      const services = { db: { manager: { find: async () => [] } } } as unknown as Services;
       const context = gatewayContext(services, 'req-7', principal(), new Set(), counting);
       const tickets = (await context.contextToken('tickets'))!;
       expect(await context.contextToken('tickets')).toBe(tickets);

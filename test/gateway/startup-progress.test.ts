@@ -27,14 +27,15 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/7: InitialSchema1732280000000…',
-      'migration 2/7: ImpersonationAndDelegation1732380000000…',
-      'migration 3/7: ExternalIdentities1733000000000…',
-      'migration 4/7: CanonicalEmails1733100000000…',
-      'migration 5/7: AuditSearchAndChain1733200000000…',
-      'migration 6/7: OutboxAndWebhooks1733210000000…',
-      'migration 7/7: ImpersonationRequests1733300000000…',
-      expect.stringMatching(/^migrations: applied 7 in \d+ ms; the schema is at ImpersonationRequests1733300000000$/),
+      'migration 1/8: InitialSchema1732280000000…',
+      'migration 2/8: ImpersonationAndDelegation1732380000000…',
+      'migration 3/8: ExternalIdentities1733000000000…',
+      'migration 4/8: CanonicalEmails1733100000000…',
+      'migration 5/8: AuditSearchAndChain1733200000000…',
+      'migration 6/8: OutboxAndWebhooks1733210000000…',
+      'migration 7/8: ImpersonationRequests1733300000000…',
+      'migration 8/8: PartnerGroups1733500000000…',
+      expect.stringMatching(/^migrations: applied 8 in \d+ ms; the schema is at PartnerGroups1733500000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',
@@ -53,7 +54,7 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
-    expect(lines).toEqual([`database schema up to date (7 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
+    expect(lines).toEqual([`database schema up to date (8 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
   });
 
   it('reports each subgraph read for composition and a summary', async () => {

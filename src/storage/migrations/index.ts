@@ -5,6 +5,7 @@ import { CanonicalEmails1733100000000 } from './1733100000000-canonical-emails';
 import { AuditSearchAndChain1733200000000 } from './1733200000000-audit-search-and-chain';
 import { OutboxAndWebhooks1733210000000 } from './1733210000000-outbox-and-webhooks';
 import { ImpersonationRequests1733300000000 } from './1733300000000-impersonation-requests';
+import { PartnerGroups1733500000000 } from './1733500000000-partner-groups';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AuditSearchAndChain1733200000000,
   OutboxAndWebhooks1733210000000,
   ImpersonationRequests1733300000000,
+  PartnerGroups1733500000000,
 ];
