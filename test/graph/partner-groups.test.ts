@@ -55,7 +55,8 @@ describe.each(databaseKinds())('partner groups on %s', (kind) => {
   /** The table snapshot with the partner groups as they are stored. */
   const state = async () => {
     const groups = await t.portico.services.db.manager.find(PartnerGroupEntity, { order: { id: 'ASC' } });
-    return { ...(await t.snapshot()), groups: groups.map((g) => ({ id: g.id, name: g.name, rule: g.rule, updatedAt: g.updatedAt.toISOString() })) };
+    const tables = await t.snapshot();
+    return { tables, audits: tables.audits, groups: groups.map((g) => ({ id: g.id, name: g.name, rule: g.rule, updatedAt: g.updatedAt.toISOString() })) };
   };
   const refusedGroup = async (as: Caller, query: string, variables: Record<string, unknown>, code: string): Promise<GraphQLResult> => {
     const before = await state();
