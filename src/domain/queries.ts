@@ -37,6 +37,28 @@ export interface AccountFilter {
 export async function visibleAccounts(ctx: RequestContext, filter: AccountFilter, first: number, after?: [string, string]): Promise<{ rows: AccountEntity[]; hasNextPage: boolean }> {
   const { facts } = ctx.requirePrincipal();
   if (!facts.active) return { rows: [], hasNextPage: false };
+  const query = await reachableQuery(ctx, filter);
+  if (after) query.andWhere('(a.name > :afterName OR (a.name = :afterName AND a.id > :afterId))', { afterName: after[0], afterId: after[1] });
+  const rows = await query.orderBy('a.name', 'ASC').addOrderBy('a.id', 'ASC').take(first + 1).getMany();
+  const visible = rows.filter((a) => ctx.engine.isVisible(facts, accountFacts(a)));
+  visible.forEach((a) => ctx.loaders.account.prime(a.id, a));
+  return { rows: visible.slice(0, first), hasNextPage: visible.length > first };
+}
+
+/**
+ * How many accounts `visibleAccounts` lists over every page: one statement reads the candidates' decision columns
+ * (no names), and the engine counts those it lets the viewer see, as it does for each page.
+ */
+export async function countVisibleAccounts(ctx: RequestContext, filter: AccountFilter): Promise<number> {
+  const { facts } = ctx.requirePrincipal();
+  if (!facts.active) return 0;
+  const query = await reachableQuery(ctx, filter);
+  const rows = await query.select(['a.id', 'a.type', 'a.status', 'a.settings', 'a.path']).getMany();
+  return rows.filter((a) => ctx.engine.isVisible(facts, accountFacts(a))).length;
+}
+
+/** The candidates a principal's reach allows, filtered: SQL narrows by indexed path prefixes, the engine decides. */
+async function reachableQuery(ctx: RequestContext, filter: AccountFilter): Promise<SelectQueryBuilder<AccountEntity>> {
   const { ownIds, subtreeRoots } = reachOf(ctx);
   const em = ctx.services.db.manager;
   const rootPaths = subtreeRoots.size > 0 ? (await em.findBy(AccountEntity, [...subtreeRoots].map((id) => ({ id })))).map((a) => a.path) : [];
@@ -47,11 +69,7 @@ export async function visibleAccounts(ctx: RequestContext, filter: AccountFilter
     }),
   );
   applyFilter(query, filter);
-  if (after) query.andWhere('(a.name > :afterName OR (a.name = :afterName AND a.id > :afterId))', { afterName: after[0], afterId: after[1] });
-  const rows = await query.orderBy('a.name', 'ASC').addOrderBy('a.id', 'ASC').take(first + 1).getMany();
-  const visible = rows.filter((a) => ctx.engine.isVisible(facts, accountFacts(a)));
-  visible.forEach((a) => ctx.loaders.account.prime(a.id, a));
-  return { rows: visible.slice(0, first), hasNextPage: visible.length > first };
+  return query;
 }
 
 function applyFilter(query: SelectQueryBuilder<AccountEntity>, filter: AccountFilter): void {
@@ -110,12 +128,13 @@ export async function impersonationGrantsOf(ctx: RequestContext, account: Accoun
   const customerSide = account.type === 'CUSTOMER';
   if (!ctx.decide(customerSide ? 'impersonation.grant' : 'impersonation.start', account).allowed) return null;
   query.where(customerSide ? 'g.customerAccountId = :id' : 'g.partnerAccountId = :id', { id: account.id });
-  return newestFirst(query, 'createdAt', first, after);
+  const counts = customerSide ? ctx.loaders.grantsCountByCustomer : ctx.loaders.grantsCountByPartner;
+  return { ...(await newestFirst(query, 'createdAt', first, after)), count: () => counts.load(account.id) };
 }
 
 export async function sessionsOfGrant(ctx: RequestContext, grant: ImpersonationGrantEntity, first: number, after?: [string, string]) {
   const query = ctx.services.db.manager.createQueryBuilder(ImpersonationSessionEntity, 's').where('s.grantId = :id', { id: grant.id });
-  return newestFirst(query, 'startedAt', first, after);
+  return { ...(await newestFirst(query, 'startedAt', first, after)), count: () => ctx.loaders.sessionsCountByGrant.load(grant.id) };
 }
 
 /** The relationships a customer's administrators approve, or a partner's requesters asked for; null for anyone else. */
@@ -125,5 +144,6 @@ export async function delegatedRelationshipsOf(ctx: RequestContext, account: Acc
   const allowed = customerSide ? ctx.decide('delegation.approve', account).allowed || ctx.decide('audit.read', account).allowed : ctx.decide('delegation.request', account).allowed;
   if (!allowed) return null;
   query.where(customerSide ? 'r.customerAccountId = :id' : 'r.partnerAccountId = :id', { id: account.id });
-  return newestFirst(query, 'requestedAt', first, after);
+  const counts = customerSide ? ctx.loaders.relationshipsCountByCustomer : ctx.loaders.relationshipsCountByPartner;
+  return { ...(await newestFirst(query, 'requestedAt', first, after)), count: () => counts.load(account.id) };
 }

@@ -10,6 +10,7 @@ import { AccountResolver } from './resolvers/account.resolver';
 import { AdministrationResolver } from './resolvers/administration.resolver';
 import { AuditEventConnectionResolver, AuditResolver } from './resolvers/audit.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
+import { AccountConnectionResolver, DelegatedAdminRelationshipConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver } from './resolvers/connection-count.resolver';
 import { DelegationResolver } from './resolvers/delegation.resolver';
 import { DirectoryResolver } from './resolvers/directory.resolver';
 import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
@@ -30,7 +31,7 @@ const FEDERATION_LINK =
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

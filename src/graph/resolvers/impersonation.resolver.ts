@@ -75,7 +75,7 @@ export class ImpersonationGrantResolver {
   @FieldResolver(() => ImpersonationSessionConnection, { description: 'The sessions held under this grant, newest first.' })
   async sessions(@Ctx() ctx: RequestContext, @Root() grant: ImpersonationGrantEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationSessionConnection> {
     const page = await sessionsOfGrant(ctx, grant, pageSize(ctx, first), decodeInstantCursor(after));
-    return connection(page.rows, page.hasNextPage, (s: ImpersonationSessionEntity) => [s.startedAt.toISOString(), s.id]);
+    return { ...connection(page.rows, page.hasNextPage, (s: ImpersonationSessionEntity) => [s.startedAt.toISOString(), s.id]), count: page.count };
   }
 }
 
