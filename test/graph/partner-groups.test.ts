@@ -1,5 +1,6 @@
 import { loadPolicy } from '../../src/config';
 import { accountFacts } from '../../src/domain/context';
+import { exampleOperations } from '../../src/gateway/playground/examples';
 import { PolicyEngine, type PrincipalFacts } from '../../src/policy';
 import { addUser } from '../../src/storage/bootstrap';
 import { AccountEntity, PartnerGroupEntity } from '../../src/storage/entities';
@@ -254,5 +255,15 @@ describe.each(databaseKinds())('partner groups on %s', (kind) => {
       const result = await t.gql('admin@contoso.example', 'query($id: ID!) { user(id: $id) { partnerGroups { name } } }', { id: sales.id });
       expect(result.data).toEqual({ user: null });
     });
+  });
+
+  it("the playground's CreatePartnerGroup tab runs as written for the user it names", async () => {
+    const tab = (await exampleOperations('unifyr', t.portico.services.db.manager)).find((example) => example.title === 'CreatePartnerGroup')!;
+    expect(tab.runAs).toBe(SUPPLIER);
+    const created = ok(await t.gql(tab.runAs!, tab.query, JSON.parse(tab.variables!))).createPartnerGroup;
+    expect(created).toMatchObject({ name: 'Deal desks', rule: rule({ accountTypes: ['PARTNER'], modules: ['deals'], roles: ['ADMINISTRATOR', 'SALES'] }) });
+    // Contoso has deals on: its Sales is a member; Northwind's Marketing holds neither role.
+    expect(await groupsOf('sales@contoso.example')).toContain('Deal desks');
+    expect(await groupsOf('marketing@northwind.example')).not.toContain('Deal desks');
   });
 });

@@ -139,6 +139,17 @@ mutation AssignRole($userId: ID!) {
 `,
         variables: json({ userId: sales }),
       },
+      {
+        title: 'CreatePartnerGroup',
+        runAs: 'supplier@platform.local',
+        query: `# Partner groups restrict custom views to rule-matched partner users; members are computed, never listed.
+# The parts of a rule combine with AND, the values inside one part with OR. As the supplier (supplier@platform.local):
+mutation CreatePartnerGroup($input: PartnerGroupInput!) {
+  createPartnerGroup(input: $input) { id name rule { accountTypes modules roles customRoles settings } }
+}
+`,
+        variables: json({ input: { name: 'Deal desks', rule: { accountTypes: ['PARTNER'], modules: ['deals'], roles: ['ADMINISTRATOR', 'SALES'] } } }),
+      },
       authorizeTab('Decisions for whoever is signed in: leads:read carries a scope (assigned < distributed < all).', ['leads:read', 'settings:manage', 'rights:assign'], northwind),
     ];
   },
