@@ -106,6 +106,18 @@ export async function communicationRecipients(ctx: RequestContext, accountId: st
 
 type Keyed = { id: string };
 
+/**
+ * A list's count. When the operation asks for it, the count is asked for before the page is read: the lists of a
+ * page of parents then count in one batch, whatever order their pages come back in. Otherwise it is never run.
+ */
+function countOf(countNow: boolean, load: () => Promise<number>): () => Promise<number> {
+  if (!countNow) return load;
+  const started = load();
+  // Awaited by totalCount; a failed page must not leave it unhandled meanwhile.
+  started.catch(() => undefined);
+  return () => started;
+}
+
 /** One page of rows newest first, by a time column and the id: the cursor is both. */
 async function newestFirst<T extends Keyed>(
   query: SelectQueryBuilder<T>,
@@ -123,27 +135,30 @@ async function newestFirst<T extends Keyed>(
  * A customer's grants (for those who manage them) or a partner's received grants (for those who may start
  * sessions under them); null for anyone else.
  */
-export async function impersonationGrantsOf(ctx: RequestContext, account: AccountEntity, first: number, after?: [string, string]) {
+export async function impersonationGrantsOf(ctx: RequestContext, account: AccountEntity, first: number, after?: [string, string], countNow = false) {
   const query = ctx.services.db.manager.createQueryBuilder(ImpersonationGrantEntity, 'g');
   const customerSide = account.type === 'CUSTOMER';
   if (!ctx.decide(customerSide ? 'impersonation.grant' : 'impersonation.start', account).allowed) return null;
   query.where(customerSide ? 'g.customerAccountId = :id' : 'g.partnerAccountId = :id', { id: account.id });
   const counts = customerSide ? ctx.loaders.grantsCountByCustomer : ctx.loaders.grantsCountByPartner;
-  return { ...(await newestFirst(query, 'createdAt', first, after)), count: () => counts.load(account.id) };
+  const count = countOf(countNow, () => counts.load(account.id));
+  return { ...(await newestFirst(query, 'createdAt', first, after)), count };
 }
 
-export async function sessionsOfGrant(ctx: RequestContext, grant: ImpersonationGrantEntity, first: number, after?: [string, string]) {
+export async function sessionsOfGrant(ctx: RequestContext, grant: ImpersonationGrantEntity, first: number, after?: [string, string], countNow = false) {
   const query = ctx.services.db.manager.createQueryBuilder(ImpersonationSessionEntity, 's').where('s.grantId = :id', { id: grant.id });
-  return { ...(await newestFirst(query, 'startedAt', first, after)), count: () => ctx.loaders.sessionsCountByGrant.load(grant.id) };
+  const count = countOf(countNow, () => ctx.loaders.sessionsCountByGrant.load(grant.id));
+  return { ...(await newestFirst(query, 'startedAt', first, after)), count };
 }
 
 /** The relationships a customer's administrators approve, or a partner's requesters asked for; null for anyone else. */
-export async function delegatedRelationshipsOf(ctx: RequestContext, account: AccountEntity, first: number, after?: [string, string]) {
+export async function delegatedRelationshipsOf(ctx: RequestContext, account: AccountEntity, first: number, after?: [string, string], countNow = false) {
   const query = ctx.services.db.manager.createQueryBuilder(DelegatedAdminRelationshipEntity, 'r');
   const customerSide = account.type === 'CUSTOMER';
   const allowed = customerSide ? ctx.decide('delegation.approve', account).allowed || ctx.decide('audit.read', account).allowed : ctx.decide('delegation.request', account).allowed;
   if (!allowed) return null;
   query.where(customerSide ? 'r.customerAccountId = :id' : 'r.partnerAccountId = :id', { id: account.id });
   const counts = customerSide ? ctx.loaders.relationshipsCountByCustomer : ctx.loaders.relationshipsCountByPartner;
-  return { ...(await newestFirst(query, 'requestedAt', first, after)), count: () => counts.load(account.id) };
+  const count = countOf(countNow, () => counts.load(account.id));
+  return { ...(await newestFirst(query, 'requestedAt', first, after)), count };
 }

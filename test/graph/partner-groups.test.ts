@@ -267,3 +267,31 @@ describe.each(databaseKinds())('partner groups on %s', (kind) => {
     expect(await groupsOf('marketing@northwind.example')).not.toContain('Deal desks');
   });
 });
+
+describe.each(databaseKinds())('partner groups in dstny (the operator alone manages them) on %s', (kind) => {
+  let t: TestPortico;
+
+  beforeAll(async () => {
+    t = await startTestPortico(kind, 'dstny');
+  });
+  afterAll(() => t.stop());
+
+  it('the operator defines a group of partner managers; a partner administrator may not; a session is in no group', async () => {
+    const before = await t.snapshot();
+    const denied = await t.gql('ppa@northwind.example', CREATE, { input: { name: 'Managers', rule: { roles: ['PARTNER_PORTAL_MANAGER'] } } });
+    expect(codes(denied)).toEqual(['FORBIDDEN']);
+    expect(await t.snapshot()).toEqual(before);
+
+    ok(await t.gql(OPERATOR, CREATE, { input: { name: 'Managers', rule: { roles: ['PARTNER_PORTAL_MANAGER'] } } }));
+    const mine = async (as: Caller) => (ok(await t.gql(as, MINE)).viewer.partnerGroups as Array<{ name: string }>).map((g) => g.name);
+    expect(await mine('ppm@northwind.example')).toEqual(['Managers']);
+    expect(await mine('ppa@northwind.example')).toEqual([]);
+
+    // In an impersonation session the partner manager acts with the grant's rights only, and in no group.
+    const acme = await t.account('Acme Logistics');
+    const northwind = await t.account('Northwind Telecom');
+    ok(await t.gql('admin@acme.example', 'mutation($input: GrantImpersonationInput!) { grantImpersonation(input: $input) { id } }', { input: { customerAccountId: acme.id, partnerAccountId: northwind.id, rights: ['tickets:create'] } }));
+    const started = ok(await t.gql('ppm@northwind.example', 'mutation($c: ID!) { startImpersonation(customerAccountId: $c, reason: "groups check") { token } }', { c: acme.id })).startImpersonation;
+    expect(await mine({ token: started.token })).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
 import { accountFacts, type RequestContext } from '../../domain/context';
@@ -13,7 +14,7 @@ import { DelegatedAdminRelationshipConnection } from '../types/delegation.type';
 import { AccountStatusEnum, ContactRoleEnum } from '../types/enums';
 import { ImpersonationGrantConnection } from '../types/impersonation.type';
 import { User, UserConnection } from '../types/user.type';
-import { connection, decodeCursor, decodeInstantCursor, pageSize } from './paging';
+import { connection, decodeCursor, decodeInstantCursor, pageSize, selects } from './paging';
 
 @ArgsType()
 export class PageArgs {
@@ -134,8 +135,8 @@ export class AccountResolver {
     nullable: true,
     description: "A customer's impersonation grants (for its administrators), or the grants a partner received (for those who may use them); null for anyone else.",
   })
-  async impersonationGrants(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationGrantConnection | null> {
-    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after));
+  async impersonationGrants(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs, @Info() info: GraphQLResolveInfo): Promise<ImpersonationGrantConnection | null> {
+    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after), selects(info, 'totalCount'));
     return page && { ...connection(page.rows, page.hasNextPage, (g: ImpersonationGrantEntity) => [g.createdAt.toISOString(), g.id]), count: page.count };
   }
 
@@ -147,8 +148,9 @@ export class AccountResolver {
     @Ctx() ctx: RequestContext,
     @Root() account: AccountEntity,
     @Args(() => PageArgs) { first, after }: PageArgs,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<DelegatedAdminRelationshipConnection | null> {
-    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after));
+    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after), selects(info, 'totalCount'));
     return page && { ...connection(page.rows, page.hasNextPage, (r: DelegatedAdminRelationshipEntity) => [r.requestedAt.toISOString(), r.id]), count: page.count };
   }
 
