@@ -4,9 +4,10 @@ import type { IncomingMessage } from 'http';
 import type { JWTPayload } from 'jose';
 import { RequestContext, type Services } from '../domain/context';
 import { PorticoError } from '../errors';
+import { partnerGroupsOfPrincipal } from '../domain/partner-groups.service';
 import { loadPrincipal, type Principal } from '../domain/principal';
 import { LRUCache } from 'lru-cache';
-import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextSigner, type ContextVerifier } from '../identity/context-token';
+import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier } from '../identity/context-token';
 import { TokenVerifier, type Identity } from '../identity';
 
 /** What one request through the gateway carries: the access-control request context and the token's scopes. */
@@ -25,13 +26,17 @@ export function scopesOf(claims: JWTPayload | ContextClaims): Set<string> {
   return new Set(list.filter((s): s is string => typeof s === 'string' && s !== ''));
 }
 
-/** The claims a context token carries for a principal: who, for which account, on whose behalf, in which session. */
-export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>): ContextClaims {
+/**
+ * The claims a context token carries for a principal: who, for which account, on whose behalf, in which session,
+ * and the partner groups the caller belongs to (by id and name), for a subgraph's custom views.
+ */
+export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, groups: readonly ContextGroup[] = []): ContextClaims {
   const claims: ContextClaims = { sub: principal.user.id, acct: principal.account.id, email: principal.user.email };
   if (principal.actor) claims.act = { sub: principal.actor.id, acct: principal.actor.accountId };
   const sessionId = principal.facts.impersonation?.sessionId;
   if (sessionId) claims.sid = sessionId;
   if (scopes.size > 0) claims.scope = [...scopes].join(' ');
+  if (groups.length > 0) claims.groups = groups.map(({ id, name }) => ({ id, name }));
   return claims;
 }
 
@@ -201,10 +206,16 @@ export function identityResolver(services: Services, bearer: TokenVerifier, sign
 }
 
 export function gatewayContext(services: Services, requestId: string, principal: Principal | null, scopes: Set<string>, tokens: ContextTokens): GatewayContext {
-  const claims = principal ? contextClaimsOf(principal, scopes) : undefined;
+  const portico = new RequestContext(services, requestId, principal);
+  // The caller's groups are computed once per request, and only when a downstream subgraph is asked.
+  let claims: Promise<ContextClaims> | undefined;
   return {
-    portico: new RequestContext(services, requestId, principal),
+    portico,
     scopes,
-    contextToken: (subgraph) => (claims ? tokens.forSubgraph(claims, subgraph) : Promise.resolve(undefined)),
+    contextToken(subgraph) {
+      if (!principal) return Promise.resolve(undefined);
+      claims ??= partnerGroupsOfPrincipal(portico, principal).then((found) => contextClaimsOf(principal, scopes, found));
+      return claims.then((held) => tokens.forSubgraph(held, subgraph));
+    },
   };
 }

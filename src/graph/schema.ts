@@ -9,9 +9,11 @@ import { AccountResolver } from './resolvers/account.resolver';
 import { AdministrationResolver } from './resolvers/administration.resolver';
 import { AuditEventConnectionResolver, AuditResolver } from './resolvers/audit.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
+import { AccountConnectionResolver, DelegatedAdminRelationshipConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver } from './resolvers/connection-count.resolver';
 import { DelegationResolver } from './resolvers/delegation.resolver';
 import { DirectoryResolver } from './resolvers/directory.resolver';
 import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
+import { PartnerGroupResolver, UserPartnerGroupsResolver, ViewerPartnerGroupsResolver } from './resolvers/partner-group.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
@@ -20,7 +22,7 @@ import { WebhookResolver } from './resolvers/webhook.resolver';
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver],
+    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

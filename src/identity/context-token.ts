@@ -18,11 +18,18 @@ const ALG = 'ES256';
 export const CONTEXT_TOKEN_LIFETIME_SECONDS = 60;
 const KEY_FILE = 'context-signing-key.json';
 
+/** A partner group the caller belongs to, as a context token names it: its id, and its name for readable filters. */
+export interface ContextGroup {
+  id: string;
+  name: string;
+}
+
 /**
  * What the gateway tells a subgraph about the caller: the user (`sub`) acting for account `acct`; in an
  * impersonation session the partner user behind them (`act`, RFC 8693) and the session (`sid`); the scopes of the
- * client's token (`scope`). Nothing in it names one request, so the gateway signs it once per caller and subgraph
- * and reuses it (see ContextTokens): the request goes beside it, in the `x-request-id` header.
+ * client's token (`scope`) and the partner groups the caller belongs to (`groups`, left out when there are none).
+ * Nothing in it names one request, so the gateway signs it once per caller and subgraph and reuses it (see
+ * ContextTokens): the request goes beside it, in the `x-request-id` header.
  */
 export interface ContextClaims {
   sub: string;
@@ -31,6 +38,7 @@ export interface ContextClaims {
   act?: { sub: string; acct?: string };
   sid?: string;
   scope?: string;
+  groups?: ContextGroup[];
 }
 
 export interface ContextSigner {
@@ -106,7 +114,7 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
 }
 
 function toClaims(payload: JWTPayload): ContextClaims {
-  const { sub, acct, email, act, sid, scope } = payload as Record<string, unknown>;
+  const { sub, acct, email, act, sid, scope, groups } = payload as Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '' || typeof acct !== 'string' || acct === '') {
     throw new AuthenticationError('the context token names no user or account');
   }
@@ -114,6 +122,11 @@ function toClaims(payload: JWTPayload): ContextClaims {
   if (typeof email === 'string') claims.email = email;
   if (typeof sid === 'string') claims.sid = sid;
   if (typeof scope === 'string') claims.scope = scope;
+  if (groups !== undefined) {
+    const valid = Array.isArray(groups) && groups.every((g) => g !== null && typeof g === 'object' && typeof (g as ContextGroup).id === 'string' && typeof (g as ContextGroup).name === 'string');
+    if (!valid) throw new AuthenticationError('the context token names its partner groups wrongly');
+    claims.groups = (groups as ContextGroup[]).map(({ id, name }) => ({ id, name }));
+  }
   if (act !== undefined && act !== null) {
     const actor = act as Record<string, unknown>;
     if (typeof actor !== 'object' || typeof actor.sub !== 'string') throw new AuthenticationError('the context token names no acting user');

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { IncomingHttpHeaders } from 'http';
 import type { JWK } from 'jose';
-import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextVerifier } from '../identity/context-token';
+import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextGroup, type ContextVerifier } from '../identity/context-token';
 import { AuthenticationError } from '../identity/errors';
 import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisions';
 import { alternatives } from './directives';
@@ -32,6 +32,11 @@ export class PorticoViewer {
   readonly scope?: string;
   /** The gateway's id of the client request this call serves (its `x-request-id`), sent back on decision calls. */
   readonly requestId?: string;
+  /**
+   * The partner groups the caller belongs to (id and name), as the gateway computed them from the groups' rules for
+   * this request: filter custom views by them. Empty for a caller in no group, and in an impersonation session.
+   */
+  readonly partnerGroups: readonly ContextGroup[];
   /** The context token itself, sent back to Portico as the caller's identity. */
   readonly token: string;
   private readonly client: PorticoClient;
@@ -44,6 +49,7 @@ export class PorticoViewer {
     this.sessionId = claims.sid;
     this.scope = claims.scope;
     this.requestId = requestId;
+    this.partnerGroups = claims.groups ?? [];
     this.token = token;
     this.client = new PorticoClient({ porticoUrl: options.porticoUrl, token, requestId, fetch: options.fetch });
   }
@@ -58,6 +64,11 @@ export class PorticoViewer {
     if (names.length === 1) return this.client.authorize(names[0], accountId);
     const decisions = await Promise.all(names.map((name) => this.client.authorize(name, accountId)));
     return decisions.find((d) => d.allowed) ?? { ...decisions[0], permission, reason: decisions.map((d) => d.reason).join('; ') };
+  }
+
+  /** Whether the caller belongs to the partner group, named by its id or its name. */
+  inPartnerGroup(idOrName: string): boolean {
+    return this.partnerGroups.some((group) => group.id === idOrName || group.name === idOrName);
   }
 
   async can(permission: string, accountId: string = this.accountId): Promise<boolean> {

@@ -93,6 +93,8 @@ const OPTIONAL_ACTIONS = [
   'accounts.delete',
   // An account subscribes webhooks to its lifecycle events (they carry its trail outside).
   'webhooks.manage',
+  // The platform defines partner groups: rule-based sets of partner users that custom views are restricted to.
+  'partnerGroups.manage',
 ] as const;
 
 export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];

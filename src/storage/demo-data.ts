@@ -1,8 +1,8 @@
 import { randomUUID } from 'crypto';
-import type { AccountSettings, AccountType } from '../policy';
+import type { AccountSettings, AccountType, PartnerGroupRule } from '../policy';
 import { addAccount, addUser } from './bootstrap';
 import type { Database } from './database';
-import { AccountEntity, ContactRoleEntity } from './entities';
+import { AccountEntity, ContactRoleEntity, PartnerGroupEntity, UserEntity } from './entities';
 
 export interface DemoUser {
   email: string;
@@ -105,6 +105,16 @@ export const DEMO_PLATFORM_USERS: Record<string, DemoUser[]> = {
   unifyr: [u('supplier@platform.local', 'Sasha Supplier', ['SUPPLIER_ADMINISTRATOR'])],
 };
 
+const rule = (parts: Partial<PartnerGroupRule>): PartnerGroupRule => ({ accountTypes: [], modules: [], roles: [], customRoles: [], settings: {}, ...parts });
+
+/**
+ * Partner groups of the demo platform. Gold partners: the Administrators and Marketing of partners with the social
+ * module on (Northwind's, not Contoso's); the leads demo subgraph shows a campaign asset to them alone.
+ */
+export const DEMO_PARTNER_GROUPS: Record<string, Array<{ name: string; rule: PartnerGroupRule }>> = {
+  unifyr: [{ name: 'Gold partners', rule: rule({ accountTypes: ['PARTNER'], modules: ['social'], roles: ['ADMINISTRATOR', 'MARKETING'] }) }],
+};
+
 /**
  * Seeds the preset's demo tenants under the platform, once: a database that has them already is left alone.
  * Reports each tenant as it is written.
@@ -128,6 +138,11 @@ export async function seedDemoData(db: Database, preset: string, platform: Accou
     };
     for (const user of DEMO_PLATFORM_USERS[preset] ?? []) await addUser(em, platform, user);
     for (const tenant of tenants) await add(platform, tenant);
+    const operator = await em.findOneByOrFail(UserEntity, { accountId: platform.id });
+    const now = new Date();
+    for (const group of DEMO_PARTNER_GROUPS[preset] ?? []) {
+      await em.insert(PartnerGroupEntity, { id: randomUUID(), platformAccountId: platform.id, name: group.name, nameKey: group.name.toLowerCase(), rule: group.rule, createdByUserId: operator.id, createdAt: now, updatedAt: now });
+    }
     return accounts;
   });
 }

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { In, IsNull, type EntityManager } from 'typeorm';
-import { AccountEntity, ContactRoleEntity, CustomRoleEntity, ImpersonationGrantEntity, RoleAssignmentEntity, UserEntity } from './entities';
+import { AccountEntity, ContactRoleEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, PartnerGroupEntity, RoleAssignmentEntity, UserEntity } from './entities';
 
 /** A page of rows for one parent, fetched with the pages of every other parent in one statement. */
 export interface Page<T> {
@@ -107,8 +107,33 @@ export function createLoaders(em: EntityManager) {
     return groupBy(rows, (r) => (r as Record<string, unknown>)[metadata.findColumnWithDatabaseName(parentColumn)!.propertyName] as string);
   };
 
+  /** How many rows each parent has, one grouped statement for every parent asked about. */
+  const countBy = <T>(entity: new () => T, column: keyof T & string) =>
+    new DataLoader<string, number>(async (ids) => {
+      const rows = await em
+        .createQueryBuilder(entity, 't')
+        .select(`t.${column}`, 'parent')
+        .addSelect('COUNT(*)', 'count')
+        .where(`t.${column} IN (:...ids)`, { ids })
+        .groupBy(`t.${column}`)
+        .getRawMany<{ parent: string; count: number | string }>();
+      const counts = new Map(rows.map((r) => [r.parent, Number(r.count)]));
+      return ids.map((id) => counts.get(id) ?? 0);
+    }, options);
+
+  let partnerGroups: Promise<PartnerGroupEntity[]> | undefined;
+
   return {
     account: byIds(AccountEntity),
+    /** Every partner group, read once per request: membership is computed against each of them. */
+    partnerGroups: () => (partnerGroups ??= em.find(PartnerGroupEntity, { order: { nameKey: 'ASC', id: 'ASC' } })),
+    /** Each account's children, whole: counting the visible ones needs the engine's look at each. */
+    childrenOf: byParent(AccountEntity, 'parentId'),
+    grantsCountByCustomer: countBy(ImpersonationGrantEntity, 'customerAccountId'),
+    grantsCountByPartner: countBy(ImpersonationGrantEntity, 'partnerAccountId'),
+    sessionsCountByGrant: countBy(ImpersonationSessionEntity, 'grantId'),
+    relationshipsCountByCustomer: countBy(DelegatedAdminRelationshipEntity, 'customerAccountId'),
+    relationshipsCountByPartner: countBy(DelegatedAdminRelationshipEntity, 'partnerAccountId'),
     user: byIds(UserEntity),
     customRole: byIds(CustomRoleEntity),
     rolesByUser: byParent(RoleAssignmentEntity, 'userId'),

@@ -30,6 +30,24 @@ describe('the context forwarded to subgraphs', () => {
     expect(contextClaimsOf(principal, new Set(scopes))).toEqual(claims);
   });
 
+  it('carries the partner groups of the caller by id and name, and a subgraph reads them back', async () => {
+    const groups = [{ id: 'g-1', name: 'Gold partners' }];
+    const claims = contextClaimsOf(principal(), new Set(), groups);
+    expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example', groups });
+    const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
+    try {
+      const signer = await loadOrCreateContextSigner(dir);
+      const verifier = contextVerifier({ jwks: signer.jwks() }, { subgraph: 'leads' });
+      await expect(verifier.verify(await signer.sign(claims, 'leads'))).resolves.toMatchObject({ groups });
+      // A token in no group has no claim at all; a malformed claim is refused.
+      await expect(verifier.verify(await signer.sign(contextClaimsOf(principal(), new Set()), 'leads'))).resolves.not.toHaveProperty('groups');
+      const malformed = { ...claims, groups: ['Gold partners'] } as unknown as typeof claims;
+      await expect(verifier.verify(await signer.sign(malformed, 'leads'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     { title: "OAuth's space-separated scope", claims: { scope: 'a b  c' }, scopes: ['a', 'b', 'c'] },
     { title: 'an scp list', claims: { scp: ['a', 'b'] }, scopes: ['a', 'b'] },
@@ -45,7 +63,7 @@ describe('the context forwarded to subgraphs', () => {
       let signed = 0;
       const counting = { ...signer, sign: (claims: Parameters<typeof signer.sign>[0], subgraph: string) => (signed++, signer.sign(claims, subgraph)) };
       const tokens = new ContextTokens(counting);
-      const services = { db: { manager: {} } } as unknown as Services;
+      const services = { db: { manager: { find: async () => [] } } } as unknown as Services;
       const first = gatewayContext(services, 'req-7', principal(), new Set(), tokens);
       const tickets = (await first.contextToken('tickets'))!;
       expect(await first.contextToken('tickets')).toBe(tickets);

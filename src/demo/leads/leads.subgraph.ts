@@ -1,7 +1,8 @@
 import { randomUUID } from 'crypto';
-import { IsNull, type EntityManager } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import type { PorticoViewer } from '../../kit';
 import type { DemoContext, DemoDefinition, DemoServices } from '../server';
+import { CampaignAssetEntity, type CampaignAssetKind } from './campaign-asset.entity';
 import { LeadEntity, type LeadSource, type LeadStage } from './lead.entity';
 import { leadInScope, whereLeadScope } from './lead-scope';
 
@@ -15,6 +16,27 @@ type Query {
   leads(accountId: ID!): [Lead!] @requiresPermission(permission: "leads:read", account: "accountId")
   "The lead, or null when it does not exist or the viewer's scope does not cover it."
   lead(id: ID!): Lead @authenticated
+  """
+  Campaign content from the supplier, in title order: what every partner sees, and the custom views of the partner
+  groups the viewer belongs to (those who manage partner groups see every view).
+  """
+  campaignAssets: [CampaignAsset!]! @requiresPermission(permission: "content:read")
+}
+
+enum CampaignAssetKind {
+  PLAYBOOK
+  BANNER
+  EMAIL_TEMPLATE
+  VIDEO
+}
+
+"Supplier content for partners' campaigns."
+type CampaignAsset @authenticated {
+  id: ID!
+  title: String!
+  kind: CampaignAssetKind!
+  "The partner group whose custom view it belongs to; null for content every partner sees."
+  partnerGroup: String
 }
 
 enum LeadSource {
@@ -85,10 +107,20 @@ function resolvers({ store, accounts }: DemoServices) {
     return leadView(row);
   };
 
+  /** A custom view: the rows of no group, and those of the viewer's groups, as the context token names them. */
+  const campaignAssets = async (ctx: DemoContext) => {
+    const viewer = viewerOf(ctx);
+    const order = { title: 'ASC' as const };
+    if (await viewer.can('partnerGroups:manage')) return store.manager.find(CampaignAssetEntity, { order });
+    const groups = viewer.partnerGroups.map((group) => group.name);
+    return store.manager.find(CampaignAssetEntity, { where: [{ partnerGroup: IsNull() }, ...(groups.length > 0 ? [{ partnerGroup: In(groups) }] : [])], order });
+  };
+
   return {
     Query: {
       leads: (_: unknown, { accountId }: { accountId: string }, ctx: DemoContext) => leads(ctx, accountId),
       lead: (_: unknown, { id }: { id: string }, ctx: DemoContext) => oneLead(ctx, id),
+      campaignAssets: (_: unknown, __: unknown, ctx: DemoContext) => campaignAssets(ctx),
     },
     Lead: {
       __resolveReference: ({ id }: { id: string }, ctx: DemoContext) => oneLead(ctx, id),
@@ -118,18 +150,29 @@ const SEED: Record<string, LeadSeed[]> = {
   ],
 };
 
+/** The supplier's campaign content: one asset for the demo's Gold partners group alone (src/storage/demo-data.ts). */
+const ASSETS: Array<[title: string, kind: CampaignAssetKind, partnerGroup: string | null]> = [
+  ['Partner onboarding playbook', 'PLAYBOOK', null],
+  ['Winter promotion banner set', 'BANNER', null],
+  ['Gold co-marketing campaign kit', 'EMAIL_TEMPLATE', 'Gold partners'],
+];
+
 async function seedLeads(em: EntityManager, accountId: string, name: string): Promise<void> {
   for (const [company, contactName, source, stage, createdOn, assignedToEmail] of SEED[name] ?? []) {
     await em.insert(LeadEntity, { id: randomUUID(), accountId, company, contactName, source, stage, createdOn, assignedToUserId: null, assignedToEmail });
   }
 }
 
-/** unifyr: leads filtered by the viewer's leads:read scope. */
+/** unifyr: leads filtered by the viewer's leads:read scope, and campaign content filtered by partner group. */
 export const leadsSubgraph: DemoDefinition = {
   name: 'leads',
   preset: 'unifyr',
-  entities: [LeadEntity],
+  entities: [LeadEntity, CampaignAssetEntity],
   typeDefs,
   resolvers: resolvers as DemoDefinition['resolvers'],
   seeders: Object.fromEntries(Object.keys(SEED).map((name) => [name, seedLeads])),
+  async seedCatalog(em) {
+    if ((await em.count(CampaignAssetEntity)) > 0) return;
+    for (const [title, kind, partnerGroup] of ASSETS) await em.insert(CampaignAssetEntity, { id: randomUUID(), title, kind, partnerGroup });
+  },
 };

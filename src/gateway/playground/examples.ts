@@ -319,6 +319,25 @@ const PRESET_EXAMPLES: Record<string, Builder> = {
 `,
         variables: json({ userId: sales }),
       },
+      {
+        title: 'CreatePartnerGroup',
+        runAs: 'supplier@platform.local',
+        query: `${commentLines('Partner groups restrict custom views to rule-matched partner users; members are computed, never listed. The parts of a rule combine with AND, the values inside one part with OR. As the supplier (supplier@platform.local):')}mutation CreatePartnerGroup($input: PartnerGroupInput!) {
+  createPartnerGroup(input: $input) { id name rule { accountTypes modules roles customRoles settings } }
+}
+`,
+        variables: json({ input: { name: 'Deal desks', rule: { accountTypes: ['PARTNER'], modules: ['deals'], roles: ['ADMINISTRATOR', 'SALES'] } } }),
+      },
+      {
+        title: 'DeletePartnerGroup',
+        runAs: 'supplier@platform.local',
+        idFrom: { field: 'createPartnerGroup', variable: 'id' },
+        query: `${commentLines('Deletes the group CreatePartnerGroup made (its id is filled in), so CreatePartnerGroup runs again. As the supplier (supplier@platform.local):')}mutation DeletePartnerGroup($id: ID!) {
+  deletePartnerGroup(id: $id)
+}
+`,
+        variables: json({ id: '<the id CreatePartnerGroup returned>' }),
+      },
       authorizeTab('Decisions for whoever is signed in: leads:read carries a scope (assigned < distributed < all).', ['leads:read', 'settings:manage', 'rights:assign'], northwind),
     ];
   },

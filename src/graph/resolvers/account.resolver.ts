@@ -1,10 +1,11 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
 import type { RequestContext } from '../../domain/context';
 import { accountFacts } from '../../domain/facts';
 import { grantStatus } from '../../domain/impersonation.service';
-import { delegatedRelationshipsOf, impersonationGrantsOf, visibleAccounts } from '../../domain/queries';
+import { countVisibleAccounts, delegatedRelationshipsOf, impersonationGrantsOf, visibleAccounts } from '../../domain/queries';
 import type { AccountSettings, AccountStatus } from '../../policy';
 import { ancestorIdsOf, type AccountEntity, type DelegatedAdminRelationshipEntity, type ImpersonationGrantEntity, type UserEntity } from '../../storage/entities';
 import { Authenticated, RequiresPermission } from '../directives';
@@ -14,7 +15,7 @@ import { DelegatedAdminRelationshipConnection } from '../types/delegation.type';
 import { AccountStatusEnum, ContactRoleEnum } from '../types/enums';
 import { ImpersonationGrantConnection } from '../types/impersonation.type';
 import { User, UserConnection } from '../types/user.type';
-import { connection, decodeCursor, decodeInstantCursor, pageSize } from './paging';
+import { connection, decodeCursor, decodeInstantCursor, pageSize, selects } from './paging';
 
 @ArgsType()
 export class PageArgs {
@@ -45,7 +46,7 @@ export class AccountResolver {
     const size = pageSize(ctx, first);
     const cursor = decodeCursor(after, 2) as [string, string] | undefined;
     const page = await visibleAccounts(ctx, filter ?? {}, size, cursor);
-    return connection(page.rows, page.hasNextPage, accountKey);
+    return { ...connection(page.rows, page.hasNextPage, accountKey), count: () => countVisibleAccounts(ctx, filter ?? {}) };
   }
 
   @Mutation(() => Account, { description: 'Creates an account under a parent (CUSTOMER under PLATFORM, PARTNER, SUB_PARTNER or AFFILIATE; …).' })
@@ -88,12 +89,14 @@ export class AccountResolver {
     // One row more than the page, batched with the other parents: when all are visible, the page is exact.
     const page = await ctx.loaders.childrenPage({ first: size + 1, after: cursor }).load(account.id);
     const principal = ctx.requirePrincipal();
+    // Every child, with the others' of the page in one statement; the count is of those the viewer may see.
+    const count = async () => (await ctx.loaders.childrenOf.load(account.id)).filter((child) => ctx.engine.isVisible(principal.facts, accountFacts(child))).length;
     if (page.rows.every((child) => ctx.engine.isVisible(principal.facts, accountFacts(child)))) {
-      return connection(page.rows.slice(0, size), page.rows.length > size, accountKey);
+      return { ...connection(page.rows.slice(0, size), page.rows.length > size, accountKey), count };
     }
     // Some child is hidden: page through the reachable children alone, so neither nodes nor hasNextPage betray it.
     const reachable = await visibleAccounts(ctx, { parentId: account.id }, size, cursor);
-    return connection(reachable.rows, reachable.hasNextPage, accountKey);
+    return { ...connection(reachable.rows, reachable.hasNextPage, accountKey), count };
   }
 
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Site configuration: modules, adminsMayAssignRoles, leadsVisibilityByRole, …' })
@@ -133,9 +136,9 @@ export class AccountResolver {
     nullable: true,
     description: "A customer's impersonation grants (for its administrators), or the grants a partner received (for those who may use them); null for anyone else.",
   })
-  async impersonationGrants(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationGrantConnection | null> {
-    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after));
-    return page && connection(page.rows, page.hasNextPage, (g: ImpersonationGrantEntity) => [g.createdAt.toISOString(), g.id]);
+  async impersonationGrants(@Ctx() ctx: RequestContext, @Root() account: AccountEntity, @Args(() => PageArgs) { first, after }: PageArgs, @Info() info: GraphQLResolveInfo): Promise<ImpersonationGrantConnection | null> {
+    const page = await impersonationGrantsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after), selects(info, 'totalCount'));
+    return page && { ...connection(page.rows, page.hasNextPage, (g: ImpersonationGrantEntity) => [g.createdAt.toISOString(), g.id]), count: page.count };
   }
 
   @FieldResolver(() => DelegatedAdminRelationshipConnection, {
@@ -146,9 +149,10 @@ export class AccountResolver {
     @Ctx() ctx: RequestContext,
     @Root() account: AccountEntity,
     @Args(() => PageArgs) { first, after }: PageArgs,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<DelegatedAdminRelationshipConnection | null> {
-    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after));
-    return page && connection(page.rows, page.hasNextPage, (r: DelegatedAdminRelationshipEntity) => [r.requestedAt.toISOString(), r.id]);
+    const page = await delegatedRelationshipsOf(ctx, account, pageSize(ctx, first), decodeInstantCursor(after), selects(info, 'totalCount'));
+    return page && { ...connection(page.rows, page.hasNextPage, (r: DelegatedAdminRelationshipEntity) => [r.requestedAt.toISOString(), r.id]), count: page.count };
   }
 
   @FieldResolver(() => [AuthorizationDecision], { description: 'Every permission the viewer holds on this account.' })

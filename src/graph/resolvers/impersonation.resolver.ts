@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
 import { approveImpersonationGrant, endImpersonation, grantImpersonation, requestImpersonation, grantStatus, revokeImpersonationGrant, sessionStatus, startImpersonation, type ImpersonationStart as Started } from '../../domain/impersonation.service';
 import { sessionsOfGrant } from '../../domain/queries';
@@ -19,7 +20,7 @@ import {
 } from '../types/impersonation.type';
 import { User } from '../types/user.type';
 import { PageArgs } from './account.resolver';
-import { connection, decodeInstantCursor, pageSize } from './paging';
+import { connection, decodeInstantCursor, pageSize, selects } from './paging';
 
 @Resolver(() => ImpersonationGrant)
 export class ImpersonationGrantResolver {
@@ -73,9 +74,9 @@ export class ImpersonationGrantResolver {
   }
 
   @FieldResolver(() => ImpersonationSessionConnection, { description: 'The sessions held under this grant, newest first.' })
-  async sessions(@Ctx() ctx: RequestContext, @Root() grant: ImpersonationGrantEntity, @Args(() => PageArgs) { first, after }: PageArgs): Promise<ImpersonationSessionConnection> {
-    const page = await sessionsOfGrant(ctx, grant, pageSize(ctx, first), decodeInstantCursor(after));
-    return connection(page.rows, page.hasNextPage, (s: ImpersonationSessionEntity) => [s.startedAt.toISOString(), s.id]);
+  async sessions(@Ctx() ctx: RequestContext, @Root() grant: ImpersonationGrantEntity, @Args(() => PageArgs) { first, after }: PageArgs, @Info() info: GraphQLResolveInfo): Promise<ImpersonationSessionConnection> {
+    const page = await sessionsOfGrant(ctx, grant, pageSize(ctx, first), decodeInstantCursor(after), selects(info, 'totalCount'));
+    return { ...connection(page.rows, page.hasNextPage, (s: ImpersonationSessionEntity) => [s.startedAt.toISOString(), s.id]), count: page.count };
   }
 }
 

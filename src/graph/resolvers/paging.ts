@@ -1,3 +1,4 @@
+import { Kind, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
 import { badInput } from '../../errors';
 import type { RequestContext } from '../../domain/context';
 import { decodeCursor, decodeInstantCursor, encodeCursor } from '../types/common.type';
@@ -18,3 +19,17 @@ export function connection<T>(rows: T[], hasNextPage: boolean, key: (row: T) => 
 }
 
 export { decodeCursor, decodeInstantCursor };
+
+/** Whether the operation selects `field` on this field's result (directly, or through its fragments). */
+export function selects(info: GraphQLResolveInfo, field: string): boolean {
+  const seen = new Set<string>();
+  const walk = (selections: readonly SelectionNode[]): boolean =>
+    selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === field;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return walk(selection.selectionSet.selections);
+      if (seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      return walk(info.fragments[selection.name.value]?.selectionSet.selections ?? []);
+    });
+  return info.fieldNodes.some((node) => walk(node.selectionSet?.selections ?? []));
+}

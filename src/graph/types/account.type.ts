@@ -47,6 +47,9 @@ export class AccountConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** Counts the whole list when totalCount is asked for (one grouped statement for every list of a page). */
+  count!: () => Promise<number>;
 }
 
 @InputType()

@@ -95,6 +95,9 @@ export class DelegatedAdminRelationshipConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** Counts the whole list when totalCount is asked for (one grouped statement for every list of a page). */
+  count!: () => Promise<number>;
 }
 
 export type { DelegatedAdminStatus };

@@ -123,6 +123,9 @@ export class ImpersonationGrantConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** Counts the whole list when totalCount is asked for (one grouped statement for every list of a page). */
+  count!: () => Promise<number>;
 }
 
 @ObjectType()
@@ -146,6 +149,9 @@ export class ImpersonationSessionConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  /** Counts the whole list when totalCount is asked for (one grouped statement for every list of a page). */
+  count!: () => Promise<number>;
 }
 
 export type { GrantStatus, SessionStatus };

@@ -7,6 +7,7 @@ import { OutboxAndWebhooks1733210000000 } from './1733210000000-outbox-and-webho
 import { ImpersonationRequests1733300000000 } from './1733300000000-impersonation-requests';
 import { LifecycleScheduler1733400000000 } from './1733400000000-lifecycle-scheduler';
 import { AuthorizationDecisions1733410000000 } from './1733410000000-authorization-decisions';
+import { PartnerGroups1733500000000 } from './1733500000000-partner-groups';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ImpersonationRequests1733300000000,
   LifecycleScheduler1733400000000,
   AuthorizationDecisions1733410000000,
+  PartnerGroups1733500000000,
 ];
