@@ -123,6 +123,10 @@ export async function setRoles(ctx: RequestContext, userId: string, roles: strin
     if (taken.length > 0) await em.delete(RoleAssignmentEntity, { id: In(taken) });
     for (const { role, customRoleId } of added) await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: user.id, accountId: account.id, role: role.name, customRoleId });
     await audit(em, ctx, { action: 'user.setRoles', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { from: current, to: wanted } });
+    // Each role given or taken is also its own change, as assignRole / revokeRole record it: role.assigned and
+    // role.revoked reach webhooks however the roles changed.
+    for (const role of removing) await audit(em, ctx, { action: 'user.revokeRole', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { role, via: 'setRoles' } });
+    for (const { role } of added) await audit(em, ctx, { action: 'user.assignRole', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { role: role.name, via: 'setRoles' } });
     return user;
   });
 }
@@ -158,11 +162,15 @@ export async function transferRole(ctx: RequestContext, roleName: string, fromUs
       if (ctx.engine.administratorRole(account.type)?.name === roleName) await guardLastAdministrator(em, ctx, account, giver, 'remove');
       await guardDependants(em, ctx, account, giver, [roleName]);
     }
-    if (!(await em.existsBy(RoleAssignmentEntity, { userId: receiver.id, role: role.name }))) {
+    const receiverHadIt = await em.existsBy(RoleAssignmentEntity, { userId: receiver.id, role: role.name });
+    if (!receiverHadIt) {
       await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: receiver.id, accountId: account.id, role: role.name, customRoleId: resolved.customRoleId });
     }
     await em.delete(RoleAssignmentEntity, { id: held.id });
     await audit(em, ctx, { action: 'user.transferRole', subjectAccountId: account.id, targetType: 'User', targetId: receiver.id, details: { role: role.name, from: giver.id, to: receiver.id } });
+    // The hand-over is also a role taken and a role given, as revokeRole / assignRole record them.
+    await audit(em, ctx, { action: 'user.revokeRole', subjectAccountId: account.id, targetType: 'User', targetId: giver.id, details: { role: role.name, via: 'transferRole' } });
+    if (!receiverHadIt) await audit(em, ctx, { action: 'user.assignRole', subjectAccountId: account.id, targetType: 'User', targetId: receiver.id, details: { role: role.name, via: 'transferRole' } });
     return [giver, receiver];
   });
 }

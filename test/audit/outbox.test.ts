@@ -92,4 +92,33 @@ describe.each(databaseKinds())('the outbox beside the audit trail on %s', (kind)
       data: { accountId: await id('Acme Logistics'), targetType: 'ImpersonationGrant', targetId: state.requestId, partnerAccountId: await id('Northwind Telecom'), rights: ['tickets:create'], reason: 'ticket 2', actor: { email: MANAGER } },
     });
   });
+
+  it.each([
+    {
+      title: 'setRoles',
+      as: ADMIN,
+      query: 'mutation($u: ID!) { setRoles(userId: $u, roles: ["INSIGHT_USER"]) { id } }',
+      variables: async () => ({ u: await user('fleet@acme.example') }),
+      expected: async () => [
+        { type: 'role.revoked', data: { subjectUserId: await user('fleet@acme.example'), role: 'FLEET_ADMINISTRATOR', via: 'setRoles' } },
+        { type: 'role.assigned', data: { subjectUserId: await user('fleet@acme.example'), role: 'INSIGHT_USER', via: 'setRoles' } },
+      ],
+    },
+    {
+      title: 'transferRole',
+      as: ADMIN,
+      query: 'mutation($from: ID!, $to: ID!) { transferRole(role: "INSIGHT_USER", fromUserId: $from, toUserId: $to) { id } }',
+      variables: async () => ({ from: await user('fleet@acme.example'), to: await user('billing@acme.example') }),
+      expected: async () => [
+        { type: 'role.revoked', data: { subjectUserId: await user('fleet@acme.example'), role: 'INSIGHT_USER', via: 'transferRole' } },
+        { type: 'role.assigned', data: { subjectUserId: await user('billing@acme.example'), role: 'INSIGHT_USER', via: 'transferRole' } },
+      ],
+    },
+  ])('announces the roles $title takes and gives as role.revoked and role.assigned, one event each', async ({ as, query, variables, expected }) => {
+    const account = await id('Acme Logistics');
+    const before = await em().countBy(OutboxEventEntity, { accountId: account });
+    ok(await t.gql(as, query, await variables()));
+    const events = (await em().find(OutboxEventEntity, { where: { accountId: account }, order: { sequence: 'ASC' } })).slice(before);
+    expect(events.map((e) => JSON.parse(e.body))).toEqual((await expected()).map(({ type, data }) => expect.objectContaining({ type, data: expect.objectContaining(data) })));
+  });
 });

@@ -93,7 +93,10 @@ describe.each(databaseKinds())('the playground over HTTP (%s)', (kind) => {
         ['ApproveDelegatedAdmin', { field: 'requestDelegatedAdmin', variable: 'id' }],
         ['TerminateDelegatedAdmin', { field: 'requestDelegatedAdmin', variable: 'id' }],
       ]);
-      expect((await exampleOperations('unifyr', t.portico.services.db.manager)).map((tab) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'AssignRole', 'RevokeRole', 'Authorize']);
+      const unifyr = await exampleOperations('unifyr', t.portico.services.db.manager);
+      expect(unifyr.map((tab) => tab.title)).toEqual(['Viewer', 'PartnerDashboard', 'AssignRole', 'RevokeRole', 'CreatePartnerGroup', 'DeletePartnerGroup', 'Authorize']);
+      // The group CreatePartnerGroup makes is the one DeletePartnerGroup deletes: both run again.
+      expect(unifyr.find((tab) => tab.title === 'DeletePartnerGroup')?.idFrom).toEqual({ field: 'createPartnerGroup', variable: 'id' });
     });
 
     it('leaves a GET with a query to GraphQL over HTTP, even from a browser', async () => {
