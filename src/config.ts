@@ -405,9 +405,9 @@ export const CONFIG_VARIABLES = {
     schema: rate,
     accepted: 'a number from 0 to 1',
     default: 1,
-    description: 'the share of requests whose denied decisions are stored in the `authorization_decisions` table (joined to the audit trail by request id)',
+    description: 'with `PORTICO_DECISION_LOG=denied` or `all`, the share of requests whose denied decisions are also stored in the `authorization_decisions` table (joined to the audit trail by request id)',
   }),
-  PORTICO_DECISION_SAMPLE_RATE_ALLOWED: variable({ schema: rate, accepted: 'a number from 0 to 1', default: 0, description: 'the share of requests whose allowed decisions are stored there too' }),
+  PORTICO_DECISION_SAMPLE_RATE_ALLOWED: variable({ schema: rate, accepted: 'a number from 0 to 1', default: 0, description: 'with `PORTICO_DECISION_LOG=all`, the share of requests whose allowed decisions are stored there too' }),
   PORTICO_SCHEDULER_INTERVAL_MS: variable({
     schema: schedulerInterval,
     accepted: 'off, 0, or a number of milliseconds from 1 to 86400000',

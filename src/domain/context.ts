@@ -54,7 +54,9 @@ export class RequestContext {
   ) {
     // Contexts built without a configuration (the gateway's own, some tests) log no decisions.
     const config = services.config;
-    this.decisions = new DecisionTally(config?.decisionLog ?? 'off', drawSampling({ denied: config?.decisionSampleRate ?? 0, allowed: config?.decisionSampleRateAllowed ?? 0 }));
+    // The decision log's mode says which decisions are kept at all; the rates, how many requests' of them reach the table.
+    const mode = config?.decisionLog ?? 'off';
+    this.decisions = new DecisionTally(mode, drawSampling({ denied: mode === 'off' ? 0 : (config?.decisionSampleRate ?? 0), allowed: mode === 'all' ? (config?.decisionSampleRateAllowed ?? 0) : 0 }));
     this.loaders = createLoaders(em ?? services.db.manager);
     // The caller's account was read with the caller for this request: deciding on it needs no second read.
     if (principal && !em) this.loaders.account.prime(principal.account.id, principal.account);

@@ -28,15 +28,17 @@ describe('sampling decisions', () => {
 
 describe.each(databaseKinds())('the decision table on %s', (kind) => {
   it.each([
-    { title: 'by default, the denied decisions only', denied: 1, allowed: 0, keepsDenied: true, keepsAllowed: false },
-    { title: 'with PORTICO_DECISION_SAMPLE_RATE=0, none', denied: 0, allowed: 0, keepsDenied: false, keepsAllowed: false },
-    { title: 'with PORTICO_DECISION_SAMPLE_RATE_ALLOWED=1, the allowed ones too', denied: 1, allowed: 1, keepsDenied: true, keepsAllowed: true },
-  ])('stores $title, by request id, joined to the audit trail', async ({ denied, allowed, keepsDenied, keepsAllowed }) => {
-    const t: TestPortico = await startTestPortico(kind, 'dstny', { decisionSampleRate: denied, decisionSampleRateAllowed: allowed });
+    { title: 'with PORTICO_DECISION_LOG=denied, the denied decisions only', mode: 'denied', denied: 1, allowed: 0, keepsDenied: true, keepsAllowed: false },
+    { title: 'with PORTICO_DECISION_LOG=denied, never the allowed ones, whatever their rate', mode: 'denied', denied: 1, allowed: 1, keepsDenied: true, keepsAllowed: false },
+    { title: 'with PORTICO_DECISION_LOG=off (the default), none, whatever the rates', mode: 'off', denied: 1, allowed: 1, keepsDenied: false, keepsAllowed: false },
+    { title: 'with PORTICO_DECISION_SAMPLE_RATE=0, none', mode: 'denied', denied: 0, allowed: 0, keepsDenied: false, keepsAllowed: false },
+    { title: 'with PORTICO_DECISION_LOG=all and PORTICO_DECISION_SAMPLE_RATE_ALLOWED=1, the allowed ones too', mode: 'all', denied: 1, allowed: 1, keepsDenied: true, keepsAllowed: true },
+  ] as const)('stores $title, by request id, joined to the audit trail', async ({ mode, denied, allowed, keepsDenied, keepsAllowed }) => {
+    const t: TestPortico = await startTestPortico(kind, 'dstny', { decisionLog: mode, decisionSampleRate: denied, decisionSampleRateAllowed: allowed });
     try {
       const em = t.portico.services.db.manager;
       const [acme, insight, admin, billing] = await Promise.all([t.account('Acme Logistics'), t.user('insight@acme.example'), t.user('admin@acme.example'), t.user('billing@acme.example')]);
-      const tag = `${kind}-${denied}-${allowed}`;
+      const tag = `${kind}-${mode}-${denied}-${allowed}`;
       expect(codes(await t.gql('insight@acme.example', AUDIT, { a: acme.id }, { 'x-request-id': `refused-${tag}` }))).toEqual(['FORBIDDEN']);
       ok(await t.gql('admin@acme.example', ASSIGN, { u: billing.id }, { 'x-request-id': `changed-${tag}` }));
       // A last request, refused when denied decisions are kept: once it is stored, the ones before it are too.
