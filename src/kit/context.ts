@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { IncomingHttpHeaders } from 'http';
 import type { JWK } from 'jose';
 import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextGroup, type ContextVerifier } from '../identity/context-token';
+import { forbidden as refused } from '../errors';
 import { AuthenticationError } from '../identity/errors';
 import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisions';
 import { alternatives } from './directives';
@@ -97,8 +98,11 @@ export class PorticoViewer {
   }
 }
 
-export const forbidden = (permission: string, accountId: string) =>
-  new GraphQLError(`not allowed: requires ${permission} on account ${accountId}`, { extensions: { code: 'FORBIDDEN', permission, accountId } });
+/** Portico's FORBIDDEN (the one helper every layer uses), as a subgraph answers it: a GraphQL error with its details. */
+export const forbidden = (permission: string, accountId: string): GraphQLError => {
+  const refusal = refused(`not allowed: requires ${permission} on account ${accountId}`, { permission, accountId });
+  return new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, ...refusal.details } });
+};
 
 export const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
