@@ -118,6 +118,9 @@ describe.each(databaseKinds())('the playground in a browser (%s)', (kind) => {
     await page.getByText('Variables', { exact: true }).click();
     const [grant] = await t.portico.services.db.manager.query('SELECT id FROM impersonation_grants WHERE revoked_at IS NULL');
     await page.locator('.graphiql-editor-tool').getByText(`"id": "${grant.id}"`).waitFor();
+    // GraphiQL copies the variables editor into the tab's state after a debounce (500 ms): a run before that sends the
+    // placeholder. A person reads the id before pressing run; the test waits out the debounce the same way.
+    await page.waitForTimeout(1_000);
     const revoked = await run('RevokeImpersonationGrant', '"status": "REVOKED"');
     const [active] = await t.portico.services.db.manager.query('SELECT COUNT(*) AS n FROM impersonation_grants WHERE revoked_at IS NULL');
     expect(Number(active.n)).toBe(0);
