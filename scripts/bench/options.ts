@@ -11,7 +11,7 @@ export interface BenchOptions {
   output?: string;
   /** The overhead operations to run (`--ops offers,leads`); all when unset. Such a partial run writes nothing. */
   operations?: string[];
-  /** Where Portico's processes write their `--cpu-prof` profiles (`--profile DIR`); none when unset. */
+  /** Where every process of the overhead stacks writes its `--cpu-prof` profile (`--profile DIR`); none when unset. */
   profileDir?: string;
   /**
    * `--pin`: every server on the first core and the load generator on the others, so each stack under test has the
@@ -24,7 +24,7 @@ export interface BenchOptions {
 /**
  * `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--scales 1000,10000`, `--rounds N`,
  * `--seconds S`, `--no-write`, `--ops offers,leads` (some overhead operations, writes nothing), `--profile DIR` (CPU
- * profiles of the Portico processes), `--pin` (servers on the first core, the load on the others).
+ * profiles of every process of the stacks), `--pin` (servers on the first core, the load on the others).
  */
 export function parseBenchArgs(argv: readonly string[], defaultOutput: string): BenchOptions {
   let sections: Section[] = [...SECTIONS];

@@ -116,26 +116,27 @@ export interface OverheadResult {
  * share one access-control subgraph and one demo subgraph asking it (they are measured one after the other).
  */
 async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string, profileDir?: string): Promise<Record<Exclude<Variant, 'ceiling'>, Processes>> {
+  // With --profile, every process of the stacks writes its profile under DIR/<subgraph>-<process>.
+  const profiled = (name: string) => ({ nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${subgraph}-${name}`)}`] : [] });
   const porticoOf = async (name: string, enforcement: string) => {
     const port = await freePort();
     const gateway = `http://127.0.0.1:${port}/graphql`;
-    const sub = await startChild(`${subgraph} for ${name}`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: gateway });
+    const sub = await startChild(`${subgraph} for ${name}`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: gateway }, profiled(`${name}-subgraph`));
     children.push(sub);
-    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${subgraph}-${name}`)}`] : [];
-    const portico = await startChild(name, ENTRY.portico, { ...env.env, PORTICO_ENFORCEMENT: enforcement, PORTICO_SUBGRAPHS: `${subgraph}=${sub.url}` }, { port, nodeArgs });
+    const portico = await startChild(name, ENTRY.portico, { ...env.env, PORTICO_ENFORCEMENT: enforcement, PORTICO_SUBGRAPHS: `${subgraph}=${sub.url}` }, { port, ...profiled(name) });
     children.push(portico);
     return { gateway: portico, stack: [portico, sub] };
   };
   const portico = await porticoOf('portico', 'filter');
   const porticoOff = await porticoOf('portico-off', 'off');
-  const accessControl = await startChild('access-control subgraph', ENTRY.accessControl, env.env);
+  const accessControl = await startChild('access-control subgraph', ENTRY.accessControl, env.env, profiled('access-control'));
   children.push(accessControl);
-  const sub = await startChild(`${subgraph} for plain`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: accessControl.url, PORTICO_CONTEXT_JWKS_URL: jwksUrl });
+  const sub = await startChild(`${subgraph} for plain`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: accessControl.url, PORTICO_CONTEXT_JWKS_URL: jwksUrl }, profiled('plain-subgraph'));
   children.push(sub);
   const subgraphs = `access-control=${accessControl.url},${subgraph}=${sub.url}`;
-  const plain = await startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: subgraphs });
+  const plain = await startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: subgraphs }, profiled('plain'));
   children.push(plain);
-  const hive = await startChild('hive router (plain)', ENTRY.hiveRouterPlain, { SUBGRAPHS: subgraphs });
+  const hive = await startChild('hive router (plain)', ENTRY.hiveRouterPlain, { SUBGRAPHS: subgraphs }, profiled('hive'));
   children.push(hive);
   return { portico, porticoOff, plain: { gateway: plain, stack: [plain, accessControl, sub] }, hiveRouterPlain: { gateway: hive, stack: [hive, accessControl, sub] } };
 }

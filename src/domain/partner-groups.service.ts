@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { badInput, InvariantError, notFound } from '../errors';
 import { displayName } from '../identifiers';
 import { checkPartnerGroupRule, matchesPartnerGroup, type AccountType, type PartnerGroupRule } from '../policy';
-import { ancestorIdsOf, CustomRoleEntity, PartnerGroupEntity, type AccountEntity, type UserEntity } from '../storage/entities';
+import { ancestorIdsOf, CustomRoleEntity, PartnerGroupEntity, RevisionEntity, type AccountEntity, type UserEntity } from '../storage/entities';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 import type { Principal } from './principal';
@@ -46,6 +46,27 @@ async function checkedInput(ctx: RequestContext, em: EntityManager, input: Partn
   return { name, rule: check.rule };
 }
 
+/** Every write to the groups raises their revision, in its own transaction: each instance's copy is read again. */
+const raiseRevision = (em: EntityManager) => em.increment(RevisionEntity, { name: 'partner_groups' }, 'revision', 1);
+
+/**
+ * Each instance's copy of the partner groups, with the revision it was read at. A caller is loaded with the groups'
+ * current revision (in the same statement), so a request uses the copy only when no group changed since it was
+ * read, and reads the groups again otherwise: a change counts from the next request, on every instance.
+ */
+const copies = new WeakMap<object, { revision: number; groups: Promise<PartnerGroupEntity[]> }>();
+
+function groupsAt(ctx: RequestContext, revision: number | undefined): Promise<PartnerGroupEntity[]> {
+  if (revision === undefined) return ctx.loaders.partnerGroups();
+  const held = copies.get(ctx.services.db);
+  if (held && held.revision === revision) return held.groups;
+  // Read after the revision was: the copy is at least as new as the revision it is kept under.
+  const groups = ctx.loaders.partnerGroups();
+  copies.set(ctx.services.db, { revision, groups });
+  groups.catch(() => copies.get(ctx.services.db)?.groups === groups && copies.delete(ctx.services.db));
+  return groups;
+}
+
 /** Defines a group (partnerGroups.manage on the platform); a name is unique on the platform, whatever its case. */
 export async function createPartnerGroup(ctx: RequestContext, input: PartnerGroupInput): Promise<PartnerGroupEntity> {
   const platformId = platformOf(ctx.requirePrincipal().account);
@@ -58,6 +79,7 @@ export async function createPartnerGroup(ctx: RequestContext, input: PartnerGrou
     const now = new Date();
     const entity = em.create(PartnerGroupEntity, { id: randomUUID(), platformAccountId: platformId, name, nameKey: nameKeyOf(name), rule, createdByUserId: ctx.requirePrincipal().user.id, createdAt: now, updatedAt: now });
     await em.insert(PartnerGroupEntity, entity);
+    await raiseRevision(em);
     await audit(em, ctx, { action: 'partnerGroup.create', subjectAccountId: platformId, targetType: 'PartnerGroup', targetId: entity.id, details: { name, rule } });
     return entity;
   });
@@ -84,6 +106,7 @@ export async function updatePartnerGroup(ctx: RequestContext, id: string, input:
     if (Object.keys(changes).length === 0) return current;
     const updatedAt = new Date();
     await em.update(PartnerGroupEntity, { id }, { name, nameKey: nameKeyOf(name), rule: rule as never, updatedAt });
+    await raiseRevision(em);
     await audit(em, ctx, { action: 'partnerGroup.update', subjectAccountId: platformId, targetType: 'PartnerGroup', targetId: id, details: changes });
     return Object.assign(current, { name, nameKey: nameKeyOf(name), rule, updatedAt });
   });
@@ -97,6 +120,7 @@ export async function deletePartnerGroup(ctx: RequestContext, id: string): Promi
     const current = await em.findOneBy(PartnerGroupEntity, { id, platformAccountId: platformId });
     if (!current) throw notFound('partner group', id);
     await em.delete(PartnerGroupEntity, { id });
+    await raiseRevision(em);
     await audit(em, ctx, { action: 'partnerGroup.delete', subjectAccountId: platformId, targetType: 'PartnerGroup', targetId: id, details: { name: current.name } });
     return id;
   });
@@ -134,7 +158,7 @@ export async function partnerGroupsOfPrincipal(ctx: RequestContext, principal: P
   if (principal.impersonation) return [];
   const own = principal.facts.assignments.filter((a) => a.source.kind === 'role');
   const held = { roles: own.filter((a) => !a.custom).map((a) => a.role), customRoles: own.filter((a) => a.custom).map((a) => a.role) };
-  return groupsMatching(ctx, await ctx.loaders.partnerGroups(), principal.account, held);
+  return groupsMatching(ctx, await groupsAt(ctx, principal.partnerGroupsRevision), principal.account, held);
 }
 
 /** A user's groups; the groups, accounts and rights of a page of users are read in one statement each. */

@@ -12,6 +12,7 @@ import {
   ImpersonationSessionEntity,
   RoleAssignmentEntity,
   UserEntity,
+  RevisionEntity,
 } from '../storage/entities';
 import { audit, selfService } from './audit';
 import { accountFacts, principalFacts } from './facts';
@@ -29,6 +30,8 @@ export interface Principal {
   impersonation?: { session: ImpersonationSessionEntity; grant: ImpersonationGrantEntity };
   /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize, viewer), nothing else. */
   viaContextToken?: boolean;
+  /** The partner groups' revision, read with the caller: whether an instance's copy of the groups is current. */
+  partnerGroupsRevision?: number;
 }
 
 /** Resolves a verified identity to a principal; an unknown user, or one who may not log in, is refused. */
@@ -38,14 +41,14 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
   const userId = identity.external ? await linkedUserId(db, engine, identity.external, requestId) : identity.subject;
   const found = await loadCaller(em, engine, 'id', userId);
   if (!found) throw new AuthenticationError('the token names no known user');
-  const { user, account, assignments } = found;
+  const { user, account, assignments, partnerGroupsRevision } = found;
   if (!engine.mayLogIn({ assignments })) throw new AuthenticationError('this user cannot log in');
   if (user.status === 'INVITED' && account.status === 'ACTIVE') {
     // Signing in with a valid token accepts the invitation (not into a suspended account: nothing is usable there).
     await acceptInvitation(db, user, requestId);
     user.status = 'ACTIVE';
   }
-  return { user, account, facts: principalFacts(user, account, assignments) };
+  return { user, account, facts: principalFacts(user, account, assignments), partnerGroupsRevision };
 }
 
 const NOT_LINKED = 'no Portico user is linked to this identity';
@@ -120,9 +123,14 @@ export async function loadCaller(
   engine: PolicyEngine,
   by: 'id' | 'email',
   value: string,
-): Promise<{ user: UserEntity; account: AccountEntity; assignments: RoleAssignmentFact[] } | null> {
-  const rows = await callerQuery(em, engine).where(`u.${by} = :value`, { value }).getMany();
-  return rows.length > 0 ? callerOf(rows[0] as CallerRow) : null;
+): Promise<{ user: UserEntity; account: AccountEntity; assignments: RoleAssignmentFact[]; partnerGroupsRevision?: number } | null> {
+  const { entities, raw } = await callerQuery(em, engine)
+    .addSelect((sub) => sub.select('rev.revision').from(RevisionEntity, 'rev').where('rev.name = :revisionName', { revisionName: 'partner_groups' }), 'partner_groups_revision')
+    .where(`u.${by} = :value`, { value })
+    .getRawAndEntities();
+  if (entities.length === 0) return null;
+  const revision = raw[0]?.partner_groups_revision;
+  return { ...callerOf(entities[0] as CallerRow), partnerGroupsRevision: revision === null || revision === undefined ? undefined : Number(revision) };
 }
 
 /** A user, their home account and their rights as decision facts. */

@@ -135,7 +135,7 @@ export class PrincipalsInFlight {
 export const CONTEXT_TOKEN_FIELDS: ReadonlySet<string> = new Set(['authorize', 'viewer', '__typename']);
 
 /** The root fields an operation selects, through its fragments. */
-function rootFieldsOf(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+export function rootFieldsOf(operation: OperationDefinitionNode, document: DocumentNode): string[] {
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
   const names: string[] = [];
   const seen = new Set<string>();
@@ -219,3 +219,4 @@ export function gatewayContext(services: Services, requestId: string, principal:
     },
   };
 }
+

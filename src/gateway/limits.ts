@@ -112,6 +112,8 @@ export function operationLimits(limits: OperationLimits): {
   parseOptions: { maxTokens: number };
   allowBatchedHttpRequests: false;
   plugins: ApolloServerPlugin<BaseContext>[];
+  /** The page-size and cost refusal of a valid document with these variables, as the plugins would raise it. */
+  refusalOf: (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>) => GraphQLError | undefined;
 } {
   // The cost is checked after the page sizes, not among the validation rules: `first: 100000` written in the
   // operation is a page size over the cap (BAD_USER_INPUT), not merely an operation that costs too much.
@@ -154,7 +156,7 @@ export function operationLimits(limits: OperationLimits): {
       },
     },
   ];
-  return { validationRules: armor.validationRules, parseOptions: { maxTokens: limits.maxTokens }, allowBatchedHttpRequests: false, plugins };
+  return { validationRules: armor.validationRules, parseOptions: { maxTokens: limits.maxTokens }, allowBatchedHttpRequests: false, plugins, refusalOf: checkVariables };
 }
 
 /** What a request that ran past its deadline answers: no hint of what was slow. */

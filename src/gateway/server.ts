@@ -14,7 +14,7 @@ import { LifecycleScheduler, type Clock } from '../domain/lifecycle-scheduler';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
-import { loadOrCreateContextSigner } from '../identity/context-token';
+import { CONTEXT_HEADER, loadOrCreateContextSigner } from '../identity/context-token';
 import { PolicyEngine } from '../policy';
 import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
@@ -32,6 +32,7 @@ import { declaredRequirements, perIdentityIntrospection, type RequirementsOf } f
 import { AUDIT_EXPORT_PATH, exportAuditTrail } from './audit-export';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
+import { DecisionCalls } from './decision-calls';
 import { inRequestScope, requestScopeFields } from './request-scope';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
@@ -149,13 +150,18 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
     let apollo: ApolloServer<BaseContext>;
     let subgraphClient: SubgraphHttpClient | undefined;
-    let contextOf: (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+    type ContextOf = (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+    let contextOf: ContextOf;
+    const accessControlContext: ContextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
+    // Behind a gateway: a subgraph's decision call (a context token asking authorize or viewer) served by the
+    // access-control graph alone, without the gateway's planning and enforcement passes.
+    let decisionCalls: { apollo: ApolloServer<BaseContext>; calls: DecisionCalls } | undefined;
     const schemaViews = (requirementsOf: RequirementsOf) =>
       config.introspection === 'per-identity' ? { plugins: [...(common.plugins ?? []), perIdentityIntrospection({ requestContextOf, scopesOf: scopesOfContext, requirementsOf })] } : {};
     if (!supergraph) {
       // No downstream subgraph: the access-control graph alone, served directly.
       apollo = new ApolloServer<BaseContext>({ ...common, ...schemaViews(declaredRequirements(schema)), schema });
-      contextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
+      contextOf = accessControlContext;
     } else {
       const { rules, gatewaySdl, warnings } = readAuthorizationRules(supergraph, engine);
       for (const warning of warnings) logger.warn(warning);
@@ -171,12 +177,18 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
       apollo = new ApolloServer<BaseContext>({ ...common, ...schemaViews((type, field) => rules.reachRules(type, field)), gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
       contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, contextTokens) as unknown as BaseContext;
+      decisionCalls = {
+        apollo: new ApolloServer<BaseContext>({ ...common, schema }),
+        calls: new DecisionCalls({ schema, validationRules: limits.validationRules, maxTokens: limits.parseOptions.maxTokens, refusalOf: limits.refusalOf }),
+      };
       log(`gateway serving ${[...subgraphs.keys()].join(', ')}; enforcement ${config.enforcement}, ${rules.size} fields checked before planning`);
     }
     await apollo.start();
     opened.push(() => apollo.stop(), () => subgraphClient?.close());
+    await decisionCalls?.apollo.start();
+    opened.push(() => decisionCalls?.apollo.stop());
 
-    const contextFor = async (req: IncomingMessage, record: RequestRecord, held: { release?: () => void }): Promise<BaseContext> => {
+    const contextFor = async (req: IncomingMessage, record: RequestRecord, held: { release?: () => void }, contextOf: ContextOf): Promise<BaseContext> => {
       try {
         const caller = await identities.resolve(req, record.requestId);
         // A client's request: its subgraphs' decision calls reuse this principal until its response is written.
@@ -224,20 +236,35 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const headers = headerMapOf(req);
       const record = observer.begin(requestId);
       const held: { release?: () => void } = {};
-      const execution = inRequestScope(requestId, () =>
-        apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-          context: () => contextFor(req, record, held),
-        }),
-      );
-      const response = await withinDeadline(execution, config.requestTimeoutMs).finally(() => held.release?.());
-      if (!response) {
+      const timedOut = () => {
         logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');
         res.setHeader('x-request-id', requestId);
         sendJson(res, 504, TIMEOUT_RESPONSE);
         record.errorCodes.push('TIMEOUT');
         return observer.finish(record, 504);
+      };
+      const decisionCall = decisionCalls !== undefined && req.method === 'POST' && req.headers.authorization === undefined && typeof req.headers[CONTEXT_HEADER] === 'string' && decisionCalls.calls.servedAlone(body);
+      if (decisionCall) {
+        const attempt = inRequestScope(requestId, () => decisionCalls!.calls.answer(body, () => contextFor(req, record, held, accessControlContext)));
+        const settled = await withinDeadline(attempt.then((answer) => ({ answer })), config.requestTimeoutMs);
+        if (!settled) return timedOut();
+        if (settled.answer) {
+          record.operationName = settled.answer.operationName;
+          record.operationType = 'query';
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
+          res.end(settled.answer.body);
+          return observer.finish(record, 200);
+        }
       }
+      const served = decisionCall ? decisionCalls!.apollo : apollo;
+      const execution = inRequestScope(requestId, () =>
+        served.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+          context: () => contextFor(req, record, held, decisionCall ? accessControlContext : contextOf),
+        }),
+      );
+      const response = await withinDeadline(execution, config.requestTimeoutMs).finally(() => held.release?.());
+      if (!response) return timedOut();
       await sendGraphQLResponse(res, response, { 'x-request-id': requestId });
       observer.finish(record, response.status ?? 200);
     };
@@ -275,6 +302,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         await apollo.stop();
+        await decisionCalls?.apollo.stop();
         subgraphClient?.close();
         await db.close();
       },

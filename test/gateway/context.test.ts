@@ -63,7 +63,9 @@ describe('the context forwarded to subgraphs', () => {
       let signed = 0;
       const counting = { ...signer, sign: (claims: Parameters<typeof signer.sign>[0], subgraph: string) => (signed++, signer.sign(claims, subgraph)) };
       const tokens = new ContextTokens(counting);
-      const services = { db: { manager: { find: async () => [] } } } as unknown as Services;
+      // A database with no partner group: the one statement the context reads answers no row.
+      const noGroups = { tableName: 'partner_groups', columns: [], findColumnWithPropertyName: (name: string) => ({ databaseName: name }) };
+      const services = { db: { manager: { query: async () => [], connection: { getMetadata: () => noGroups, driver: { escape: (name: string) => name } } } } } as unknown as Services;
       const first = gatewayContext(services, 'req-7', principal(), new Set(), tokens);
       const tickets = (await first.contextToken('tickets'))!;
       expect(await first.contextToken('tickets')).toBe(tickets);

@@ -12,6 +12,7 @@ export * from './webhook.entity';
 export * from './scheduler.entity';
 export * from './authorization-decision.entity';
 export * from './partner-group.entity';
+export * from './revision.entity';
 
 import { AccountEntity } from './account.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
@@ -24,8 +25,9 @@ import { ImpersonationSessionEntity } from './impersonation-session.entity';
 import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
 import { PartnerGroupEntity } from './partner-group.entity';
+import { RevisionEntity } from './revision.entity';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
 import { DelegationExpiryWarningEntity, SchedulerLeaseEntity } from './scheduler.entity';
 import { AuthorizationDecisionEntity } from './authorization-decision.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity];

@@ -8,6 +8,7 @@ import { ImpersonationRequests1733300000000 } from './1733300000000-impersonatio
 import { LifecycleScheduler1733400000000 } from './1733400000000-lifecycle-scheduler';
 import { AuthorizationDecisions1733410000000 } from './1733410000000-authorization-decisions';
 import { PartnerGroups1733500000000 } from './1733500000000-partner-groups';
+import { Revisions1733600000000 } from './1733600000000-revisions';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   LifecycleScheduler1733400000000,
   AuthorizationDecisions1733410000000,
   PartnerGroups1733500000000,
+  Revisions1733600000000,
 ];
