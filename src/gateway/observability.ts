@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RequestContext } from '../domain/context';
 import { isDenial } from '../errors';
 import { storeSampledDecisions } from '../domain/decision-tally';
+import { stampRequestId } from '../graph/errors';
 import type { DatabaseAvailability } from '../storage/availability';
 import type { GatewayContext } from './context';
 
@@ -111,6 +112,10 @@ export class RequestObserver {
           async didResolveOperation({ operationName, operation }) {
             record.operationName = operationName ?? undefined;
             record.operationType = operation?.operation;
+          },
+          // Before the errors are formatted: the formatter logs what it masks with the request's id.
+          async didEncounterErrors({ errors }) {
+            for (const error of errors) stampRequestId(error, record.requestId);
           },
           async willSendResponse({ response, request }) {
             record.operationName ??= request.operationName ?? undefined;

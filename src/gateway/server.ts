@@ -33,7 +33,6 @@ import { AUDIT_EXPORT_PATH, exportAuditTrail } from './audit-export';
 import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { DecisionCalls } from './decision-calls';
-import { inRequestScope, requestScopeFields } from './request-scope';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
 
 /** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
@@ -103,7 +102,7 @@ async function assertPolicyFitsDatabase(db: Database, engine: PolicyEngine, conf
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
   assertProductionIdentity(config);
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'], mixin: requestScopeFields }, options.logDestination);
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] }, options.logDestination);
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
   let started = false;
@@ -228,7 +227,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         return sendMetrics(res, metrics);
       }
       const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
-      if (url.pathname === AUDIT_EXPORT_PATH) return inRequestScope(requestId, () => exportAuditTrail(req, res, url, services, identities, requestId, logger));
+      if (url.pathname === AUDIT_EXPORT_PATH) return exportAuditTrail(req, res, url, services, identities, requestId, logger);
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const read = await readGraphQLBody(req, res, config.maxBodyBytes);
       if (!read) return;
@@ -245,7 +244,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       };
       const decisionCall = decisionCalls !== undefined && req.method === 'POST' && req.headers.authorization === undefined && typeof req.headers[CONTEXT_HEADER] === 'string' && decisionCalls.calls.servedAlone(body);
       if (decisionCall) {
-        const attempt = inRequestScope(requestId, () => decisionCalls!.calls.answer(body, () => contextFor(req, record, held, accessControlContext)));
+        const attempt = decisionCalls!.calls.answer(body, () => contextFor(req, record, held, accessControlContext));
         const settled = await withinDeadline(attempt.then((answer) => ({ answer })), config.requestTimeoutMs);
         if (!settled) return timedOut();
         if (settled.answer) {
@@ -257,12 +256,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         }
       }
       const served = decisionCall ? decisionCalls!.apollo : apollo;
-      const execution = inRequestScope(requestId, () =>
-        served.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-          context: () => contextFor(req, record, held, decisionCall ? accessControlContext : contextOf),
-        }),
-      );
+      const execution = served.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+        context: () => contextFor(req, record, held, decisionCall ? accessControlContext : contextOf),
+      });
       const response = await withinDeadline(execution, config.requestTimeoutMs).finally(() => held.release?.());
       if (!response) return timedOut();
       await sendGraphQLResponse(res, response, { 'x-request-id': requestId });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../domain/context';
 import { CONTEXT_HEADER } from '../identity/context-token';
 import type { GatewayContext } from './context';
+import { stampRequestId } from '../graph/errors';
 import { SUBGRAPH_UNAVAILABLE_MESSAGE } from './subgraph-faults';
 import { ACCESS_CONTROL_SUBGRAPH } from './supergraph';
 
@@ -157,7 +158,10 @@ export function subgraphTransport(options: SubgraphTransportOptions) {
     const result = await execute({ schema: options.accessControlSchema, document: request.document, variableValues: request.variables, operationName: request.operationName, contextValue: context });
     return {
       data: result.data,
-      errors: result.errors?.map((error) => subgraphError(ACCESS_CONTROL_SUBGRAPH, options.formatError(error.toJSON(), error))),
+      errors: result.errors?.map((error) => {
+        stampRequestId(error, context.requestId);
+        return subgraphError(ACCESS_CONTROL_SUBGRAPH, options.formatError(error.toJSON(), error));
+      }),
     };
   };
 
@@ -175,11 +179,11 @@ export function subgraphTransport(options: SubgraphTransportOptions) {
       response = await options.client.post(subgraph, url, body, headers, { query: (request.operationType ?? 'query') === 'query' });
     } catch (error) {
       // Its URL and port stay in the log; the client learns only that some fields could not be fetched.
-      options.logger.warn({ err: error, subgraph }, 'subgraph unavailable');
+      options.logger.warn({ requestId: caller?.portico.requestId, err: error, subgraph }, 'subgraph unavailable');
       return { errors: [unavailable(subgraph)] };
     }
     if (UNAVAILABLE_STATUSES.has(response.status)) {
-      options.logger.warn({ subgraph, status: response.status }, 'subgraph unavailable');
+      options.logger.warn({ requestId: caller?.portico.requestId, subgraph, status: response.status }, 'subgraph unavailable');
       return { errors: [unavailable(subgraph)] };
     }
     let answer: { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] };
