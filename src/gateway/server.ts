@@ -242,7 +242,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         record.errorCodes.push('TIMEOUT');
         return observer.finish(record, 504);
       };
-      const decisionCall = decisionCalls !== undefined && req.method === 'POST' && req.headers.authorization === undefined && typeof req.headers[CONTEXT_HEADER] === 'string' && decisionCalls.calls.servedAlone(body);
+      const decisionCall = decisionCalls !== undefined && req.method === 'POST' && req.headers.authorization === undefined && typeof req.headers[CONTEXT_HEADER] === 'string' && req.headers[CONTEXT_HEADER] !== '' && decisionCalls.calls.servedAlone(body);
       if (decisionCall) {
         const attempt = decisionCalls!.calls.answer(body, () => contextFor(req, record, held, accessControlContext));
         const settled = await withinDeadline(attempt.then((answer) => ({ answer })), config.requestTimeoutMs);

@@ -128,6 +128,12 @@ describe.each(databaseKinds())("a subgraph's decision call on %s", (kind) => {
     const viewer = await send({ [CONTEXT_HEADER]: token }, { query: '{ viewer { user { email } } }' }, 'viewer-1');
     expect(viewer).toMatchObject({ status: 200, body: { data: { viewer: { user: { email: 'admin@acme.example' } } } } });
     expect(direct).toEqual([false]);
+    // An empty context header names nobody: the request is the gateway's, as without one.
+    const empty = await send({ [CONTEXT_HEADER]: '' }, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'empty-1');
+    expect(direct).toEqual([]);
+    const none = await send({}, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'none-1');
+    expect(direct).toEqual([]);
+    expect(empty).toEqual({ ...none, requestId: 'empty-1' });
     const bearer = await t.token('admin@acme.example');
     const client = await send({ authorization: `Bearer ${bearer}` }, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'client-1');
     expect(client).toMatchObject({ status: 200, body: { data: { authorize: [{ allowed: true }] } } });
