@@ -242,9 +242,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         record.errorCodes.push('TIMEOUT');
         return observer.finish(record, 504);
       };
-      const decisionCall = decisionCalls !== undefined && req.method === 'POST' && req.headers.authorization === undefined && typeof req.headers[CONTEXT_HEADER] === 'string' && req.headers[CONTEXT_HEADER] !== '' && decisionCalls.calls.servedAlone(body);
-      if (decisionCall) {
-        const attempt = decisionCalls!.calls.answer(body, () => contextFor(req, record, held, accessControlContext));
+      const forwarded = req.headers[CONTEXT_HEADER];
+      const decisions = decisionCalls !== undefined && req.method === 'POST' && req.headers.authorization === undefined && typeof forwarded === 'string' && forwarded !== '' && decisionCalls.calls.servedAlone(body) ? decisionCalls : undefined;
+      if (decisions) {
+        const attempt = decisions.calls.answer(body, () => contextFor(req, record, held, accessControlContext));
         const settled = await withinDeadline(attempt.then((answer) => ({ answer })), config.requestTimeoutMs);
         if (!settled) return timedOut();
         if (settled.answer) {
@@ -255,10 +256,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
           return observer.finish(record, 200);
         }
       }
-      const served = decisionCall ? decisionCalls!.apollo : apollo;
-      const execution = served.executeHTTPGraphQLRequest({
+      const execution = (decisions?.apollo ?? apollo).executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-        context: () => contextFor(req, record, held, decisionCall ? accessControlContext : contextOf),
+        context: () => contextFor(req, record, held, decisions ? accessControlContext : contextOf),
       });
       const response = await withinDeadline(execution, config.requestTimeoutMs).finally(() => held.release?.());
       if (!response) return timedOut();

@@ -18,7 +18,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** Portico takes at most this many checks per `authorize` query. */
 const MAX_CHECKS_PER_CALL = 100;
 
-const AUTHORIZE_QUERY = 'query PorticoAuthorize($c: [AuthorizationCheckInput!]!) { authorize(checks: $c) { permission accountId allowed scope reason } }';
+/** The decision query the client sends; Portico answers a query of `authorize` alone without its gateway's passes. */
+export const AUTHORIZE_QUERY = 'query PorticoAuthorize($c: [AuthorizationCheckInput!]!) { authorize(checks: $c) { permission accountId allowed scope reason } }';
 
 export interface PorticoClientOptions {
   /** Portico's GraphQL endpoint, e.g. `http://portico:4000/graphql`. */

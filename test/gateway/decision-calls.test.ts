@@ -1,25 +1,12 @@
-import { Writable } from 'stream';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
 import { freePort } from '../../scripts/demo-run';
 import { DecisionCalls } from '../../src/gateway/decision-calls';
+import { AUTHORIZE_QUERY } from '../../src/kit/decisions';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 import { databaseKinds } from '../support/databases';
+import { logSink } from '../support/logs';
 import { startTestPortico, type TestPortico } from '../support/portico';
-
-/** The kit's own decision query (src/kit/decisions.ts). */
-const AUTHORIZE = 'query PorticoAuthorize($c: [AuthorizationCheckInput!]!) { authorize(checks: $c) { permission accountId allowed scope reason } }';
-
-function logSink(): { stream: Writable; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { stream, lines };
-}
 
 interface Answer {
   status: number;
@@ -84,13 +71,13 @@ describe.each(databaseKinds())("a subgraph's decision call on %s", (kind) => {
       { permission: 'tickets:read', accountId: ids.globex },
       { permission: 'no:such', accountId: ids.acme },
     ];
-    const { directly, byApollo, wasDirect, wasApollo } = await bothWays({ [CONTEXT_HEADER]: token }, { query: AUTHORIZE, variables: { c: checks } });
+    const { directly, byApollo, wasDirect, wasApollo } = await bothWays({ [CONTEXT_HEADER]: token }, { query: AUTHORIZE_QUERY, variables: { c: checks } });
     expect(wasDirect).toEqual([true]);
     expect(wasApollo).toEqual([false]);
     expect(directly).toEqual(byApollo);
     expect(directly.status).toBe(200);
     expect((directly.body as { data: { authorize: Array<{ allowed: boolean }> } }).data.authorize.map((d) => d.allowed)).toEqual([true, false, false]);
-    const lines = logs.lines.filter((line) => line.requestId === 'direct-1' && line.msg === 'graphql request');
+    const lines = logs.records().filter((line) => line.requestId === 'direct-1' && line.msg === 'graphql request');
     expect(lines).toHaveLength(2);
     const { durationMs: _a, time: _b, ...first } = lines[0];
     const { durationMs: _c, time: _d, ...second } = lines[1];
@@ -99,10 +86,10 @@ describe.each(databaseKinds())("a subgraph's decision call on %s", (kind) => {
   });
 
   it.each<{ title: string; headers: (token: string) => Record<string, string>; body: (acme: string) => Record<string, unknown>; status: number; code: string | undefined }>([
-    { title: 'a variable of the wrong type', headers: (token) => ({ [CONTEXT_HEADER]: token }), body: () => ({ query: AUTHORIZE, variables: { c: 'tickets:read' } }), status: 400, code: 'BAD_USER_INPUT' },
-    { title: 'more checks than one call takes', headers: (token) => ({ [CONTEXT_HEADER]: token }), body: (acme) => ({ query: AUTHORIZE, variables: { c: Array.from({ length: 101 }, () => ({ permission: 'tickets:read', accountId: acme })) } }), status: 200, code: 'BAD_USER_INPUT' },
-    { title: 'a forged context token', headers: (token) => ({ [CONTEXT_HEADER]: `${token.slice(0, -4)}AAAA` }), body: (acme) => ({ query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: acme }] } }), status: 401, code: 'UNAUTHENTICATED' },
-    { title: 'two operations and no operation name', headers: (token) => ({ [CONTEXT_HEADER]: token }), body: () => ({ query: `${AUTHORIZE} query Other { __typename }`, variables: { c: [] } }), status: 403, code: 'FORBIDDEN' },
+    { title: 'a variable of the wrong type', headers: (token) => ({ [CONTEXT_HEADER]: token }), body: () => ({ query: AUTHORIZE_QUERY, variables: { c: 'tickets:read' } }), status: 400, code: 'BAD_USER_INPUT' },
+    { title: 'more checks than one call takes', headers: (token) => ({ [CONTEXT_HEADER]: token }), body: (acme) => ({ query: AUTHORIZE_QUERY, variables: { c: Array.from({ length: 101 }, () => ({ permission: 'tickets:read', accountId: acme })) } }), status: 200, code: 'BAD_USER_INPUT' },
+    { title: 'a forged context token', headers: (token) => ({ [CONTEXT_HEADER]: `${token.slice(0, -4)}AAAA` }), body: (acme) => ({ query: AUTHORIZE_QUERY, variables: { c: [{ permission: 'tickets:read', accountId: acme }] } }), status: 401, code: 'UNAUTHENTICATED' },
+    { title: 'two operations and no operation name', headers: (token) => ({ [CONTEXT_HEADER]: token }), body: () => ({ query: `${AUTHORIZE_QUERY} query Other { __typename }`, variables: { c: [] } }), status: 403, code: 'FORBIDDEN' },
   ])('$title: answered as Apollo Server answers it, the direct attempt dropped', async ({ headers, body, status, code }) => {
     const token = await contextTokenOf('admin@acme.example');
     const before = await t.snapshot();
@@ -117,7 +104,7 @@ describe.each(databaseKinds())("a subgraph's decision call on %s", (kind) => {
 
   it('an account id that is no account: a denial, answered directly as Apollo Server answers it', async () => {
     const token = await contextTokenOf('admin@acme.example');
-    const { directly, byApollo, wasDirect } = await bothWays({ [CONTEXT_HEADER]: token }, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: 'no-such-account' }] } });
+    const { directly, byApollo, wasDirect } = await bothWays({ [CONTEXT_HEADER]: token }, { query: AUTHORIZE_QUERY, variables: { c: [{ permission: 'tickets:read', accountId: 'no-such-account' }] } });
     expect(wasDirect).toEqual([true]);
     expect(directly).toEqual(byApollo);
     expect(directly.body).toEqual({ data: { authorize: [expect.objectContaining({ allowed: false })] } });
@@ -129,13 +116,13 @@ describe.each(databaseKinds())("a subgraph's decision call on %s", (kind) => {
     expect(viewer).toMatchObject({ status: 200, body: { data: { viewer: { user: { email: 'admin@acme.example' } } } } });
     expect(direct).toEqual([false]);
     // An empty context header names nobody: the request is the gateway's, as without one.
-    const empty = await send({ [CONTEXT_HEADER]: '' }, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'empty-1');
+    const empty = await send({ [CONTEXT_HEADER]: '' }, { query: AUTHORIZE_QUERY, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'empty-1');
     expect(direct).toEqual([]);
-    const none = await send({}, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'none-1');
+    const none = await send({}, { query: AUTHORIZE_QUERY, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'none-1');
     expect(direct).toEqual([]);
     expect(empty).toEqual({ ...none, requestId: 'empty-1' });
     const bearer = await t.token('admin@acme.example');
-    const client = await send({ authorization: `Bearer ${bearer}` }, { query: AUTHORIZE, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'client-1');
+    const client = await send({ authorization: `Bearer ${bearer}` }, { query: AUTHORIZE_QUERY, variables: { c: [{ permission: 'tickets:read', accountId: ids.acme }] } }, 'client-1');
     expect(client).toMatchObject({ status: 200, body: { data: { authorize: [{ allowed: true }] } } });
     expect(direct).toEqual([]);
   });

@@ -1,18 +1,7 @@
-import { Writable } from 'stream';
 import type { DecisionLogMode } from '../../src/config';
 import { databaseKinds } from '../support/databases';
+import { logSink } from '../support/logs';
 import { codes, startTestPortico } from '../support/portico';
-
-function logSink() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { stream, records: () => lines.map((line) => JSON.parse(line) as Record<string, any>) };
-}
 
 const AUDIT = 'query($a: ID!) { auditEvents(accountId: $a, first: 1) { nodes { id } } }';
 

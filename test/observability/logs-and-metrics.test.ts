@@ -1,18 +1,6 @@
-import { Writable } from 'stream';
 import { databaseKinds } from '../support/databases';
+import { logSink } from '../support/logs';
 import { startTestPortico, type TestPortico } from '../support/portico';
-
-/** Collects every log line Portico writes. */
-function logSink() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, stream, records: () => lines.map((line) => JSON.parse(line) as Record<string, any>) };
-}
 
 describe.each(databaseKinds())('request logs and metrics on %s', (kind) => {
   let t: TestPortico;

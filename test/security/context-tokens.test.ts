@@ -1,27 +1,15 @@
 import { randomUUID } from 'crypto';
-import { Writable } from 'stream';
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
 import { freePort } from '../../scripts/demo-run';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 import { databaseKinds } from '../support/databases';
+import { logSink } from '../support/logs';
 import { codes, startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
 
 const OPERATOR = 'admin@platform.local';
 const ACME_ADMIN = 'admin@acme.example';
 const TICKETS = 'query($a: ID!) { tickets(accountId: $a) { number } }';
-
-/** Portico's log lines, parsed. */
-function logSink(): { stream: Writable; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { stream, lines };
-}
 
 describe.each(databaseKinds())('a context token sent back to Portico in production on %s', (kind) => {
   let t: TestPortico;
@@ -120,7 +108,7 @@ describe.each(databaseKinds())('a context token sent back to Portico in producti
     const result = (await response.json()) as GraphQLResult;
     expect(result.errors).toBeUndefined();
     expect(result.data!.tickets.length).toBeGreaterThan(0);
-    const decisionCalls = logs.lines.filter((line) => line.requestId === requestId && line.operationName === 'PorticoAuthorize');
+    const decisionCalls = logs.records().filter((line) => line.requestId === requestId && line.operationName === 'PorticoAuthorize');
     expect(decisionCalls.length).toBeGreaterThanOrEqual(1);
     for (const call of decisionCalls) expect(call).toMatchObject({ status: 200, outcome: expect.any(String), principal: { userId: ids.acmeAdmin } });
   });
