@@ -45,6 +45,8 @@ export class RequestContext {
   readonly decisions: DecisionTally;
   /** Accounts this request was allowed to act on through a delegated relationship, for the audit trail. */
   private readonly delegatedVia = new Map<string, string>();
+  /** What `authorize` decided in this request, by account: the gateway hands these to the subgraphs it calls. */
+  private readonly authorizedById = new Map<string, Map<string, Decision>>();
 
   constructor(
     readonly services: Services,
@@ -101,12 +103,25 @@ export class RequestContext {
   /** Decides on an account by id: not visible reads as "no role grants it", exactly as a missing account does. */
   async authorize(requirement: Requirement, accountId: string): Promise<Decision> {
     const account = await this.visibleAccount(accountId);
+    let decision: Decision;
     if (!account) {
       const reason = `no role grants ${requirement} on account ${accountId}`;
       this.decisions.record(requirement, false, { accountId, reason });
-      return { allowed: false, permission: requirement, accountId, scope: null, reason };
+      decision = { allowed: false, permission: requirement, accountId, scope: null, reason };
+    } else {
+      decision = this.decide(requirement, account);
     }
-    return this.decide(requirement, account);
+    let onAccount = this.authorizedById.get(accountId);
+    if (!onAccount) this.authorizedById.set(accountId, (onAccount = new Map()));
+    onAccount.set(requirement, decision);
+    return decision;
+  }
+
+  /** The decisions `authorize` made in this request on these accounts, each with the requirement it was asked. */
+  authorizedOn(accountIds: Iterable<string>): Array<{ asked: Requirement; decision: Decision }> {
+    const found: Array<{ asked: Requirement; decision: Decision }> = [];
+    for (const accountId of accountIds) for (const [asked, decision] of this.authorizedById.get(accountId) ?? []) found.push({ asked, decision });
+    return found;
   }
 
   /** The visible account the requirement is allowed on, or NOT_FOUND / FORBIDDEN. */

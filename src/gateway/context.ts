@@ -7,7 +7,7 @@ import { PorticoError } from '../errors';
 import { partnerGroupsOfPrincipal } from '../domain/partner-groups.service';
 import { loadPrincipal, type Principal } from '../domain/principal';
 import { LRUCache } from 'lru-cache';
-import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier } from '../identity/context-token';
+import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier, type DecisionsSubject, type HandedDecision } from '../identity/context-token';
 import { TokenVerifier, type Identity } from '../identity';
 
 /** What one request through the gateway carries: the access-control request context and the token's scopes. */
@@ -17,6 +17,11 @@ export interface GatewayContext {
   scopes: ReadonlySet<string>;
   /** The context token sent to one downstream subgraph for this caller; undefined for an anonymous caller. */
   contextToken(subgraph: string): Promise<string | undefined>;
+  /**
+   * The decisions token sent beside it: what this request decided (through `authorize`) on the accounts a subgraph
+   * request names, so that the subgraph need not ask again; undefined when there are none.
+   */
+  decisionsToken(subgraph: string, accountIds: Iterable<string>): Promise<string | undefined>;
 }
 
 /** The scopes of a token: OAuth's space-separated `scope`, or an `scp` list as some providers send. */
@@ -57,6 +62,11 @@ export class ContextTokens {
     options: { max?: number; now?: () => number } = {},
   ) {
     this.signed = new LRUCache({ max: options.max ?? 10_000, ttl: REUSE_SECONDS * 1000, ttlResolution: 0, ...(options.now ? { perf: { now: options.now } } : {}) });
+  }
+
+  /** Decisions are signed per request (they bind its id): nothing of them is kept. */
+  decisionsFor(subject: DecisionsSubject, decisions: readonly HandedDecision[], subgraph: string): Promise<string> {
+    return this.signer.signDecisions(subject, decisions, subgraph);
   }
 
   forSubgraph(claims: ContextClaims, subgraph: string): Promise<string> {
@@ -216,6 +226,15 @@ export function gatewayContext(services: Services, requestId: string, principal:
       if (!principal) return Promise.resolve(undefined);
       claims ??= partnerGroupsOfPrincipal(portico, principal).then((found) => contextClaimsOf(principal, scopes, found));
       return claims.then((held) => tokens.forSubgraph(held, subgraph));
+    },
+    async decisionsToken(subgraph, accountIds) {
+      if (!principal) return undefined;
+      const made = portico.authorizedOn(accountIds);
+      if (made.length === 0) return undefined;
+      // The caller exactly as the context token names it, so that a subgraph can match the two.
+      const { sub, acct, act, sid } = contextClaimsOf(principal, scopes);
+      const handed = made.map(({ asked, decision }) => ({ asked, permission: decision.permission, accountId: decision.accountId, allowed: decision.allowed, scope: decision.scope, reason: decision.reason }));
+      return tokens.decisionsFor({ sub, acct, act, sid, rid: requestId }, handed, subgraph);
     },
   };
 }

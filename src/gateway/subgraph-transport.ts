@@ -1,10 +1,10 @@
 import type { ExecutionRequest, ExecutionResult } from '@graphql-tools/utils';
-import { execute, GraphQLError, print, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, print, visit, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { Agent as HttpAgent, request as httpRequest } from 'http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'https';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../domain/context';
-import { CONTEXT_HEADER } from '../identity/context-token';
+import { CONTEXT_HEADER, DECISIONS_HEADER } from '../identity/context-token';
 import type { GatewayContext } from './context';
 import { stampRequestId } from '../graph/errors';
 import { SUBGRAPH_UNAVAILABLE_MESSAGE } from './subgraph-faults';
@@ -112,6 +112,24 @@ export class SubgraphHttpClient {
 /** Headers through which a client could claim an identity; the gateway builds a subgraph's headers itself, so none reaches it. */
 export const IDENTITY_HEADER = /^(authorization|proxy-authorization|cookie|x-portico-.*|x-user(-.*)?|x-auth(-.*)?|x-api-key|x-remote-user|x-forwarded-(user|email|groups|access-token)|x-amzn-oidc-.*|x-ms-client-principal.*)$/i;
 
+/** The literal strings and integers of a document: account ids a subgraph request may name inline. */
+const literalsOf = (document: DocumentNode): string[] => {
+  const found: string[] = [];
+  visit(document, {
+    StringValue: (node) => void found.push(node.value),
+    IntValue: (node) => void found.push(node.value),
+  });
+  return found;
+};
+
+/** Adds every string and integer in a variable value (through lists and objects) to `into`. */
+function addScalars(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') into.add(value);
+  else if (typeof value === 'number' && Number.isInteger(value)) into.add(String(value));
+  else if (Array.isArray(value)) for (const item of value) addScalars(item, into);
+  else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) addScalars(item, into);
+}
+
 /** The error a client reads at a subgraph's fields when it did not answer; the formatter keeps only its code. */
 const unavailable = (subgraph: string) => new GraphQLError(SUBGRAPH_UNAVAILABLE_MESSAGE, { extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: subgraph } });
 
@@ -153,6 +171,19 @@ export function subgraphTransport(options: SubgraphTransportOptions) {
     return text;
   };
 
+  const literals = new WeakMap<DocumentNode, string[]>();
+  /** Every value a subgraph request names (its literals and its variables): the accounts its decisions may be about. */
+  const valuesNamedBy = (request: ExecutionRequest): Set<string> => {
+    let inline = literals.get(request.document);
+    if (inline === undefined) {
+      inline = literalsOf(request.document);
+      literals.set(request.document, inline);
+    }
+    const values = new Set(inline);
+    addScalars(request.variables, values);
+    return values;
+  };
+
   const inProcess = (): SubgraphExecutor => async (request) => {
     const context = (request.context as EngineContext | undefined)?.portico?.portico ?? options.anonymous();
     const result = await execute({ schema: options.accessControlSchema, document: request.document, variableValues: request.variables, operationName: request.operationName, contextValue: context });
@@ -172,6 +203,8 @@ export function subgraphTransport(options: SubgraphTransportOptions) {
       headers['x-request-id'] = caller.portico.requestId;
       const token = await caller.contextToken(subgraph);
       if (token) headers[CONTEXT_HEADER] = token;
+      const decisions = token ? await caller.decisionsToken(subgraph, valuesNamedBy(request)) : undefined;
+      if (decisions) headers[DECISIONS_HEADER] = decisions;
     }
     const body = JSON.stringify({ query: textOf(request.document), variables: request.variables, operationName: request.operationName });
     let response: SubgraphResponse;

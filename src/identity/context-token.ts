@@ -41,15 +41,52 @@ export interface ContextClaims {
   groups?: ContextGroup[];
 }
 
+/** The header beside the context token that carries the decisions the gateway made for the request. */
+export const DECISIONS_HEADER = 'x-portico-decisions';
+/** The issuer of a decisions token: not a context token's, so neither is ever taken for the other. */
+export const DECISIONS_ISSUER = 'portico-gateway/decisions';
+/** How long a decisions token is valid: it serves one request, sent the moment it is signed. */
+export const DECISIONS_LIFETIME_SECONDS = 10;
+
+/**
+ * One decision the gateway made while checking a request, as `authorize` would answer it: `asked` is the
+ * permission or action the check named (`permission` is the decision's own, the same for a permission).
+ */
+export interface HandedDecision {
+  asked: string;
+  permission: string;
+  accountId: string;
+  allowed: boolean;
+  scope: string | null;
+  reason: string;
+}
+
+/** The caller a decisions token is about (the context token's `sub`, `acct`, `act` and `sid`), and its request. */
+export interface DecisionsSubject {
+  sub: string;
+  acct: string;
+  act?: { sub: string; acct?: string };
+  sid?: string;
+  /** The gateway's request id (`x-request-id`): the token serves that request only. */
+  rid: string;
+}
+
 export interface ContextSigner {
   /** Signs the claims for one subgraph only: another subgraph refuses the token. */
   sign(claims: ContextClaims, subgraph: string): Promise<string>;
+  /** Signs the decisions made for one request of this caller, for one subgraph only. */
+  signDecisions(subject: DecisionsSubject, decisions: readonly HandedDecision[], subgraph: string): Promise<string>;
   jwks(): { keys: JWK[] };
 }
 
 export interface ContextVerifier {
   /** Throws AuthenticationError when the token is missing, forged, expired or not meant for a subgraph. */
   verify(token: string): Promise<ContextClaims>;
+  /**
+   * The decisions of a decisions token, when it is valid, meant for this subgraph, about the caller the context
+   * token names and for request `requestId`; undefined otherwise (the subgraph then asks Portico).
+   */
+  verifyDecisions(token: string, claims: ContextClaims, requestId: string): Promise<HandedDecision[] | undefined>;
 }
 
 /**
@@ -74,6 +111,19 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
         .setAudience(contextAudience(subgraph))
         .setIssuedAt()
         .setExpirationTime(`${CONTEXT_TOKEN_LIFETIME_SECONDS}s`)
+        .sign(privateKey);
+    },
+    async signDecisions({ sub, ...subject }, decisions, subgraph): Promise<string> {
+      const payload: JWTPayload = { acct: subject.acct, rid: subject.rid, dec: decisions.map(decisionEntry) };
+      if (subject.act) payload.act = subject.act;
+      if (subject.sid) payload.sid = subject.sid;
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
+        .setSubject(sub)
+        .setIssuer(DECISIONS_ISSUER)
+        .setAudience(contextAudience(subgraph))
+        .setIssuedAt()
+        .setExpirationTime(`${DECISIONS_LIFETIME_SECONDS}s`)
         .sign(privateKey);
     },
     jwks: () => ({ keys: [{ ...publicJwk }] }),
@@ -110,7 +160,47 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
       verified.set(token, claims, payload.exp);
       return claims;
     },
+    async verifyDecisions(token, claims, requestId) {
+      // Only a subgraph takes decisions: Portico itself makes them.
+      if (audience === 'any-subgraph' || typeof token !== 'string' || token === '') return undefined;
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, { issuer: DECISIONS_ISSUER, audience: contextAudience(audience.subgraph), algorithms: [ALG], requiredClaims: ['exp', 'sub', 'aud'] }));
+      } catch {
+        return undefined;
+      }
+      if (payload.aud !== contextAudience(audience.subgraph) || payload.rid !== requestId || !sameCaller(payload, claims)) return undefined;
+      const entries = payload.dec;
+      if (!Array.isArray(entries)) return undefined;
+      const decisions = entries.map(handedDecision);
+      return decisions.every((d): d is HandedDecision => d !== undefined) ? decisions : undefined;
+    },
   };
+}
+
+/** A decision as a decisions token carries it: `[asked, accountId, allowed, scope, reason]`, and the decision's own permission when it differs. */
+type DecisionEntry = [string, string, boolean, string | null, string] | [string, string, boolean, string | null, string, string];
+
+function decisionEntry(d: HandedDecision): DecisionEntry {
+  return d.permission === d.asked ? [d.asked, d.accountId, d.allowed, d.scope, d.reason] : [d.asked, d.accountId, d.allowed, d.scope, d.reason, d.permission];
+}
+
+function handedDecision(entry: unknown): HandedDecision | undefined {
+  if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6)) return undefined;
+  const [asked, accountId, allowed, scope, reason, permission = asked] = entry as unknown[];
+  if (typeof asked !== 'string' || typeof accountId !== 'string' || typeof allowed !== 'boolean' || (scope !== null && typeof scope !== 'string') || typeof reason !== 'string' || typeof permission !== 'string') return undefined;
+  return { asked, permission, accountId, allowed, scope, reason };
+}
+
+/** The decisions token names the very caller of the context token: user, account, acting partner user and session. */
+function sameCaller(payload: JWTPayload, claims: ContextClaims): boolean {
+  const act = payload.act as { sub?: unknown; acct?: unknown } | undefined;
+  return (
+    payload.sub === claims.sub &&
+    payload.acct === claims.acct &&
+    payload.sid === claims.sid &&
+    (act === undefined ? claims.act === undefined : typeof act === 'object' && act !== null && act.sub === claims.act?.sub && act.acct === claims.act?.acct)
+  );
 }
 
 function toClaims(payload: JWTPayload): ContextClaims {

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { IncomingHttpHeaders } from 'http';
 import type { JWK } from 'jose';
-import { CONTEXT_HEADER, contextVerifier, type ContextClaims, type ContextGroup, type ContextVerifier } from '../identity/context-token';
+import { CONTEXT_HEADER, contextVerifier, DECISIONS_HEADER, type ContextClaims, type ContextGroup, type ContextVerifier, type HandedDecision } from '../identity/context-token';
 import { forbidden as refused } from '../errors';
 import { AuthenticationError } from '../identity/errors';
 import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisions';
@@ -18,6 +18,11 @@ export interface PorticoKitOptions {
   contextJwks?: { keys: JWK[] };
   /** Replaces the HTTP client used to ask Portico (tests). @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Take the decisions the gateway made for the request (the `x-portico-decisions` token beside the context token)
+   * as Portico's answers, instead of asking for them again. Off: every decision is asked of Portico. @default true
+   */
+  gatewayDecisions?: boolean;
 }
 
 /** Who is calling, as the gateway vouched for it, and a client for Portico's decisions on their behalf. */
@@ -42,7 +47,7 @@ export class PorticoViewer {
   readonly token: string;
   private readonly client: PorticoClient;
 
-  constructor(claims: ContextClaims, token: string, options: Pick<PorticoKitOptions, 'porticoUrl' | 'fetch'>, requestId?: string) {
+  constructor(claims: ContextClaims, token: string, options: Pick<PorticoKitOptions, 'porticoUrl' | 'fetch'>, requestId?: string, handed: readonly HandedDecision[] = []) {
     this.userId = claims.sub;
     this.accountId = claims.acct;
     this.email = claims.email;
@@ -53,6 +58,7 @@ export class PorticoViewer {
     this.partnerGroups = claims.groups ?? [];
     this.token = token;
     this.client = new PorticoClient({ porticoUrl: options.porticoUrl, token, requestId, fetch: options.fetch });
+    for (const { asked, ...decision } of handed) this.client.known(asked, decision);
   }
 
   /**
@@ -146,8 +152,12 @@ export function porticoKit(options: PorticoKitOptions): PorticoKit {
       if (token === undefined || token === '') return { portico: null };
       try {
         const claims = await verifier.verify(token);
-        const requestId = headerOf(req, 'x-request-id');
-        return { portico: new PorticoViewer(claims, token, options, requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined) };
+        const header = headerOf(req, 'x-request-id');
+        const requestId = header !== undefined && REQUEST_ID.test(header) ? header : undefined;
+        // Decisions come only with a request id to bind them to; any that do not verify are ignored, and asked of Portico.
+        const decisions = headerOf(req, DECISIONS_HEADER);
+        const handed = options.gatewayDecisions !== false && decisions && requestId ? await verifier.verifyDecisions(decisions, claims, requestId) : undefined;
+        return { portico: new PorticoViewer(claims, token, options, requestId, handed) };
       } catch (error) {
         if (error instanceof AuthenticationError) throw unauthenticated(error.message);
         throw error;

@@ -48,6 +48,11 @@ export class PorticoClient {
     });
   }
 
+  /** A decision Portico already made for this request (the gateway handed it over): answered without asking. */
+  known(asked: string, decision: PorticoDecision): void {
+    this.decisions.prime({ permission: asked, accountId: decision.accountId }, decision);
+  }
+
   /** Portico's decision on one permission (or Portico action) on one account. */
   authorize(permission: string, accountId: string): Promise<PorticoDecision> {
     return this.decisions.load({ permission, accountId });

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import type { EnforcementMode } from '../../src/config';
-import { CONTEXT_HEADER, contextVerifier } from '../../src/identity/context-token';
+import { CONTEXT_HEADER, contextVerifier, DECISIONS_HEADER, DECISIONS_LIFETIME_SECONDS } from '../../src/identity/context-token';
 import { signDevToken } from '../../src/identity';
 import { databaseKinds } from '../support/databases';
 import { startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
@@ -259,6 +259,27 @@ describe.each(databaseKinds())('the gateway on %s', (kind) => {
         expect(received.headers['x-request-id']).toMatch(/^[\w-]{8,}$/);
         expect(decodeJwt(token).aud).toBe('portico-subgraph:fleet');
         expect(decodeJwt(token).exp! - decodeJwt(token).iat!).toBe(60);
+      });
+
+      it("hands the subgraph the decisions it made on the accounts that subgraph's request names, bound to the request; a client's own decisions header never passes", async () => {
+        const query = 'query Report($account: ID!) { fleetStatus fleetReport(accountId: $account) }';
+        const result = await gw.send(query, { as: FLEET, variables: { account: acmeId }, headers: { [DECISIONS_HEADER]: 'forged.decisions.token', 'x-request-id': 'handed-1' } });
+        expect(result).toEqual({ status: 200, data: { fleetStatus: 'operational', fleetReport: `report for ${acmeId}` } });
+        const [received] = fleet.operations();
+        const token = received.headers[DECISIONS_HEADER] as string;
+        expect(token).not.toBe('forged.decisions.token');
+        const jwks = (await (await fetch(gw.t.portico.url.replace(/\/graphql$/, '/.well-known/portico/context-jwks.json'))).json()) as { keys: [] };
+        const verifier = contextVerifier({ jwks }, { subgraph: 'fleet' });
+        const claims = await verifier.verify(received.headers[CONTEXT_HEADER] as string);
+        // Exactly the decision `authorize` would give the subgraph for this caller, now.
+        const [asked] = (await gw.send('query($c: [AuthorizationCheckInput!]!) { authorize(checks: $c) { permission accountId allowed scope reason } }', { as: FLEET, variables: { c: [{ permission: 'fleet:read', accountId: acmeId }] } })).data!.authorize as object[];
+        expect(await verifier.verifyDecisions(token, claims, 'handed-1')).toEqual([{ asked: 'fleet:read', ...asked }]);
+        expect(await verifier.verifyDecisions(token, claims, 'handed-2')).toBeUndefined();
+        expect(await contextVerifier({ jwks }, { subgraph: 'tickets' }).verifyDecisions(token, claims, 'handed-1')).toBeUndefined();
+        expect(decodeJwt(token).exp! - decodeJwt(token).iat!).toBe(DECISIONS_LIFETIME_SECONDS);
+        // A request that names no account carries no decisions, and a client's header is dropped there too.
+        await gw.send('{ fleetStatus }', { as: FLEET, headers: { [DECISIONS_HEADER]: 'forged.decisions.token' } });
+        expect(fleet.operations()[1].headers[DECISIONS_HEADER]).toBeUndefined();
       });
 
       it('sends no identity for an anonymous caller', async () => {

@@ -97,7 +97,7 @@ describe.each(databaseKinds())('a context token sent back to Portico in producti
     expect(own.data!.tickets.length).toBeGreaterThan(0);
   });
 
-  it('the request id reaches the subgraph in x-request-id, beside its context token, and the kit sends it back on its decision calls', async () => {
+  it('a request through the gateway carries its id and the decisions the gateway made: the subgraph answers without calling back', async () => {
     const requestId = `rid-${randomUUID()}`;
     const bearer = await t.token(ACME_ADMIN);
     const response = await fetch(t.portico.url, {
@@ -108,6 +108,16 @@ describe.each(databaseKinds())('a context token sent back to Portico in producti
     const result = (await response.json()) as GraphQLResult;
     expect(result.errors).toBeUndefined();
     expect(result.data!.tickets.length).toBeGreaterThan(0);
+    const lines = logs.records().filter((line) => line.requestId === requestId);
+    expect(lines.map((line) => line.operationName ?? null)).toEqual([null]);
+    expect(lines[0]).toMatchObject({ status: 200, principal: { userId: ids.acmeAdmin } });
+  });
+
+  it('without decisions handed to it, the kit asks Portico and sends the request id back on its decision call', async () => {
+    const requestId = `rid-${randomUUID()}`;
+    const own = await sendTo(tickets.url, { [CONTEXT_HEADER]: await contextTokenOf(ACME_ADMIN), 'x-request-id': requestId }, TICKETS, { a: ids.acme });
+    expect(own.errors).toBeUndefined();
+    expect(own.data!.tickets.length).toBeGreaterThan(0);
     const decisionCalls = logs.records().filter((line) => line.requestId === requestId && line.operationName === 'PorticoAuthorize');
     expect(decisionCalls.length).toBeGreaterThanOrEqual(1);
     for (const call of decisionCalls) expect(call).toMatchObject({ status: 200, outcome: expect.any(String), principal: { userId: ids.acmeAdmin } });
