@@ -54,7 +54,8 @@ export async function runScale(options: BenchOptions, log: (line: string) => voi
         const partnerId = deepest.path.split('/').filter(Boolean)[1];
         const assignment = await db.manager.findOneByOrFail(RoleAssignmentEntity, { accountId: partnerId, role: 'ACCOUNT_MANAGER' });
         const manager = await db.manager.findOneByOrFail(UserEntity, { id: assignment.userId });
-        const headers = { authorization: `Bearer ${await signDevToken(devKeys, manager)}` };
+        // As the identity provider would: a verified email, which links the user at their first request.
+        const headers = { authorization: `Bearer ${await signDevToken(devKeys, manager, '12h', { email_verified: true })}` };
         const portico = await startChild(`portico at ${scale} accounts`, ENTRY.portico, { DATABASE_URL: databaseUrl, PORTICO_POLICY: 'appdirect', PORTICO_DATA_DIR: dataDir, PORTICO_SEED_DEMO: 'false', ...identity.env });
         children.push(portico);
         requests[scale] = {
