@@ -45,6 +45,12 @@ export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string
   return claims;
 }
 
+/**
+ * At most this many decisions go with one subgraph request (about 5 KB of header): a subgraph's HTTP server caps
+ * its headers (16 KB in Node), and the kit asks Portico for any decision it was not handed.
+ */
+export const MAX_HANDED_DECISIONS = 32;
+
 /** How long a signed context token is handed out again: the subgraph always gets one valid for 30 s more. */
 const REUSE_SECONDS = CONTEXT_TOKEN_LIFETIME_SECONDS / 2;
 
@@ -233,7 +239,7 @@ export function gatewayContext(services: Services, requestId: string, principal:
       if (made.length === 0) return undefined;
       // The caller exactly as the context token names it, so that a subgraph can match the two.
       const { sub, acct, act, sid } = contextClaimsOf(principal, scopes);
-      const handed = made.map(({ asked, decision }) => ({ asked, permission: decision.permission, accountId: decision.accountId, allowed: decision.allowed, scope: decision.scope, reason: decision.reason }));
+      const handed = made.slice(0, MAX_HANDED_DECISIONS).map(({ asked, decision }) => ({ asked, permission: decision.permission, accountId: decision.accountId, allowed: decision.allowed, scope: decision.scope, reason: decision.reason }));
       return tokens.decisionsFor({ sub, acct, act, sid, rid: requestId }, handed, subgraph);
     },
   };

@@ -3,7 +3,7 @@ import { print } from 'graphql';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { Principal } from '../../src/domain/principal';
-import { ContextTokens, contextClaimsOf, gatewayContext, scopesOf } from '../../src/gateway/context';
+import { ContextTokens, contextClaimsOf, gatewayContext, MAX_HANDED_DECISIONS, scopesOf } from '../../src/gateway/context';
 import { normalizeSubgraph } from '../../src/gateway/supergraph';
 import { contextVerifier, loadOrCreateContextSigner } from '../../src/identity/context-token';
 import type { Services } from '../../src/domain/context';
@@ -43,6 +43,32 @@ describe('the context forwarded to subgraphs', () => {
       await expect(verifier.verify(await signer.sign(contextClaimsOf(principal(), new Set()), 'leads'))).resolves.not.toHaveProperty('groups');
       const malformed = { ...claims, groups: ['Gold partners'] } as unknown as typeof claims;
       await expect(verifier.verify(await signer.sign(malformed, 'leads'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it(`hands a subgraph request the decisions on the accounts it names, at most ${MAX_HANDED_DECISIONS}, and none when it names no decided account`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
+    try {
+      const signer = await loadOrCreateContextSigner(dir);
+      const noGroups = { tableName: 'partner_groups', columns: [], findColumnWithPropertyName: (name: string) => ({ databaseName: name }) };
+      const services = { db: { manager: { query: async () => [], connection: { getMetadata: () => noGroups, driver: { escape: (name: string) => name } } } } } as unknown as Services;
+      const context = gatewayContext(services, 'req-1', principal(), new Set(), new ContextTokens(signer));
+      const made = Array.from({ length: 40 }, (_, i) => ({ asked: 'leads:read', decision: { allowed: i % 2 === 0, permission: 'leads:read', accountId: `a-${i}`, scope: i % 2 === 0 ? 'all' : null, reason: `reason ${i}` } }));
+      jest.spyOn(context.portico, 'authorizedOn').mockImplementation((ids) => {
+        const named = new Set(ids);
+        return made.filter((m) => named.has(m.decision.accountId));
+      });
+      const verifier = contextVerifier({ jwks: signer.jwks() }, { subgraph: 'leads' });
+      const caller = contextClaimsOf(principal(), new Set());
+      const two = await verifier.verifyDecisions((await context.decisionsToken('leads', ['a-0', 'a-1', 'someone-else']))!, caller, 'req-1');
+      expect(two).toEqual(made.slice(0, 2).map(({ asked, decision: { allowed, permission, accountId, scope, reason } }) => ({ asked, permission, accountId, allowed, scope, reason })));
+      const all = await verifier.verifyDecisions((await context.decisionsToken('leads', made.map((m) => m.decision.accountId)))!, caller, 'req-1');
+      expect(all).toHaveLength(MAX_HANDED_DECISIONS);
+      expect(await context.decisionsToken('leads', ['someone-else'])).toBeUndefined();
+      // An anonymous caller has no context token, and no decisions either.
+      expect(await gatewayContext(services, 'req-2', null, new Set(), new ContextTokens(signer)).decisionsToken('leads', ['a-0'])).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
