@@ -99,32 +99,21 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
   const privateKey = (await importJWK({ ...jwk, alg: ALG }, ALG)) as KeyLike;
   const { d: _private, ...rest } = jwk;
   const publicJwk: JWK = { ...rest, alg: ALG, use: 'sig', kid };
+  /** A token for one subgraph (its audience), from this issuer, about `sub`, valid for `seconds`. */
+  const signFor = (payload: JWTPayload, sub: string, issuer: string, subgraph: string, seconds: number): Promise<string> =>
+    new SignJWT(payload).setProtectedHeader({ alg: ALG, kid, typ: 'JWT' }).setSubject(sub).setIssuer(issuer).setAudience(contextAudience(subgraph)).setIssuedAt().setExpirationTime(`${seconds}s`).sign(privateKey);
   return {
     async sign(claims: ContextClaims, subgraph: string): Promise<string> {
       const { sub, ...others } = claims;
       const payload: JWTPayload = {};
       for (const [name, value] of Object.entries(others)) if (value !== undefined) payload[name] = value;
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
-        .setSubject(sub)
-        .setIssuer(CONTEXT_ISSUER)
-        .setAudience(contextAudience(subgraph))
-        .setIssuedAt()
-        .setExpirationTime(`${CONTEXT_TOKEN_LIFETIME_SECONDS}s`)
-        .sign(privateKey);
+      return signFor(payload, sub, CONTEXT_ISSUER, subgraph, CONTEXT_TOKEN_LIFETIME_SECONDS);
     },
     async signDecisions({ sub, ...subject }, decisions, subgraph): Promise<string> {
       const payload: JWTPayload = { acct: subject.acct, rid: subject.rid, dec: decisions.map(decisionEntry) };
       if (subject.act) payload.act = subject.act;
       if (subject.sid) payload.sid = subject.sid;
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: ALG, kid, typ: 'JWT' })
-        .setSubject(sub)
-        .setIssuer(DECISIONS_ISSUER)
-        .setAudience(contextAudience(subgraph))
-        .setIssuedAt()
-        .setExpirationTime(`${DECISIONS_LIFETIME_SECONDS}s`)
-        .sign(privateKey);
+      return signFor(payload, sub, DECISIONS_ISSUER, subgraph, DECISIONS_LIFETIME_SECONDS);
     },
     jwks: () => ({ keys: [{ ...publicJwk }] }),
   };
