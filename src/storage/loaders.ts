@@ -103,7 +103,7 @@ export function createLoaders(em: EntityManager) {
       `FROM ${q(table)} t WHERE ${q(parentColumn)} IN (${parentIds.map(() => '?').join(', ')})${afterClause}) ranked ` +
       `WHERE portico_rank <= ? ORDER BY ${q(parentColumn)}, portico_rank`;
     const raw = (await em.query(sql, params)) as Array<Record<string, unknown>>;
-    const rows = raw.map((r) => Object.assign(new entity() as object, hydrate(metadata.columns, r)) as T);
+    const rows = raw.map((r) => hydrated(em, entity, r));
     return groupBy(rows, (r) => (r as Record<string, unknown>)[metadata.findColumnWithDatabaseName(parentColumn)!.propertyName] as string);
   };
 
@@ -187,20 +187,15 @@ async function allPartnerGroups(em: EntityManager): Promise<PartnerGroupEntity[]
   const { driver } = em.connection;
   const column = (property: string) => driver.escape(metadata.findColumnWithPropertyName(property)!.databaseName);
   const raw = (await em.query(`SELECT * FROM ${driver.escape(metadata.tableName)} ORDER BY ${column('nameKey')}, ${column('id')}`)) as Array<Record<string, unknown>>;
-  return raw.map((row) => {
-    const group = new PartnerGroupEntity() as unknown as Record<string, unknown>;
-    for (const c of metadata.columns) group[c.propertyName] = driver.prepareHydratedValue(row[c.databaseName], c);
-    return group as unknown as PartnerGroupEntity;
-  });
+  return raw.map((row) => hydrated(em, PartnerGroupEntity, row));
 }
 
-function hydrate(columns: Array<{ databaseName: string; propertyName: string; type: unknown }>, raw: Record<string, unknown>): Record<string, unknown> {
-  const entity: Record<string, unknown> = {};
-  for (const column of columns) {
-    const value = raw[column.databaseName];
-    entity[column.propertyName] = column.type === 'simple-json' && typeof value === 'string' ? JSON.parse(value) : value;
-  }
-  return entity;
+/** An entity from a row read by a plain statement, each column converted by the driver as `find` would (dates, booleans, JSON). */
+function hydrated<T>(em: EntityManager, entity: new () => T, row: Record<string, unknown>): T {
+  const { driver } = em.connection;
+  const made = new entity() as Record<string, unknown>;
+  for (const column of em.connection.getMetadata(entity).columns) made[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
+  return made as T;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
