@@ -50,7 +50,8 @@ describe('decisions the gateway hands a subgraph with its request', () => {
   beforeAll(async () => {
     ({ privateKey } = await generateKeyPair('ES256', { extractable: true }));
     signer = await loadOrCreateContextSigner(mkdtempSync(join(tmpdir(), 'portico-handed-')), JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'handed' }));
-    other = await loadOrCreateContextSigner(mkdtempSync(join(tmpdir(), 'portico-handed-other-')));
+    // Another key under the same key id: only the signature tells the two apart.
+    other = await loadOrCreateContextSigner(mkdtempSync(join(tmpdir(), 'portico-handed-other-')), JSON.stringify({ ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)), kid: 'handed' }));
     contextToken = await signer.sign(claims, 'leads');
   });
   beforeEach(() => {
@@ -89,7 +90,7 @@ describe('decisions the gateway hands a subgraph with its request', () => {
   const ignored: Array<{ title: string; headers: () => Promise<Record<string, string>>; kit?: () => ReturnType<typeof kitFor> }> = [
     { title: 'for another request (a replay into a later request)', headers: async () => ({ 'x-request-id': 'request-2', [DECISIONS_HEADER]: await signer.signDecisions(subject, [allowed], 'leads') }) },
     { title: 'with no request id to bind it to', headers: async () => ({ [DECISIONS_HEADER]: await signer.signDecisions(subject, [allowed], 'leads') }) },
-    { title: 'signed by another key (forged)', headers: async () => ({ 'x-request-id': REQUEST, [DECISIONS_HEADER]: await other.signDecisions(subject, [allowed], 'leads') }) },
+    { title: 'signed by another key under the same key id (forged)', headers: async () => ({ 'x-request-id': REQUEST, [DECISIONS_HEADER]: await other.signDecisions(subject, [allowed], 'leads') }) },
     { title: 'meant for another subgraph', headers: async () => ({ 'x-request-id': REQUEST, [DECISIONS_HEADER]: await signer.signDecisions(subject, [allowed], 'tickets') }) },
     { title: 'about another user', headers: async () => ({ 'x-request-id': REQUEST, [DECISIONS_HEADER]: await signer.signDecisions({ ...subject, sub: 'user-2' }, [allowed], 'leads') }) },
     { title: 'about another account of the user', headers: async () => ({ 'x-request-id': REQUEST, [DECISIONS_HEADER]: await signer.signDecisions({ ...subject, acct: 'account-2' }, [allowed], 'leads') }) },
