@@ -225,20 +225,20 @@ export function gatewayContext(services: Services, requestId: string, principal:
   const portico = new RequestContext(services, requestId, principal);
   // The caller's groups are computed once per request, and only when a downstream subgraph is asked.
   let claims: Promise<ContextClaims> | undefined;
+  const claimsOf = (caller: Principal) => (claims ??= partnerGroupsOfPrincipal(portico, caller).then((found) => contextClaimsOf(caller, scopes, found)));
   return {
     portico,
     scopes,
     contextToken(subgraph) {
       if (!principal) return Promise.resolve(undefined);
-      claims ??= partnerGroupsOfPrincipal(portico, principal).then((found) => contextClaimsOf(principal, scopes, found));
-      return claims.then((held) => tokens.forSubgraph(held, subgraph));
+      return claimsOf(principal).then((held) => tokens.forSubgraph(held, subgraph));
     },
     async decisionsToken(subgraph, accountIds) {
       if (!principal) return undefined;
       const made = portico.authorizedOn(accountIds);
       if (made.length === 0) return undefined;
-      // The caller exactly as the context token names it, so that a subgraph can match the two.
-      const { sub, acct, act, sid } = contextClaimsOf(principal, scopes);
+      // The caller exactly as the context token beside it names it, so that a subgraph can match the two.
+      const { sub, acct, act, sid } = await claimsOf(principal);
       const handed = made.slice(0, MAX_HANDED_DECISIONS).map(({ asked, decision }) => ({ asked, permission: decision.permission, accountId: decision.accountId, allowed: decision.allowed, scope: decision.scope, reason: decision.reason }));
       return tokens.decisionsFor({ sub, acct, act, sid, rid: requestId }, handed, subgraph);
     },

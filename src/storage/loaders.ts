@@ -103,7 +103,7 @@ export function createLoaders(em: EntityManager) {
       `FROM ${q(table)} t WHERE ${q(parentColumn)} IN (${parentIds.map(() => '?').join(', ')})${afterClause}) ranked ` +
       `WHERE portico_rank <= ? ORDER BY ${q(parentColumn)}, portico_rank`;
     const raw = (await em.query(sql, params)) as Array<Record<string, unknown>>;
-    const rows = raw.map((r) => hydrated(em, entity, r));
+    const rows = entitiesOf(em, entity, raw);
     return groupBy(rows, (r) => (r as Record<string, unknown>)[metadata.findColumnWithDatabaseName(parentColumn)!.propertyName] as string);
   };
 
@@ -176,26 +176,28 @@ export function createLoaders(em: EntityManager) {
   };
 }
 
-/** Turns raw column values into entity properties, decoding simple-json columns. */
 /**
- * Every partner group, by name: read on each request that calls a downstream subgraph (its context token names the
- * caller's groups), so as a plain statement with the driver's own value conversion rather than through `find`,
- * whose query building costs more than the read itself.
+ * Every partner group, by name: read whenever an instance's copy of them is out of date (see
+ * partner-groups.service), as a plain statement rather than through `find`, whose query building costs more than
+ * the read itself.
  */
 async function allPartnerGroups(em: EntityManager): Promise<PartnerGroupEntity[]> {
   const metadata = em.connection.getMetadata(PartnerGroupEntity);
   const { driver } = em.connection;
   const column = (property: string) => driver.escape(metadata.findColumnWithPropertyName(property)!.databaseName);
   const raw = (await em.query(`SELECT * FROM ${driver.escape(metadata.tableName)} ORDER BY ${column('nameKey')}, ${column('id')}`)) as Array<Record<string, unknown>>;
-  return raw.map((row) => hydrated(em, PartnerGroupEntity, row));
+  return entitiesOf(em, PartnerGroupEntity, raw);
 }
 
-/** An entity from a row read by a plain statement, each column converted by the driver as `find` would (dates, booleans, JSON). */
-function hydrated<T>(em: EntityManager, entity: new () => T, row: Record<string, unknown>): T {
+/** Entities from rows read by a plain statement, each column converted by the driver as `find` would (dates, booleans, JSON). */
+function entitiesOf<T>(em: EntityManager, entity: new () => T, rows: ReadonlyArray<Record<string, unknown>>): T[] {
   const { driver } = em.connection;
-  const made = new entity() as Record<string, unknown>;
-  for (const column of em.connection.getMetadata(entity).columns) made[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
-  return made as T;
+  const { columns } = em.connection.getMetadata(entity);
+  return rows.map((row) => {
+    const made = new entity() as Record<string, unknown>;
+    for (const column of columns) made[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
+    return made as T;
+  });
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
