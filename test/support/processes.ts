@@ -1,16 +1,16 @@
-import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
+import { existsSync } from 'fs';
 import { join } from 'path';
 import { packageRoot } from '../../src/config';
 import type { GraphQLResult } from './portico';
 
-let built = false;
-
-/** Builds dist/ from this checkout once per test file: a child process runs what the README's `npm start` runs. */
+/**
+ * dist/ is built once for the whole run by test/support/global-setup.ts, before any suite starts: a child process
+ * runs what the README's `npm start` runs. Kept as the one place a suite says it needs the build.
+ */
 export function buildPortico(): void {
-  if (built) return;
   const root = packageRoot();
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--declaration', 'false'], { cwd: root, stdio: 'pipe' });
-  built = true;
+  if (!existsSync(join(root, 'dist', 'src', 'main.js'))) throw new Error('dist/ is missing: jest builds it in its global setup (test/support/global-setup.ts)');
 }
 
 export interface PorticoProcess {
