@@ -274,6 +274,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     });
     keepConnectionsAlive(server);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
+    if (playground.startupLine) log(playground.startupLine);
     opened.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as AddressInfo;
     // A separate port on loopback only: scrapers on the machine (or a sidecar) read it, nobody outside.
