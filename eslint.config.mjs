@@ -1,5 +1,6 @@
 // The import boundaries of STYLE.md, checked by a machine: the data flows one way,
 // identity → principal → decision → enforcement → resolvers → storage, and the kit stands alone.
+import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 const never = (...folders) => ({
@@ -17,7 +18,7 @@ const never = (...folders) => ({
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
-  { files: ['src/**/*.ts'], languageOptions: { parser: tseslint.parser } },
+  { files: ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'], languageOptions: { parser: tseslint.parser } },
   // The policy engine is pure: nothing of Portico's, no I/O.
   { files: ['src/policy/**/*.ts'], rules: never('config', 'identity', 'storage', 'domain', 'graph', 'gateway', 'kit', 'demo', 'errors', 'identifiers') },
   { files: ['src/identity/**/*.ts'], rules: never('storage', 'domain', 'graph', 'gateway', 'demo') },
@@ -28,4 +29,25 @@ export default tseslint.config(
   { files: ['src/kit/**/*.ts'], rules: never('storage', 'graph', 'domain', 'gateway', 'demo', 'config') },
   // The demo subgraphs reach Portico only as any subgraph would: through the kit.
   { files: ['src/demo/**/*.ts'], rules: never('config', 'identity', 'storage', 'domain', 'graph', 'gateway', 'policy', 'errors', 'identifiers') },
+  // The suites: no focused or disabled test, none that asserts nothing, no title twice.
+  {
+    files: ['test/**/*.ts'],
+    plugins: { jest },
+    rules: {
+      'jest/no-focused-tests': 'error',
+      'jest/no-disabled-tests': 'error',
+      // Suites that assert through a helper name it here; a test run through a helper of its own is checked as one.
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'ok', 'refused', 'refusedGroup'], additionalTestBlockFunctions: ['fromElsewhere'] }],
+      'jest/no-identical-title': 'error',
+      'jest/valid-title': ['error', { ignoreTypeOfTestName: true }],
+      'jest/valid-expect': 'error',
+      'jest/no-done-callback': 'error',
+      'jest/valid-describe-callback': 'error',
+      'jest/no-test-return-statement': 'error',
+      'jest/no-commented-out-tests': 'error',
+      'jest/valid-expect-in-promise': 'error',
+      'jest/no-export': 'error',
+      'jest/no-jasmine-globals': 'error',
+    },
+  },
 );

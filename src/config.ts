@@ -232,7 +232,7 @@ export const CONFIG_VARIABLES = {
     schema: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]),
     accepted: 'an IP address to listen on (127.0.0.1, 0.0.0.0, ::1, ::) or localhost',
     default: '127.0.0.1',
-    description: 'interface to listen on; `0.0.0.0` for every interface (the docker files set it)',
+    description: 'interface to listen on; `0.0.0.0` for every interface (the docker files set it), which turns the development sign-in helper off',
   }),
   PORTICO_POLICY: variable({
     schema: z.string().refine((policy) => (PRESETS as readonly string[]).includes(policy) || /\.ya?ml$/.test(policy)),

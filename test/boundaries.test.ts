@@ -68,3 +68,29 @@ describe('the import boundaries (eslint.config.mjs, run by npm test)', () => {
     expect(cycles).toEqual([]);
   });
 });
+
+describe('the lint of the suites (eslint.config.mjs, run by npm test)', () => {
+  /** The rules ESLint, with the project's configuration, reports for this text as a test file. */
+  const rulesFor = async (source: string): Promise<string[]> => {
+    const [result] = await new ESLint({ cwd: ROOT }).lintText(source, { filePath: join(ROOT, 'test', 'probe.test.ts') });
+    return result.messages.map((m) => m.ruleId ?? m.message);
+  };
+
+  it.each([
+    { title: 'a focused test', source: "it.only('runs alone', () => { expect(1).toBe(1); });", rule: 'jest/no-focused-tests' },
+    { title: 'a focused suite', source: "describe.only('runs alone', () => { it('checks', () => { expect(1).toBe(1); }); });", rule: 'jest/no-focused-tests' },
+    { title: 'a skipped test', source: "it.skip('never runs', () => { expect(1).toBe(1); });", rule: 'jest/no-disabled-tests' },
+    { title: 'a skipped suite', source: "xdescribe('never runs', () => { it('checks', () => { expect(1).toBe(1); }); });", rule: 'jest/no-disabled-tests' },
+    { title: 'a test that asserts nothing', source: "it('claims a lot', async () => { await Promise.resolve(); });", rule: 'jest/expect-expect' },
+  ])('refuses $title', async ({ source, rule }) => {
+    expect(await rulesFor(source)).toEqual([rule]);
+  });
+
+  it('allows a test that asserts through a helper named in the configuration, and a todo', async () => {
+    expect(await rulesFor("declare const ok: (r: unknown) => void;\nit('succeeds', () => { ok({}); });\nit.todo('not run here: why');")).toEqual([]);
+  });
+
+  it('npm run lint covers the sources, the suites and the scripts', () => {
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.lint).toBe('eslint src test scripts');
+  });
+});

@@ -83,6 +83,9 @@ function nothingAnswered(data: Record<string, unknown> | null | undefined): bool
  * headers are never logged.
  */
 export class RequestObserver {
+  /** Sampled-decision writes under way: they run after the response, and stopping waits for them. */
+  private readonly writes = new Set<Promise<unknown>>();
+
   constructor(
     private readonly logger: Logger,
     private readonly metrics: PorticoMetrics | undefined,
@@ -171,9 +174,15 @@ export class RequestObserver {
     }
     if (record.request && decisions && decisions.sampled.length > 0) {
       // After the response: the table is for reading later, and a failed write must not fail the request.
-      storeSampledDecisions(record.request.services.db, record.requestId, { userId: principal?.user.id ?? null, actorUserId: principal?.actor?.id ?? null }, decisions).catch((error: unknown) =>
-        this.logger.warn({ err: error, requestId: record.requestId }, 'sampled decisions not stored'),
-      );
+      const write = storeSampledDecisions(record.request.services.db, record.requestId, { userId: principal?.user.id ?? null, actorUserId: principal?.actor?.id ?? null }, decisions)
+        .catch((error: unknown) => this.logger.warn({ err: error, requestId: record.requestId }, 'sampled decisions not stored'))
+        .finally(() => this.writes.delete(write));
+      this.writes.add(write);
     }
+  }
+
+  /** Resolves once every sampled-decision write started so far has ended (stored, or logged as not stored). */
+  async decisionsWritten(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all(this.writes);
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
+import * as ipaddr from 'ipaddr.js';
 import { dirname, join } from 'path';
 import { In } from 'typeorm';
 import type { Services } from '../domain/context';
@@ -76,16 +77,43 @@ export function isLoopbackHost(host: string | undefined): boolean {
 }
 
 /**
+ * Whether a connection's peer is this machine: a loopback address (127.0.0.0/8, ::1, or 127.x written as
+ * ::ffff:127.x). Read from the socket, never from a header.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address || !ipaddr.isValid(address)) return false;
+  return ipaddr.process(address).range() === 'loopback';
+}
+
+/** Whether `HOST` keeps the server on loopback only: `localhost`, 127.x or ::1; never 0.0.0.0, :: or an interface's address. */
+export function listensOnLoopbackOnly(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host);
+}
+
+/**
  * The self-hosted GraphiQL playground: the page, its assets from node_modules, and in development a sign-in
  * helper (the demo users, and a development token for one of them).
  */
 export class Playground {
   private readonly assets = new Map<string, Asset>();
   readonly signInHelper: boolean;
+  /** Why a development server has no sign-in helper: it listens beyond loopback, where others could reach it. */
+  private readonly signInHelperOff?: string;
 
   constructor(private readonly options: PlaygroundOptions) {
     const { config } = options.services;
-    this.signInHelper = config.environment === 'development' && options.devKeys !== undefined;
+    const development = config.environment === 'development' && options.devKeys !== undefined;
+    this.signInHelper = development && listensOnLoopbackOnly(config.host);
+    if (development && !this.signInHelper) {
+      this.signInHelperOff = `Portico listens on ${config.host}, not on loopback only (HOST=127.0.0.1 turns it on; npm run token -- <email> prints a token)`;
+    }
+  }
+
+  /** The start-up line about the sign-in helper, in development with the playground on; undefined otherwise. */
+  get startupLine(): string | undefined {
+    if (!this.enabled) return undefined;
+    if (this.signInHelper) return 'sign-in helper: on, for requests from this machine only (a loopback address and Host)';
+    return this.signInHelperOff && `sign-in helper: off, since ${this.signInHelperOff}`;
   }
 
   get enabled(): boolean {
@@ -118,6 +146,15 @@ export class Playground {
       return true;
     }
     const signIn = path === `${PLAYGROUND_PATH}/users` || path === `${PLAYGROUND_PATH}/token`;
+    if (signIn && this.signInHelperOff) {
+      sendJson(res, 404, { error: `the sign-in helper is off: ${this.signInHelperOff}` });
+      return true;
+    }
+    if (signIn && this.signInHelper && !isLoopbackAddress(req.socket.remoteAddress)) {
+      // Whatever its Host header says: a request from another machine never mints a token.
+      sendJson(res, 403, { error: 'the sign-in helper answers only requests from this machine (a loopback address)' });
+      return true;
+    }
     if (signIn && this.signInHelper && !isLoopbackHost(req.headers.host)) {
       // A page on another name that resolves here (DNS rebinding) must not mint tokens from the visitor's browser.
       sendJson(res, 403, { error: 'the sign-in helper answers only requests addressed to a loopback host (localhost, 127.0.0.1, [::1])' });

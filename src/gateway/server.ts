@@ -49,6 +49,8 @@ export interface Portico {
   webhooks?: WebhookDispatcher;
   /** Expiries, expiry warnings and renewals, when `PORTICO_SCHEDULER_INTERVAL_MS` is not 0. */
   scheduler?: LifecycleScheduler;
+  /** Resolves once the sampled decisions of the requests answered so far are written (they are written after the response). */
+  decisionsWritten(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -274,6 +276,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     });
     keepConnectionsAlive(server);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
+    if (playground.startupLine) log(playground.startupLine);
     opened.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as AddressInfo;
     // A separate port on loopback only: scrapers on the machine (or a sidecar) read it, nobody outside.
@@ -293,6 +296,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       metrics,
       webhooks,
       scheduler,
+      decisionsWritten: () => observer.decisionsWritten(),
       async stop() {
         await scheduler?.stop();
         await webhooks?.stop();
@@ -301,6 +305,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         await apollo.stop();
         await decisionCalls?.apollo.stop();
         subgraphClient?.close();
+        await observer.decisionsWritten();
         await db.close();
       },
     };

@@ -71,6 +71,19 @@ describe('docker/', () => {
     }
     expect(gateway.depends_on!.mariadb).toEqual({ condition: 'service_healthy' });
     expect(gateway.environment!.DATABASE_URL).toMatch(/^mysql:\/\/portico:portico@mariadb:3306\/portico$/);
-    expect(gateway.ports).toEqual(['4000:4000']);
+    expect(gateway.ports).toEqual(['127.0.0.1:4000:4000']);
+  });
+
+  it('publishes the development setup on 127.0.0.1 only, and says how to expose it', () => {
+    // A development gateway (the development key, demo users) reachable from the network makes anyone its operator.
+    expect(compose.services.portico.environment!.NODE_ENV).toBe('development');
+    const published = Object.entries(compose.services).flatMap(([name, service]) => (service.ports ?? []).map((port) => [name, String(port)]));
+    expect(published.length).toBeGreaterThan(0);
+    for (const [name, port] of published) expect([name, port]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/)]);
+    // Its opening comment: production mode with an identity provider, before publishing beyond this machine.
+    const opening = read('docker/compose.yaml').split('\n').filter((line) => line.startsWith('#')).join(' ');
+    expect(opening).toMatch(/To expose Portico to other machines, run it in production mode with an identity provider/);
+    expect(opening).toMatch(/PORTICO_JWKS_URL/);
+    expect(read('docs/demo.md')).toContain('`127.0.0.1:4000`');
   });
 });

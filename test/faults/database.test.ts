@@ -1,4 +1,4 @@
-import { createMysqlDatabase } from '../support/databases';
+import { createMysqlDatabase, databaseKinds } from '../support/databases';
 import { startTestPortico, type GraphQLResult, type TestPortico } from '../support/portico';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
@@ -82,7 +82,9 @@ async function until(done: () => Promise<boolean> | boolean, what: string, limit
   throw new Error(`gave up waiting: ${what}`);
 }
 
-describe('the database goes away mid-traffic (MariaDB behind a TCP proxy the test controls)', () => {
+// Under PORTICO_TEST_DB=sqlite nothing here runs, and the summary lists it as a todo saying so.
+if (!databaseKinds().includes('mysql')) it.todo('the database goes away mid-traffic: not run, PORTICO_TEST_DB leaves MariaDB out and this suite needs it');
+else describe('the database goes away mid-traffic (MariaDB behind a TCP proxy the test controls)', () => {
   let proxy: TcpProxy;
   let t: TestPortico;
   let drop: () => Promise<void>;

@@ -35,6 +35,8 @@ export interface TestPortico {
   portico: Portico;
   kind: DatabaseKind;
   dataDir: string;
+  /** What Portico said as it started (migrations, seeding, the sign-in helper). */
+  startupLines: string[];
   /** Runs an operation as the user with this email (a development token), with a token as given, or anonymously. */
   gql<T = Record<string, any>>(as: Caller, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResult<T>>;
   raw(init: { token?: string; body: string; contentType?: string; method?: string; headers?: Record<string, string> }): Promise<Response>;
@@ -71,7 +73,8 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     ...(overrides.environment === 'production' ? { introspection: 'off' as const } : {}),
     ...overrides,
   };
-  const portico = await startPortico(config, undefined, start).catch(async (error: unknown) => {
+  const startupLines: string[] = [];
+  const portico = await startPortico(config, (line) => startupLines.push(line), start).catch(async (error: unknown) => {
     // A start that fails leaves nothing behind to keep Jest's process alive.
     await provider?.stop();
     await mysql?.drop();
@@ -87,6 +90,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     portico,
     kind,
     dataDir,
+    startupLines,
     async token(email, lifetime) {
       const user = await api.user(email);
       // The test provider's accounts are linked to the users they stand for, as a first sign-in would link them.
