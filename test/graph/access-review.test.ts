@@ -35,7 +35,7 @@ async function whoCan(t: TestPortico, as: string, permission: string, accountId:
   return ok(await t.gql(as, WHO_CAN, { permission, accountId, first })).whoCan as Connection;
 }
 
-/** A live impersonation grant (dstny) and an active delegated relationship (appdirect), so every kind of holder exists. */
+/** A live impersonation grant (dstny), an active delegated relationship (appdirect) and a custom role (unifyr), so every kind of holder exists. */
 async function consent(t: TestPortico, preset: string): Promise<void> {
   if (preset === 'dstny') {
     const [acme, northwind] = await Promise.all([t.account('Acme Logistics'), t.account('Northwind Telecom')]);
@@ -45,6 +45,15 @@ async function consent(t: TestPortico, preset: string): Promise<void> {
     const [acme, advisor] = await Promise.all([t.account('Acme Retail'), t.user('advisor@northwind.example')]);
     const { id } = ok(await t.gql('advisor@northwind.example', REQUEST, { input: { customerAccountId: acme.id, delegateUserId: advisor.id, roles: ['ACCOUNT_MANAGER'], durationDays: 90 } })).requestDelegatedAdmin;
     ok(await t.gql('am@acme.example', APPROVE, { id }));
+  }
+  if (preset === 'unifyr') {
+    // A partner user whose only right is a custom role, and one holding it beside a policy role.
+    const [northwind, sales] = await Promise.all([t.account('Northwind Solutions'), t.user('sales@northwind.example')]);
+    const input = { accountId: northwind.id, accountType: 'PARTNER', name: 'DEAL_DESK', title: 'Deal desk', permissions: [{ permission: 'deals:manage' }, { permission: 'content:read' }] };
+    ok(await t.gql('supplier@platform.local', 'mutation($input: CreateCustomRoleInput!) { createCustomRole(input: $input) { name } }', { input }));
+    ok(await t.gql('supplier@platform.local', 'mutation($userId: ID!, $role: String!) { assignRole(userId: $userId, role: $role) { id } }', { userId: sales.id, role: 'DEAL_DESK' }));
+    const desk = { accountId: northwind.id, email: 'desk@northwind.example', name: 'Dee Desk', roles: ['DEAL_DESK'] };
+    ok(await t.gql('supplier@platform.local', 'mutation($input: InviteUserInput!) { inviteUser(input: $input) { id } }', { input: desk }));
   }
 }
 
