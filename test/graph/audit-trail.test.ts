@@ -209,4 +209,3 @@ describe.each(databaseKinds())('who acted in a customer\'s portal, as the custom
     expect(await eventActor(acmeAdmin, event({}))).toBeNull();
   });
 });
-});
