@@ -140,6 +140,8 @@ function rolesThat(ctx: RequestContext, account: AccountEntity, custom: readonly
 export async function whoCan(ctx: RequestContext, permission: string, accountId: string, first: number, after?: string): Promise<HolderPage> {
   if (!ctx.engine.isKnownPermission(permission)) throw badInput(`unknown permission ${permission}`, { field: 'permission' });
   const account = await ctx.requireOn('audit.read', accountId);
+  // Nobody holds anything on a suspended account (its review is refused before this, to everyone).
+  if (account.status !== 'ACTIVE') return { holders: [], hasNextPage: false, totalCount: 0 };
   const facts = accountFacts(account);
   const em = ctx.services.db.manager;
   const now = Date.now();
@@ -176,7 +178,7 @@ export async function whoCan(ctx: RequestContext, permission: string, accountId:
       holdings.push({ account: home, roles, delegates, impersonators });
     }
   }
-  if (holdings.length === 0 || account.status !== 'ACTIVE') return { holders: [], hasNextPage: false, totalCount: 0 };
+  if (holdings.length === 0) return { holders: [], hasNextPage: false, totalCount: 0 };
 
   const build = () => holdersQuery(ctx, em, holdings);
   const page = build().select(['u.id', 'u.email']);
@@ -209,7 +211,8 @@ function customRolesHeldIn(em: EntityManager, accountIds: readonly string[]): Pr
 /**
  * The users matching one of the holdings: active (not suspended, signing in: no role whose holders never do), of
  * the holding's account, and holding a role there, or delegated, or able to start a session under a reaching grant.
- * Read through the users' (account, email) index; each role test is an indexed look-up of the user's rights.
+ * The users are found by account or walked in email order, as the planner prefers; each role test is an indexed
+ * look-up of the user's rights.
  */
 function holdersQuery(ctx: RequestContext, em: EntityManager, holdings: readonly Holding[]): SelectQueryBuilder<UserEntity> {
   const query = em.createQueryBuilder(UserEntity, 'u').where('u.accountId IN (:...holdingAccountIds)', { holdingAccountIds: holdings.map((h) => h.account.id) });
