@@ -1,7 +1,7 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import { badInput } from '../errors';
 import { verifyAuditChain, type ChainReport } from '../storage/audit-chain';
-import { AccountEntity, AuditEventEntity } from '../storage/entities';
+import { AccountEntity, AuditEventEntity, type UserEntity } from '../storage/entities';
 import type { RequestContext } from './context';
 import { accountFacts } from './facts';
 
@@ -122,6 +122,25 @@ export async function auditEvents(ctx: RequestContext, accountId: string, filter
   const query = await auditEventQuery(ctx, accountId, filter);
   const rows = await readAuditPage(query, first + 1, after);
   return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => query.build().getCount() };
+}
+
+/**
+ * Who made the change, as the reader may know them: a user the reader may see; and, to those who may read the trail
+ * of a customer, the partner user who acted in its portal: on `impersonation.start` and `impersonation.end` of a
+ * session in that account, and on every event made in such a session (as `ImpersonationSession.actor` shows them).
+ * Anyone else stays hidden (null: the id stays on the event). Batched with the rest of the page.
+ */
+export async function eventActor(ctx: RequestContext, event: AuditEventEntity): Promise<UserEntity | null> {
+  const visible = await ctx.visibleUser(event.actorUserId);
+  if (visible) return visible;
+  const sessionId = event.impersonationSessionId ?? (event.targetType === 'ImpersonationSession' ? event.targetId : null);
+  if (!sessionId) return null;
+  const session = await ctx.loaders.impersonationSession.load(sessionId);
+  // The session's own actor, in the account the session acted in, to a reader of that account's trail.
+  if (!session || session.actorUserId !== event.actorUserId || session.customerAccountId !== event.subjectAccountId) return null;
+  const customer = await ctx.visibleAccount(session.customerAccountId);
+  if (!customer || !ctx.decide('audit.read', customer).allowed) return null;
+  return ctx.loaders.user.load(session.actorUserId);
 }
 
 /** Whether the account's chain holds, for those who may read its trail. */

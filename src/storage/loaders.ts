@@ -135,6 +135,7 @@ export function createLoaders(em: EntityManager) {
     relationshipsCountByCustomer: countBy(DelegatedAdminRelationshipEntity, 'customerAccountId'),
     relationshipsCountByPartner: countBy(DelegatedAdminRelationshipEntity, 'partnerAccountId'),
     user: byIds(UserEntity),
+    impersonationSession: byIds(ImpersonationSessionEntity),
     customRole: byIds(CustomRoleEntity),
     rolesByUser: byParent(RoleAssignmentEntity, 'userId'),
     contactRolesByUser: byParent(ContactRoleEntity, 'userId'),

@@ -3,6 +3,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { In } from 'typeorm';
 import { policyPath } from '../../src/config';
+import { eventActor } from '../../src/domain/audit-trail.service';
+import { RequestContext } from '../../src/domain/context';
+import { loadPrincipal } from '../../src/domain/principal';
 import { AuditEventEntity, type AccountEntity, type UserEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { type Caller, codes, type GraphQLResult, ok, startTestPortico, type TestPortico } from '../support/portico';
@@ -145,5 +148,64 @@ describe.each(databaseKinds())('the audit trail on %s', (kind) => {
       ok(await t.gql(as, query, variables()));
       expect((await t.snapshot()).audits).toBe(before.audits + 1);
     });
+  });
+});
+
+describe.each(databaseKinds())('who acted in a customer\'s portal, as the customer reads its trail, on %s', (kind) => {
+  const ADMIN = 'admin@acme.example';
+  const MANAGER = 'ppm@northwind.example';
+  const READ = 'query($accountId: ID!) { auditEvents(accountId: $accountId, first: 100) { nodes { action requestId actorUserId actor { id email } impersonationSessionId } } }';
+  let t: TestPortico;
+  let acme: AccountEntity;
+  let sessionId: string;
+
+  beforeAll(async () => {
+    t = await startTestPortico(kind, 'dstny');
+    acme = await t.account('Acme Logistics');
+  });
+  afterAll(() => t?.stop());
+
+  it('names the partner user on the session\'s start and end and on every change made in it, and keeps the partner\'s other events anonymous', async () => {
+    const [manager, billing] = await Promise.all([t.user(MANAGER), t.user('billing@acme.example')]);
+    const tagged = (name: string) => ({ 'x-request-id': `portal-${kind}-${name}` });
+    const input = { customerAccountId: acme.id, rights: ['contactRoles:manage'], reason: 'ticket 4711: number porting' };
+    const grant = ok(await t.gql(MANAGER, 'mutation($input: RequestImpersonationInput!) { requestImpersonation(input: $input) { id } }', { input }, tagged('request'))).requestImpersonation;
+    ok(await t.gql(ADMIN, 'mutation($id: ID!) { approveImpersonationGrant(id: $id) { id } }', { id: grant.id }, tagged('approve')));
+    const started = ok(await t.gql(MANAGER, 'mutation($c: ID!) { startImpersonation(customerAccountId: $c, reason: "porting") { token session { id actor { email } } } }', { c: acme.id }, tagged('start'))).startImpersonation;
+    const session = { token: started.token as string };
+    ok(await t.gql(session, CONTACT_ROLES, { userId: billing.id, roles: ['BILLING_CONTACT'] }, tagged('change')));
+    ok(await t.gql(session, END, { id: started.session.id }, tagged('end')));
+    sessionId = started.session.id;
+
+    const events = (ok(await t.gql(ADMIN, READ, { accountId: acme.id })).auditEvents.nodes as Array<{ action: string; requestId: string; actorUserId: string; actor: { id: string; email: string } | null; impersonationSessionId: string | null }>)
+      .filter((e) => e.requestId.startsWith(`portal-${kind}-`))
+      .map((e) => [e.requestId.slice(`portal-${kind}-`.length), e.action, e.actorUserId === manager.id, e.actor?.email ?? null]);
+    expect(events.reverse()).toEqual([
+      // Asking for consent is the partner's own business: the customer sees that it was asked, not by whom.
+      ['request', 'impersonation.request', true, null],
+      ['approve', 'impersonation.approve', false, ADMIN],
+      ['start', 'impersonation.start', true, MANAGER],
+      ['change', 'user.setContactRoles', true, MANAGER],
+      ['end', 'impersonation.end', true, MANAGER],
+    ]);
+    // The same person ImpersonationSession.actor names; and nothing more of them than the events say.
+    expect(started.session.actor.email).toBe(MANAGER);
+    expect(ok(await t.gql(ADMIN, 'query($id: ID!) { user(id: $id) { email } }', { id: manager.id })).user).toBeNull();
+  });
+
+  it('names nobody else: not another user on the session\'s events, not the session\'s actor on another account\'s, not the partner on events outside a session', async () => {
+    const [manager, partnerAdmin, globex] = await Promise.all([t.user(MANAGER), t.user('ppa@northwind.example'), t.account('Globex')]);
+    const contextOf = async (email: string) => {
+      const { db, engine } = t.portico.services;
+      return new RequestContext(t.portico.services, 'test', await loadPrincipal(db, engine, { subject: (await t.user(email)).id, claims: {} }, 'test'));
+    };
+    const [acmeAdmin, globexAdmin] = await Promise.all([contextOf(ADMIN), contextOf('admin@globex.example')]);
+    const event = (fields: Partial<AuditEventEntity>) =>
+      Object.assign(new AuditEventEntity(), { action: 'user.setContactRoles', actorUserId: manager.id, subjectAccountId: acme.id, targetType: 'User', targetId: manager.id, impersonationSessionId: null, ...fields });
+    const onSession = { targetType: 'ImpersonationSession', targetId: sessionId } as const;
+    expect((await eventActor(acmeAdmin, event(onSession)))?.email).toBe(MANAGER);
+    expect(await eventActor(acmeAdmin, event({ ...onSession, actorUserId: partnerAdmin.id }))).toBeNull();
+    expect(await eventActor(globexAdmin, event({ impersonationSessionId: sessionId, subjectAccountId: globex.id }))).toBeNull();
+    expect(await eventActor(acmeAdmin, event({}))).toBeNull();
   });
 });

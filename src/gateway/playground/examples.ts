@@ -79,7 +79,7 @@ ${commentLines(`Access review: each permission the user holds here, with its sco
 ${commentLines(`Everybody who holds a permission here: own account, ancestors and delegations included.`)}query WhoCan($accountId: ID!) {
   whoCan(permission: "${permission}", accountId: $accountId, first: 20) {
     totalCount
-    nodes { user { email } scope via reason }
+    nodes { identity { email name account { name } } scope via role reason }
   }
 }
 

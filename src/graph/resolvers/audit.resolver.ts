@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { auditEvents, auditIntegrity } from '../../domain/audit-trail.service';
+import { auditEvents, auditIntegrity, eventActor } from '../../domain/audit-trail.service';
 import type { RequestContext } from '../../domain/context';
 import type { AuditEventEntity } from '../../storage/entities';
 import { RequiresPermission } from '../directives';
@@ -29,10 +29,14 @@ export class AuditResolver {
     return auditIntegrity(ctx, accountId);
   }
 
-  // Batched with every other event of the page; null when the viewer may not see that user (no existence leak).
-  @FieldResolver(() => User, { nullable: true, description: 'Who made the change (in a session, the partner user), when the viewer may see them.' })
+  // Batched with every other event of the page; null when the viewer may not know that user (no existence leak).
+  @FieldResolver(() => User, {
+    nullable: true,
+    description:
+      "Who made the change (in a session, the partner user), when the viewer may see them; to a reader of a customer's trail, also the partner user who acted in its portal in a session (its start, its end and every change made in it).",
+  })
   actor(@Ctx() ctx: RequestContext, @Root() event: AuditEventEntity): Promise<User | null> {
-    return ctx.visibleUser(event.actorUserId);
+    return eventActor(ctx, event);
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The user the change was about, when the viewer may see them.' })

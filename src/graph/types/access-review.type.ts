@@ -41,11 +41,42 @@ export class HeldPermissionType {
   grantId!: string | null;
 }
 
+@ObjectType({ description: "A permission holder's home account, as an access review names it: its id and name." })
+@Authenticated()
+export class HolderAccount {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+}
+
+@ObjectType({
+  description: 'Who holds a permission, as an access review names them to anyone who may review the account: id, email, name and home account, nothing more of them.',
+})
+@Authenticated()
+export class HolderIdentity {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  email!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => HolderAccount)
+  account!: HolderAccount;
+}
+
 @ObjectType({ description: 'A user who holds a permission on an account, with the scope and the reason.' })
 @Authenticated()
 export class PermissionHolder {
-  @Field(() => User)
-  user!: User;
+  @Field(() => HolderIdentity, { description: 'Who holds it, for every holder (an ancestor\'s user or a delegate included).' })
+  identity!: HolderIdentity;
+
+  @Field(() => User, { nullable: true, description: 'The user, when the viewer may see them (as in users); null for a holder the viewer may not otherwise read.' })
+  user!: User | null;
 
   @Field(() => String, { nullable: true })
   scope!: string | null;
@@ -58,6 +89,9 @@ export class PermissionHolder {
 
   @Field(() => String, { nullable: true })
   role!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The account the role is held on.' })
+  heldOnAccountId!: string | null;
 
   @Field(() => ID, { nullable: true })
   relationshipId!: string | null;
