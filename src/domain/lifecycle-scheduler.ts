@@ -29,6 +29,8 @@ const LEASE = 'lifecycle';
 const LEASE_MS = 5 * 60_000;
 const BATCH = 100;
 const PRUNE_BATCH = 500;
+/** The outbox is pruned at most this often (the first round of an instance does). */
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 /** What one round did. */
 export interface LifecycleRound {
@@ -60,6 +62,8 @@ export class LifecycleScheduler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  /** When this instance last pruned the outbox, by its clock. */
+  private prunedAt: number | null = null;
 
   constructor(
     private readonly db: Database,
@@ -204,7 +208,10 @@ export class LifecycleScheduler {
       );
     }
 
-    round.outboxPruned = await this.pruneOutbox(new Date(now.getTime() - this.config.outboxRetentionDays * DAY));
+    if (this.prunedAt === null || now.getTime() - this.prunedAt >= PRUNE_EVERY_MS) {
+      round.outboxPruned = await this.pruneOutbox(new Date(now.getTime() - this.config.outboxRetentionDays * DAY));
+      this.prunedAt = now.getTime();
+    }
 
     if (Object.values(round).some((n) => n > 0)) this.logger.info({ requestId, ...round }, 'lifecycle round');
     return round;
