@@ -420,6 +420,34 @@ describe.each(databaseKinds())('webhooks and impersonation sessions on %s', (kin
   });
 });
 
+describe.each(databaseKinds())('webhook addresses at creation in production on %s', (kind) => {
+  let t: TestPortico;
+  let acme: AccountEntity;
+
+  beforeAll(async () => {
+    t = await startTestPortico(kind, 'appdirect', { environment: 'production' });
+    acme = await t.account('Acme Retail');
+  });
+  afterAll(() => t?.stop());
+
+  // Each accepted by the hand list this replaced: NAT64 of 169.254.169.254, SIIT and IPv4-compatible forms of
+  // loopback, 6to4 of loopback, a benchmarking address.
+  it.each(['http://[64:ff9b::a9fe:a9fe]/', 'http://[::ffff:0:7f00:1]/', 'http://[::127.0.0.1]/', 'http://[2002:7f00:1::1]/', 'http://198.18.0.1/'])(
+    'createWebhook refuses %s with BAD_USER_INPUT, storing nothing',
+    async (url) => {
+      const before = await t.portico.services.db.manager.count(WebhookEntity);
+      const result = await refused(t, ACME, CREATE, { input: { accountId: acme.id, url, events: ['user.invited'] } }, 'BAD_USER_INPUT');
+      expect(result.errors![0].message).toMatch(/public unicast address/);
+      expect(await t.portico.services.db.manager.count(WebhookEntity)).toBe(before);
+    },
+  );
+
+  it('createWebhook accepts a public address', async () => {
+    const { id } = ok(await t.gql(ACME, CREATE, { input: { accountId: acme.id, url: 'https://93.184.216.34/hook', events: ['user.invited'] } })).createWebhook;
+    ok(await t.gql(ACME, DELETE, { id }));
+  });
+});
+
 describe('webhook URLs', () => {
   const production = { production: true, allowPrivate: false };
   it.each(['http://127.0.0.1/hook', 'http://localhost/hook', 'http://10.1.2.3/hook', 'http://172.20.0.1/hook', 'http://192.168.1.1/hook', 'http://169.254.169.254/latest', 'http://[::1]/hook', 'http://[fe80::1]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://100.64.0.1/',
