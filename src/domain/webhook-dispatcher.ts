@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { Webhook as Signer } from 'standardwebhooks';
+import { In } from 'typeorm';
 import type { PorticoConfig } from '../config';
 import type { Database } from '../storage/database';
-import { In } from 'typeorm';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
 import { postWebhook, type Resolver } from './webhook-transport';
 
