@@ -129,6 +129,11 @@ export interface PorticoConfig {
   /** How often the webhook dispatcher looks for due deliveries. `PORTICO_WEBHOOK_POLL_MS` */
   webhookPollMs: number;
   /**
+   * Days an outbox event and its deliveries are kept once none of them is pending; the lifecycle scheduler deletes
+   * older ones. `PORTICO_OUTBOX_RETENTION_DAYS` @default 30
+   */
+  outboxRetentionDays: number;
+  /**
    * Which authorization decisions get a log line of their own (who, permission, account, reason, request id):
    * none, the denied ones, or all of them. `PORTICO_DECISION_LOG`
    */
@@ -395,6 +400,12 @@ export const CONFIG_VARIABLES = {
     description: 'this instance delivers webhook events (every instance may: each delivery is claimed by one)',
   }),
   PORTICO_WEBHOOK_POLL_MS: variable({ schema: positiveInteger(600_000), accepted: 'a number of milliseconds from 1 to 600000', default: 1000, description: 'how often the webhook dispatcher looks for due deliveries' }),
+  PORTICO_OUTBOX_RETENTION_DAYS: variable({
+    schema: positiveInteger(3650),
+    accepted: 'a number of days from 1 to 3650',
+    default: 30,
+    description: 'days an outbox event and its webhook deliveries are kept once none is pending (delivered or failed); the lifecycle scheduler deletes older ones',
+  }),
   PORTICO_DECISION_LOG: variable({
     schema: z.enum(DECISION_LOG_MODES),
     accepted: DECISION_LOG_MODES.join(', '),
@@ -487,6 +498,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     webhookRetrySchedule: read('PORTICO_WEBHOOK_RETRY_SCHEDULE'),
     webhookDelivery: read('PORTICO_WEBHOOK_DELIVERY'),
     webhookPollMs: read('PORTICO_WEBHOOK_POLL_MS'),
+    outboxRetentionDays: read('PORTICO_OUTBOX_RETENTION_DAYS'),
     decisionLog: read('PORTICO_DECISION_LOG'),
     introspection: given('PORTICO_INTROSPECTION') ?? (environment === 'production' ? 'off' : 'per-identity'),
     decisionSampleRate: read('PORTICO_DECISION_SAMPLE_RATE'),

@@ -43,6 +43,7 @@ describe('configuration', () => {
       webhookRetrySchedule: [0, 1, 5, 30, 120, 600, 3600, 21600],
       webhookDelivery: true,
       webhookPollMs: 1000,
+      outboxRetentionDays: 30,
       decisionLog: 'off',
       introspection: 'per-identity',
       decisionSampleRate: 1,

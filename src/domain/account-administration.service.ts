@@ -9,8 +9,11 @@ import {
   ExternalIdentityEntity,
   ImpersonationGrantEntity,
   ImpersonationSessionEntity,
+  OutboxEventEntity,
   RoleAssignmentEntity,
   UserEntity,
+  WebhookDeliveryEntity,
+  WebhookEntity,
 } from '../storage/entities';
 import { checkName, checkSettings } from './accounts.service';
 import { audit } from './audit';
@@ -69,7 +72,8 @@ export async function updateAccount(ctx: RequestContext, id: string, input: Upda
 
 /**
  * Deletes an account without child accounts, with its users (their tokens name nobody any more), their rights,
- * contact roles and sign-in links, its custom roles and the consents given on it. Its audit trail stays; the
+ * contact roles and sign-in links, its custom roles, the consents given on it, and its webhooks with their deliveries
+ * and its outbox events (nothing more is sent about it, to anyone). Its audit trail stays; the
  * deletion itself is recorded on the parent, whose administrators can still read it.
  */
 export async function deleteAccount(ctx: RequestContext, id: string): Promise<string> {
@@ -100,6 +104,10 @@ export async function deleteAccount(ctx: RequestContext, id: string): Promise<st
     await em.delete(ImpersonationSessionEntity, { customerAccountId: id });
     await em.delete(ImpersonationGrantEntity, { customerAccountId: id });
     await em.delete(DelegatedAdminRelationshipEntity, { customerAccountId: id });
+    const webhookIds = (await em.findBy(WebhookEntity, { accountId: id })).map((w) => w.id);
+    if (webhookIds.length > 0) await em.delete(WebhookDeliveryEntity, { webhookId: In(webhookIds) });
+    await em.delete(WebhookEntity, { accountId: id });
+    await em.delete(OutboxEventEntity, { accountId: id });
     await em.delete(AccountEntity, { id });
     await audit(em, ctx, {
       action: 'account.delete',

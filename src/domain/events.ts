@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import type { AuditEventEntity } from '../storage/entities';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
+import { actorShownToAccount } from './audit-actor';
 
 /** The lifecycle events a webhook may subscribe to (SPEC §7.2). */
 export const EVENT_TYPES = [
@@ -52,6 +53,8 @@ export interface EventActor {
 /**
  * Writes the event an audited change announces to the outbox, and a pending delivery for each of the account's
  * webhooks subscribed to it, in the change's own transaction: an event exists exactly when its change committed.
+ * The actor's email and name are in it only where the account's own trail shows them (`actorShownToAccount`);
+ * otherwise the actor is an id, as in the trail.
  */
 export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null): Promise<OutboxEventEntity | null> {
   const type = eventTypeOf(audited.action);
@@ -59,7 +62,7 @@ export async function publishEvent(em: EntityManager, audited: AuditEventEntity,
   const data = {
     accountId: audited.subjectAccountId,
     auditEventId: audited.id,
-    actor: actor ?? { id: audited.actorUserId },
+    actor: actor && actorShownToAccount(audited, actor) ? actor : { id: audited.actorUserId },
     targetType: audited.targetType,
     targetId: audited.targetId,
     subjectUserId: audited.subjectUserId,

@@ -3,7 +3,16 @@ import type { Logger } from 'pino';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { PorticoConfig } from '../config';
 import type { Database } from '../storage/database';
-import { DelegatedAdminRelationshipEntity, DelegationExpiryWarningEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, SchedulerLeaseEntity } from '../storage/entities';
+import { In } from 'typeorm';
+import {
+  DelegatedAdminRelationshipEntity,
+  DelegationExpiryWarningEntity,
+  ImpersonationGrantEntity,
+  ImpersonationSessionEntity,
+  OutboxEventEntity,
+  SchedulerLeaseEntity,
+  WebhookDeliveryEntity,
+} from '../storage/entities';
 import { auditScheduled } from './audit';
 
 /** What the scheduler takes the time from; tests give it a clock of their own. */
@@ -19,6 +28,9 @@ const LEASE = 'lifecycle';
 /** The holder keeps the lease round after round; another instance takes over this long after the holder stops. */
 const LEASE_MS = 5 * 60_000;
 const BATCH = 100;
+const PRUNE_BATCH = 500;
+/** The outbox is pruned at most this often (the first round of an instance does). */
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 /** What one round did. */
 export interface LifecycleRound {
@@ -28,6 +40,8 @@ export interface LifecycleRound {
   relationshipsExpired: number;
   relationshipsRenewed: number;
   warningsSent: number;
+  /** Outbox events deleted with their deliveries, none pending, older than PORTICO_OUTBOX_RETENTION_DAYS. */
+  outboxPruned: number;
 }
 
 type Work = { em: EntityManager; now: Date; requestId: string };
@@ -48,10 +62,12 @@ export class LifecycleScheduler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  /** When this instance last pruned the outbox, by its clock. */
+  private prunedAt: number | null = null;
 
   constructor(
     private readonly db: Database,
-    private readonly config: Pick<PorticoConfig, 'schedulerIntervalMs' | 'requestTtlDays'>,
+    private readonly config: Pick<PorticoConfig, 'schedulerIntervalMs' | 'requestTtlDays' | 'outboxRetentionDays'>,
     private readonly logger: Logger,
     private readonly clock: Clock = () => new Date(),
   ) {}
@@ -83,7 +99,7 @@ export class LifecycleScheduler {
     const now = this.clock();
     if (!(await this.takeLease(now))) return null;
     const requestId = `scheduler-${randomUUID()}`;
-    const round: LifecycleRound = { sessionsExpired: 0, grantsExpired: 0, requestsExpired: 0, relationshipsExpired: 0, relationshipsRenewed: 0, warningsSent: 0 };
+    const round: LifecycleRound = { sessionsExpired: 0, grantsExpired: 0, requestsExpired: 0, relationshipsExpired: 0, relationshipsRenewed: 0, warningsSent: 0, outboxPruned: 0 };
     const requestedBefore = new Date(now.getTime() - this.config.requestTtlDays * DAY);
 
     round.sessionsExpired = await this.each(
@@ -192,8 +208,41 @@ export class LifecycleScheduler {
       );
     }
 
+    if (this.prunedAt === null || now.getTime() - this.prunedAt >= PRUNE_EVERY_MS) {
+      round.outboxPruned = await this.pruneOutbox(new Date(now.getTime() - this.config.outboxRetentionDays * DAY));
+      this.prunedAt = now.getTime();
+    }
+
     if (Object.values(round).some((n) => n > 0)) this.logger.info({ requestId, ...round }, 'lifecycle round');
     return round;
+  }
+
+  /**
+   * Deletes the outbox events older than `before` none of whose deliveries is still pending, with their deliveries
+   * (delivered or failed): the outbox is a queue, the audit trail is the record. A batch at a time, each in its own
+   * transaction. A delivery is written only with its event and never becomes pending again, so none is lost.
+   */
+  private async pruneOutbox(before: Date): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const deleted = await this.db.transaction(async (em) => {
+        const events = await em
+          .createQueryBuilder(OutboxEventEntity, 'o')
+          .select('o.id')
+          .where('o.occurredAt < :before', { before })
+          .andWhere((qb) => `NOT EXISTS ${qb.subQuery().select('1').from(WebhookDeliveryEntity, 'd').where("d.eventId = o.id AND d.status = 'PENDING'").getQuery()}`)
+          .orderBy('o.occurredAt', 'ASC')
+          .take(PRUNE_BATCH)
+          .getMany();
+        if (events.length === 0) return 0;
+        const ids = events.map((e) => e.id);
+        await em.delete(WebhookDeliveryEntity, { eventId: In(ids) });
+        await em.delete(OutboxEventEntity, { id: In(ids) });
+        return ids.length;
+      });
+      pruned += deleted;
+      if (deleted < PRUNE_BATCH) return pruned;
+    }
   }
 
   private audit(work: Work, entry: Parameters<typeof auditScheduled>[1]): Promise<void> {

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'crypto';
 import { lookup } from 'dns/promises';
-import { BlockList, isIP } from 'net';
-import { badInput, notFound } from '../errors';
+import { isIP } from 'net';
+import { badInput, forbidden, notFound } from '../errors';
 import { WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 import { EVENT_TYPES } from './events';
+import { isInternalAddress } from './webhook-transport';
 
 export interface CreateWebhookInput {
   accountId: string;
@@ -15,24 +16,11 @@ export interface CreateWebhookInput {
   secret?: string | null;
 }
 
-// Loopback, link-local, private, shared (CGNAT), unspecified and multicast: none is a partner's public endpoint.
-const INTERNAL = new BlockList();
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
-  INTERNAL.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) INTERNAL.addSubnet(network, prefix, 'ipv6');
-
-export function isInternalAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return INTERNAL.check(mapped[1], 'ipv4');
-  const family = isIP(address);
-  return family === 4 ? INTERNAL.check(address, 'ipv4') : family === 6 ? INTERNAL.check(address, 'ipv6') : true;
-}
-
 /**
  * A webhook URL Portico may call: http or https, no credentials in it, and in production (unless
  * PORTICO_WEBHOOK_ALLOW_PRIVATE) no host that is or resolves to an internal address: a tenant must not reach
- * the operator's own network through Portico. Checked at creation and again before each delivery.
+ * the operator's own network through Portico. Checked at creation; each delivery connects only to an address its
+ * own lookup checked (see webhook-transport).
  */
 export async function checkWebhookUrl(raw: string, options: { production: boolean; allowPrivate: boolean }): Promise<URL> {
   let url: URL;
@@ -48,7 +36,7 @@ export async function checkWebhookUrl(raw: string, options: { production: boolea
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((found) => found.map((a) => a.address), () => []);
   if (addresses.length === 0) throw badInput(`url: ${host} does not resolve`, { field: 'url' });
-  if (addresses.some(isInternalAddress)) throw badInput('url must not name a loopback, link-local or private address', { field: 'url' });
+  if (addresses.some(isInternalAddress)) throw badInput('url must name a public unicast address (not loopback, private, link-local, reserved, or an IPv4 address inside IPv6)', { field: 'url' });
   return url;
 }
 
@@ -71,8 +59,14 @@ function checkedEvents(events: string[]): string[] {
 
 const MAX_WEBHOOKS_PER_ACCOUNT = 20;
 
+/** Webhooks are administration: a partner in a customer's session could otherwise leave one behind that outlives it. */
+function refuseSessions(ctx: RequestContext): void {
+  if (ctx.requirePrincipal().impersonation) throw forbidden('an impersonation session never manages webhooks');
+}
+
 /** Subscribes a URL of the account to events; the secret is returned this once, never read again. */
 export async function createWebhook(ctx: RequestContext, input: CreateWebhookInput): Promise<WebhookEntity> {
+  refuseSessions(ctx);
   const events = checkedEvents(input.events);
   const secret = checkedSecret(input.secret);
   const { config } = ctx.services;
@@ -100,6 +94,7 @@ async function managedWebhook(ctx: RequestContext, id: string): Promise<WebhookE
 
 /** Removes the webhook and what it was still owed: nothing more is sent to it. */
 export async function deleteWebhook(ctx: RequestContext, id: string): Promise<string> {
+  refuseSessions(ctx);
   const webhook = await managedWebhook(ctx, id);
   return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [webhook.accountId]);

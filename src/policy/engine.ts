@@ -25,8 +25,15 @@ interface Held {
   order: number;
 }
 
-/** Portico's actions over impersonation itself: granting, revoking and starting sessions. */
-const IMPERSONATION_ACTIONS: readonly PorticoAction[] = ['impersonation.grant', 'impersonation.start'];
+/**
+ * Administration an impersonation session never does, whatever its grant includes: granting, revoking and starting
+ * sessions, and webhooks (a webhook would keep sending the account's events to whoever made it after the session).
+ */
+const SESSION_REFUSED: ReadonlyMap<PorticoAction, string> = new Map<PorticoAction, string>([
+  ['impersonation.grant', 'an impersonation session never administers impersonation grants or sessions'],
+  ['impersonation.start', 'an impersonation session never administers impersonation grants or sessions'],
+  ['webhooks.manage', 'an impersonation session never manages webhooks'],
+]);
 
 const CUSTOM_ROLE_CACHE_SIZE = 10_000;
 
@@ -134,9 +141,8 @@ export class PolicyEngine {
 
   /** Allowed when any of the permissions the policy maps the action to is allowed. */
   authorizeAction(principal: PrincipalFacts, action: PorticoAction, account: AccountFacts): Decision {
-    if (principal.impersonation && IMPERSONATION_ACTIONS.includes(action)) {
-      return { allowed: false, permission: action, accountId: account.id, scope: null, reason: `an impersonation session never administers impersonation grants or sessions (${action})` };
-    }
+    const refused = principal.impersonation ? SESSION_REFUSED.get(action) : undefined;
+    if (refused) return { allowed: false, permission: action, accountId: account.id, scope: null, reason: `${refused} (${action})` };
     const permissions = this.policy.actions.get(action) ?? [];
     let first: Decision | undefined;
     for (const permission of permissions) {
@@ -167,8 +173,9 @@ export class PolicyEngine {
    * Every permission, and every Portico action, that some decision could allow the principal on some account: the
    * union over their roles, custom roles, delegated roles and the session's grant, plus `grantedPermissions` (what the
    * live impersonation grants to their account would allow in a session). Modules and settings are not read: a
-   * permission held anywhere may apply on some account. In a session, exactly the granted permissions, and never
-   * the impersonation actions. What a caller's schema shows is decided from this set alone, so it is the cache key.
+   * permission held anywhere may apply on some account. In a session, exactly the granted permissions, and none of
+   * the actions a session may not do (impersonation, webhooks). What a caller's schema shows is decided from this
+   * set alone, so it is the cache key.
    */
   reachable(principal: PrincipalFacts, grantedPermissions: Iterable<string> = []): Set<string> {
     const reached = new Set<string>();
@@ -182,7 +189,7 @@ export class PolicyEngine {
       if (this.policy.permissions.has(permission) && (!session || session.permissions.has(permission))) reached.add(permission);
     }
     for (const [action, permissions] of this.policy.actions) {
-      if (session && IMPERSONATION_ACTIONS.includes(action)) continue;
+      if (session && SESSION_REFUSED.has(action)) continue;
       if (permissions.some((permission) => reached.has(permission))) reached.add(action);
     }
     return reached;

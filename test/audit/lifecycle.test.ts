@@ -9,9 +9,9 @@ const HOUR = 60 * 60 * 1000;
 
 type Body = { type: string; data: Record<string, any> };
 
-/** A scheduler of the test's own on the Portico's database, reading the time from `clock.now`. */
+/** A scheduler of the test's own on the Portico's database, reading the time from `clock.now`; it keeps the outbox (read below). */
 function schedulerOf(t: TestPortico, clock: { now: Date }, requestTtlDays = 90): LifecycleScheduler {
-  return new LifecycleScheduler(t.portico.services.db, { schedulerIntervalMs: 0, requestTtlDays }, t.portico.logger, () => clock.now);
+  return new LifecycleScheduler(t.portico.services.db, { schedulerIntervalMs: 0, requestTtlDays, outboxRetentionDays: 3650 }, t.portico.logger, () => clock.now);
 }
 
 /** The audit events about a target, in chain order, and the outbox events written with them. */
@@ -60,7 +60,7 @@ describe.each(databaseKinds())('the lifecycle scheduler on delegated administrat
     clock.now = new Date(at);
     const first = await scheduler.runOnce();
     const second = await scheduler.runOnce();
-    expect(second).toEqual({ sessionsExpired: 0, grantsExpired: 0, requestsExpired: 0, relationshipsExpired: 0, relationshipsRenewed: 0, warningsSent: 0 });
+    expect(second).toEqual({ sessionsExpired: 0, grantsExpired: 0, requestsExpired: 0, relationshipsExpired: 0, relationshipsRenewed: 0, warningsSent: 0, outboxPruned: 0 });
     return first!;
   };
 

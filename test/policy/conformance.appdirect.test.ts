@@ -37,6 +37,8 @@ const EVERY = [
   'settings:manage',
   'delegatedAdmin:request',
   'delegatedAdmin:approve',
+  // Portico's own, not the contract's: webhook administration, which the account's administrators hold.
+  'webhooks:manage',
 ] as const;
 type Permission = (typeof EVERY)[number];
 

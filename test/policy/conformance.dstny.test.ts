@@ -30,6 +30,8 @@ const CUSTOMER_SET = [
   'rights:assign',
   'contactRoles:manage',
   'impersonationGrants:manage',
+  // Portico's own, not the contract's: webhook administration, which the account's administrators hold.
+  'webhooks:manage',
 ] as const;
 
 /** The contract: the Partner Portal User's permissions. */
@@ -47,7 +49,7 @@ const PARTNER_USER = [
   'customerOrders:create',
 ] as const;
 const PARTNER_MANAGER = [...PARTNER_USER, 'customers:impersonate'] as const;
-const PARTNER_ADMINISTRATOR = [...PARTNER_MANAGER, 'rights:assign', 'contactRoles:manage'] as const;
+const PARTNER_ADMINISTRATOR = [...PARTNER_MANAGER, 'rights:assign', 'contactRoles:manage', 'webhooks:manage'] as const;
 /** Every permission the contract's partner rights name. */
 const PARTNER_SET = PARTNER_ADMINISTRATOR;
 
@@ -454,7 +456,7 @@ describe('dstny conformance (the preset contract)', () => {
 
     it.each([
       { title: 'MANAGER = USER + customers:impersonate', wider: 'PARTNER_PORTAL_MANAGER' as const, narrower: 'PARTNER_PORTAL_USER' as const, extra: ['customers:impersonate'] },
-      { title: 'ADMINISTRATOR = MANAGER + rights:assign, contactRoles:manage', wider: 'PARTNER_PORTAL_ADMINISTRATOR' as const, narrower: 'PARTNER_PORTAL_MANAGER' as const, extra: ['rights:assign', 'contactRoles:manage'] },
+      { title: "ADMINISTRATOR = MANAGER + rights:assign, contactRoles:manage (and Portico's webhooks:manage)", wider: 'PARTNER_PORTAL_ADMINISTRATOR' as const, narrower: 'PARTNER_PORTAL_MANAGER' as const, extra: ['rights:assign', 'contactRoles:manage', 'webhooks:manage'] },
     ])('$title', ({ wider, narrower, extra }) => {
       const w = own(wider);
       const n = own(narrower);
