@@ -2,6 +2,7 @@ import type { SelectQueryBuilder } from 'typeorm';
 import { badInput } from '../errors';
 import { verifyAuditChain, type ChainReport } from '../storage/audit-chain';
 import { AccountEntity, AuditEventEntity, type UserEntity } from '../storage/entities';
+import { actorShownToAccount, sessionIdOf } from './audit-actor';
 import type { RequestContext } from './context';
 import { accountFacts } from './facts';
 
@@ -133,14 +134,14 @@ export async function auditEvents(ctx: RequestContext, accountId: string, filter
 export async function eventActor(ctx: RequestContext, event: AuditEventEntity): Promise<UserEntity | null> {
   const visible = await ctx.visibleUser(event.actorUserId);
   if (visible) return visible;
-  const sessionId = event.impersonationSessionId ?? (event.targetType === 'ImpersonationSession' ? event.targetId : null);
+  const sessionId = sessionIdOf(event);
   if (!sessionId) return null;
-  const session = await ctx.loaders.impersonationSession.load(sessionId);
-  // The session's own actor, in the account the session acted in, to a reader of that account's trail.
-  if (!session || session.actorUserId !== event.actorUserId || session.customerAccountId !== event.subjectAccountId) return null;
+  const [session, actor] = await Promise.all([ctx.loaders.impersonationSession.load(sessionId), ctx.loaders.user.load(event.actorUserId)]);
+  if (!session || !actor || !actorShownToAccount(event, actor, session)) return null;
+  // Told to a reader of that account's trail only.
   const customer = await ctx.visibleAccount(session.customerAccountId);
   if (!customer || !ctx.decide('audit.read', customer).allowed) return null;
-  return ctx.loaders.user.load(session.actorUserId);
+  return actor;
 }
 
 /** Whether the account's chain holds, for those who may read its trail. */

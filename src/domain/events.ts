@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import type { AuditEventEntity } from '../storage/entities';
-import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
-import { actorShownToAccount } from './audit-actor';
+import { ImpersonationSessionEntity, OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
+import { actorShownToAccount, sessionIdOf } from './audit-actor';
 
 /** The lifecycle events a webhook may subscribe to (SPEC §7.2). */
 export const EVENT_TYPES = [
@@ -59,10 +59,12 @@ export interface EventActor {
 export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null): Promise<OutboxEventEntity | null> {
   const type = eventTypeOf(audited.action);
   if (!type) return null;
+  const sessionId = actor && actor.accountId !== audited.subjectAccountId ? sessionIdOf(audited) : null;
+  const session = sessionId ? await em.findOneBy(ImpersonationSessionEntity, { id: sessionId }) : null;
   const data = {
     accountId: audited.subjectAccountId,
     auditEventId: audited.id,
-    actor: actor && actorShownToAccount(audited, actor) ? actor : { id: audited.actorUserId },
+    actor: actor && actorShownToAccount(audited, actor, session) ? actor : { id: audited.actorUserId },
     targetType: audited.targetType,
     targetId: audited.targetId,
     subjectUserId: audited.subjectUserId,

@@ -83,14 +83,17 @@ describe.each(databaseKinds())('the outbox beside the audit trail on %s', (kind)
     expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(['user.acceptInvitation', 'account.update', 'webhook.create', 'webhook.delete', 'impersonation.approve']));
   });
 
-  it('announces requestImpersonation as impersonation.grant.requested, with the partner, the rights and the reason', async () => {
+  it('announces requestImpersonation as impersonation.grant.requested, with the partner, the rights and the reason; the requester by id, as the trail names them', async () => {
     const request = await em().findOneByOrFail(AuditEventEntity, { targetId: state.requestId!, action: 'impersonation.request' });
     const event = await em().findOneByOrFail(OutboxEventEntity, { accountId: request.subjectAccountId, sequence: request.sequence });
     expect(event.type).toBe('impersonation.grant.requested');
-    expect(JSON.parse(event.body)).toMatchObject({
+    const body = JSON.parse(event.body);
+    expect(body).toMatchObject({
       type: 'impersonation.grant.requested',
-      data: { accountId: await id('Acme Logistics'), targetType: 'ImpersonationGrant', targetId: state.requestId, partnerAccountId: await id('Northwind Telecom'), rights: ['tickets:create'], reason: 'ticket 2', actor: { email: MANAGER } },
+      data: { accountId: await id('Acme Logistics'), targetType: 'ImpersonationGrant', targetId: state.requestId, partnerAccountId: await id('Northwind Telecom'), rights: ['tickets:create'], reason: 'ticket 2' },
     });
+    // A partner asking for consent is not one of the customer's users and acts in no session there.
+    expect(body.data.actor).toEqual({ id: await user(MANAGER) });
   });
 
   it.each([
