@@ -49,6 +49,9 @@ describe('configuration', () => {
       decisionSampleRateAllowed: 0,
       schedulerIntervalMs: 60_000,
       requestTtlDays: 90,
+      auditKey: undefined,
+      auditCheckpoints: undefined,
+      auditCheckpointIntervalMs: 3_600_000,
     });
   });
 

@@ -88,7 +88,8 @@ const drained = (res: ServerResponse) => new Promise<void>((resolve) => {
 
 /**
  * `GET /audit/export?accountId=…&format=ndjson|csv` and the AuditEventFilter fields: the trail `auditEvents`
- * would show the bearer, newest first, one line per event (CSV: a header row first), streamed page by page.
+ * would show the bearer, newest first, one line per event (CSV: a header row first), streamed page by page; then a
+ * checkpoint of the chains it read, signed with the audit key (NDJSON: a last line; both: an HTTP trailer).
  */
 export async function exportAuditTrail(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, identities: IdentityResolver, requestId: string, logger: Logger): Promise<void> {
   let pages: { next: () => Promise<AuditEventEntity[]> };
@@ -145,11 +146,12 @@ export async function exportAuditTrail(req: IncomingMessage, res: ServerResponse
     exported += rows.length;
     if (!res.write(chunk)) await drained(res);
   }
-  if (res.destroyed) return;
-  // A checkpoint of those chains as they stand now, signed with the audit key: whoever keeps the export keeps it.
-  const checkpoint = signCheckpoint(services.db.auditKey, await readChainHeads(services.db.manager, [...chains]));
-  if (format === 'ndjson') res.write(`${JSON.stringify({ checkpoint })}\n`);
-  res.addTrailers({ [CHECKPOINT_TRAILER]: Buffer.from(JSON.stringify(checkpoint)).toString('base64url') });
+  if (!res.destroyed) {
+    // A checkpoint of those chains as they stand now, signed with the audit key: whoever keeps the export keeps it.
+    const checkpoint = signCheckpoint(services.db.auditKey, await readChainHeads(services.db.manager, [...chains]));
+    if (format === 'ndjson') res.write(`${JSON.stringify({ checkpoint })}\n`);
+    res.addTrailers({ [CHECKPOINT_TRAILER]: Buffer.from(JSON.stringify(checkpoint)).toString('base64url') });
+  }
   res.end();
   logger.info({ requestId, exported, format }, 'audit trail exported');
 }

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import { auditKeyOf, type AuditKey } from './audit-key';
-import type { CheckpointedHead } from './audit-checkpoints';
 import { AuditChainHeadEntity, AuditEventEntity } from './entities';
 
 /** An event as a caller describes it; the chain adds its id, position and hashes. */
@@ -117,6 +116,19 @@ export async function appendAuditEvent(em: EntityManager, entry: NewAuditEvent):
   await em.insert(AuditEventEntity, event as never);
   await em.update(AuditChainHeadEntity, { accountId: entry.subjectAccountId }, { sequence: event.sequence, hash: event.hash });
   return event;
+}
+
+/** One chain's head as a checkpoint signs it: how many events the account's chain had, and the last one's hash. */
+export interface ChainHead {
+  accountId: string;
+  sequence: number;
+  hash: string | null;
+}
+
+/** An account's last signed head, and where it was read (a file, or an export's trailer). */
+export interface CheckpointedHead extends ChainHead {
+  createdAt: string;
+  source: string;
 }
 
 export interface ChainReport {

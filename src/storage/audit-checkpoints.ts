@@ -3,18 +3,13 @@ import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, sta
 import { basename, join } from 'path';
 import { createInterface } from 'readline';
 import { In, type EntityManager } from 'typeorm';
-import { canonicalJson } from './audit-chain';
+import { canonicalJson, type ChainHead, type CheckpointedHead } from './audit-chain';
 import type { AuditKey } from './audit-key';
 import { AuditChainHeadEntity } from './entities';
 
-export const CHECKPOINT_TYPE = 'portico.audit.checkpoint';
+export type { ChainHead, CheckpointedHead };
 
-/** One chain's head as a checkpoint signs it: how many events the account's chain had, and the last one's hash. */
-export interface ChainHead {
-  accountId: string;
-  sequence: number;
-  hash: string | null;
-}
+export const CHECKPOINT_TYPE = 'portico.audit.checkpoint';
 
 /**
  * A signed statement, written outside the database, of chain heads at a time: `signature` is HMAC-SHA-256 under the
@@ -29,12 +24,6 @@ export interface Checkpoint {
   createdAt: string;
   chains: ChainHead[];
   signature: string;
-}
-
-/** An account's last signed head, and where it was read (a file, or an export's trailer). */
-export interface CheckpointedHead extends ChainHead {
-  createdAt: string;
-  source: string;
 }
 
 export function signCheckpoint(key: AuditKey, chains: ChainHead[], createdAt = new Date()): Checkpoint {

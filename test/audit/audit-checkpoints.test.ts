@@ -1,11 +1,13 @@
 import { randomUUID } from 'crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { get } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { loadConfig } from '../../src/config';
 import { AuditCheckpointer } from '../../src/domain/audit-checkpointer';
 import { startPortico } from '../../src/gateway/server';
 import { auditEventHash } from '../../src/storage/audit-chain';
+import { checkedCheckpoint } from '../../src/storage/audit-checkpoints';
 import { AuditKey } from '../../src/storage/audit-key';
 import { AccountEntity, AuditChainHeadEntity, AuditEventEntity, UserEntity } from '../../src/storage/entities';
 import { REPOSITORY_ROOT, runCommand } from '../support/commands';
@@ -138,6 +140,20 @@ describe.each(databaseKinds())('audit checkpoints on %s', (kind) => {
       const trailer = JSON.parse(lines[lines.length - 1]) as { checkpoint: { chains: unknown[] } };
       expect(trailer.checkpoint.chains).toEqual([{ accountId: northwind.id, sequence: head.sequence, hash: head.hash }]);
       expect(lines).toHaveLength(head.sequence + 1);
+    });
+
+    it('a CSV export carries the same signed checkpoint as its HTTP trailer', async () => {
+      const url = new URL(`${t.portico.url.replace(/\/graphql$/, '')}/audit/export?accountId=${northwind.id}&format=csv`);
+      const token = await t.token(NORTHWIND);
+      const trailers = await new Promise<NodeJS.Dict<string>>((resolve, reject) => {
+        get(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.trailers)).on('error', reject);
+        }).on('error', reject);
+      });
+      const checkpoint = JSON.parse(Buffer.from(trailers['x-portico-audit-checkpoint']!, 'base64url').toString('utf8')) as unknown;
+      const head = await em().findOneByOrFail(AuditChainHeadEntity, { accountId: northwind.id });
+      expect(checkedCheckpoint(t.portico.services.db.auditKey, checkpoint)).toMatchObject({ chains: [{ accountId: northwind.id, sequence: head.sequence, hash: head.hash }] });
     });
 
     it('shows as a break against the last checkpoint, in auditIntegrity and in npm run audit:verify', async () => {
