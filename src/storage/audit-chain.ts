@@ -147,8 +147,8 @@ const PAGE = 1_000;
 /**
  * Walks an account's chain in order, a page at a time: each event's hash must be its content's under the audit key
  * (or, for the events written before there was a key, the unkeyed hash: only as the chain's first events, and only
- * up to a head a checkpoint signed, as the first start with the key does), its previousHash the hash before it, its sequence the
- * next number; the head must name the last event. With `checkpoint` (the account's last signed head, kept outside
+ * up to a head a checkpoint signed, as the first start with the key does), its previousHash the hash before it, its
+ * sequence the next number; the head must name the last event. With `checkpoint` (the account's last signed head, kept outside
  * the database), the chain must still reach that head, with that hash: deleting events, or the whole chain with
  * its head, or rewriting and rehashing it, shows there. The first failure is reported.
  */
