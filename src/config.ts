@@ -159,6 +159,15 @@ export interface PorticoConfig {
   schedulerIntervalMs: number;
   /** Days a PENDING delegation or impersonation request waits for an answer before it expires. `PORTICO_REQUEST_TTL_DAYS` @default 90 */
   requestTtlDays: number;
+  /**
+   * The secret the audit trail is chained (HMAC-SHA-256) and its checkpoints signed with, kept outside the database;
+   * required in production, elsewhere a key created under the data directory. `PORTICO_AUDIT_KEY`
+   */
+  auditKey?: string;
+  /** The directory signed audit checkpoints are written to, outside the database; unset means `auditCheckpointsDir` of the data directory. `PORTICO_AUDIT_CHECKPOINTS` */
+  auditCheckpoints?: string;
+  /** How often this instance signs a checkpoint of the chains that changed; `0` or `off` signs none. `PORTICO_AUDIT_CHECKPOINT_INTERVAL_MS` @default 3600000 */
+  auditCheckpointIntervalMs: number;
 }
 
 /**
@@ -211,6 +220,8 @@ const schedulerInterval = z.union([z.literal('off').transform(() => 0), z.coerce
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
 const port = (min: number) => z.coerce.number().int().min(min).max(65535);
 const PRIVATE_JWK_ACCEPTED = 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})';
+/** What PORTICO_AUDIT_KEY must be, named when it is missing or too short. */
+export const AUDIT_KEY_ACCEPTED = 'a secret of at least 32 characters, kept outside the database (openssl rand -base64 32 makes one)';
 const SUBGRAPHS_ACCEPTED = 'a comma-separated list of name=http(s)://url pairs with distinct names other than access-control';
 
 /** One environment variable: how it is read, what it means and its default, written here once for code and docs alike. */
@@ -223,6 +234,8 @@ export interface ConfigVariable<T> {
   /** The value when unset; absent when there is none or it depends on other variables (then `defaultText` says how). */
   default?: NoInfer<T>;
   defaultText?: string;
+  /** A secret: a refused value is not repeated in the error. */
+  secret?: boolean;
 }
 
 const variable = <T>(spec: ConfigVariable<T>): ConfigVariable<T> => spec;
@@ -426,6 +439,25 @@ export const CONFIG_VARIABLES = {
     description: 'how often this instance runs the lifecycle scheduler (expiries, expiry warnings, unanswered requests, auto-extension); `0` or `off` runs none here; each round runs on one instance at a time',
   }),
   PORTICO_REQUEST_TTL_DAYS: variable({ schema: positiveInteger(3650), accepted: 'a number of days from 1 to 3650', default: 90, description: 'days a PENDING delegation or impersonation request waits for an answer before it expires' }),
+  PORTICO_AUDIT_KEY: variable({
+    schema: z.string().min(32),
+    secret: true,
+    accepted: AUDIT_KEY_ACCEPTED,
+    defaultText: '(unset: a key created in the data directory, with a warning; required in production)',
+    description: 'the secret the audit trail is chained with (HMAC-SHA-256) and its checkpoints signed with; keep it outside the database (see [events and audit](events-and-audit.md))',
+  }),
+  PORTICO_AUDIT_CHECKPOINTS: variable({
+    schema: z.string().transform((dir) => resolve(dir)),
+    accepted: 'a directory',
+    defaultText: '`<data dir>/audit-checkpoints`',
+    description: 'where signed audit checkpoints are written, outside the database: point it at storage the database\'s writers cannot change (a write-once bucket mount, another host)',
+  }),
+  PORTICO_AUDIT_CHECKPOINT_INTERVAL_MS: variable({
+    schema: schedulerInterval,
+    accepted: 'off, 0, or a number of milliseconds from 1 to 86400000',
+    default: 3_600_000,
+    description: 'how often this instance signs a checkpoint of the audit chains that changed (and once at start); `0` or `off` signs none here',
+  }),
   PORTICO_INTROSPECTION: variable({
     schema: z.enum(INTROSPECTION_MODES),
     accepted: INTROSPECTION_MODES.join(', '),
@@ -444,7 +476,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     if (value === undefined || value === '') return undefined;
     const spec = CONFIG_VARIABLES[name] as ConfigVariable<ValueOf<K>>;
     const parsed = spec.schema.safeParse(value);
-    if (!parsed.success) throw new ConfigError(name, value, spec.accepted);
+    if (!parsed.success) throw new ConfigError(name, spec.secret ? `(${value.length} characters, not shown)` : value, spec.accepted);
     return parsed.data;
   };
   /** The variable's value, or its default. */
@@ -457,6 +489,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
   };
   const environment = read('NODE_ENV');
   assertProductionIdentity({ environment, jwksUrl: env.PORTICO_JWKS_URL || undefined, jwtIssuer: env.PORTICO_JWT_ISSUER || undefined, jwtAudience: env.PORTICO_JWT_AUDIENCE || undefined });
+  const auditKey = given('PORTICO_AUDIT_KEY');
+  assertProductionAuditKey({ environment, auditKey });
   const databaseUrl = given('DATABASE_URL');
   const policy = read('PORTICO_POLICY');
   return {
@@ -505,6 +539,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     decisionSampleRateAllowed: read('PORTICO_DECISION_SAMPLE_RATE_ALLOWED'),
     schedulerIntervalMs: read('PORTICO_SCHEDULER_INTERVAL_MS'),
     requestTtlDays: read('PORTICO_REQUEST_TTL_DAYS'),
+    auditKey,
+    auditCheckpoints: given('PORTICO_AUDIT_CHECKPOINTS'),
+    auditCheckpointIntervalMs: read('PORTICO_AUDIT_CHECKPOINT_INTERVAL_MS'),
   };
 }
 
@@ -553,6 +590,19 @@ export function assertProductionIdentity(config: Pick<PorticoConfig, 'environmen
   if (!config.jwksUrl) throw new ConfigError('PORTICO_JWKS_URL', undefined, 'the JWKS URL of the identity provider when NODE_ENV=production (the development key is refused there)');
   if (!config.jwtIssuer) throw new ConfigError('PORTICO_JWT_ISSUER', undefined, "the identity provider's issuer (iss) when NODE_ENV=production with PORTICO_JWKS_URL");
   if (!config.jwtAudience) throw new ConfigError('PORTICO_JWT_AUDIENCE', undefined, "Portico's client id at the identity provider (aud) when NODE_ENV=production with PORTICO_JWKS_URL");
+}
+
+/** Where signed audit checkpoints go: PORTICO_AUDIT_CHECKPOINTS, else `audit-checkpoints` in the data directory. */
+export function auditCheckpointsDir(config: Pick<PorticoConfig, 'auditCheckpoints' | 'dataDir'>): string {
+  return config.auditCheckpoints ?? join(config.dataDir, 'audit-checkpoints');
+}
+
+/**
+ * In production the audit trail is kept with a key from the environment: a key the database's writers could read
+ * beside it would let them rewrite the trail and its checkpoints alike.
+ */
+export function assertProductionAuditKey(config: Pick<PorticoConfig, 'environment' | 'auditKey'>): void {
+  if (config.environment === 'production' && !config.auditKey) throw new ConfigError('PORTICO_AUDIT_KEY', undefined, `${AUDIT_KEY_ACCEPTED} when NODE_ENV=production`);
 }
 
 /** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */

@@ -50,6 +50,9 @@ describe('configuration', () => {
       decisionSampleRateAllowed: 0,
       schedulerIntervalMs: 60_000,
       requestTtlDays: 90,
+      auditKey: undefined,
+      auditCheckpoints: undefined,
+      auditCheckpointIntervalMs: 3_600_000,
     });
   });
 
@@ -83,7 +86,10 @@ describe('configuration', () => {
     const jwks = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks' };
     expect(() => loadConfig(jwks)).toThrow(/^PORTICO_JWT_ISSUER=\(unset\) is not valid: expected the identity provider's issuer \(iss\) when NODE_ENV=production with PORTICO_JWKS_URL$/);
     expect(() => loadConfig({ ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/' })).toThrow(/^PORTICO_JWT_AUDIENCE=\(unset\) is not valid: expected Portico's client id at the identity provider \(aud\) when NODE_ENV=production with PORTICO_JWKS_URL$/);
-    expect(loadConfig({ ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal' }).environment).toBe('production');
+    const identity = { ...jwks, PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal' };
+    // The audit key is named last, in one line that says how to make one.
+    expect(() => loadConfig(identity)).toThrow(/^PORTICO_AUDIT_KEY=\(unset\) is not valid: expected a secret of at least 32 characters, kept outside the database \(openssl rand -base64 32 makes one\) when NODE_ENV=production$/);
+    expect(loadConfig({ ...identity, PORTICO_AUDIT_KEY: 'k'.repeat(32) }).environment).toBe('production');
   });
 
   it.each([
@@ -123,6 +129,9 @@ describe('configuration', () => {
       PORTICO_IMPERSONATION_MAX_MINUTES: '15',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      PORTICO_AUDIT_KEY: 'an-audit-key-of-at-least-32-characters',
+      PORTICO_AUDIT_CHECKPOINTS: '/mnt/audit-checkpoints',
+      PORTICO_AUDIT_CHECKPOINT_INTERVAL_MS: 'off',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -139,11 +148,14 @@ describe('configuration', () => {
       environment: 'production',
       logLevel: 'warn',
       introspection: 'off',
+      auditKey: 'an-audit-key-of-at-least-32-characters',
+      auditCheckpoints: '/mnt/audit-checkpoints',
+      auditCheckpointIntervalMs: 0,
     });
   });
 
   it('reads the introspection mode: per-identity outside production, off in production, either overridden', () => {
-    const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks', PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal' };
+    const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example.com/jwks', PORTICO_JWT_ISSUER: 'https://idp.example.com/', PORTICO_JWT_AUDIENCE: 'portal', PORTICO_AUDIT_KEY: 'k'.repeat(32) };
     expect(loadConfig({ NODE_ENV: 'test' }).introspection).toBe('per-identity');
     expect(loadConfig({ ...production, PORTICO_INTROSPECTION: 'per-identity' }).introspection).toBe('per-identity');
     expect(loadConfig({ PORTICO_INTROSPECTION: 'full' }).introspection).toBe('full');
@@ -206,5 +218,11 @@ describe('configuration', () => {
     const message = (error as ConfigError).message;
     expect(message.startsWith(`${variable}=${JSON.stringify(value)} is not valid: expected `)).toBe(true);
     expect(message).toMatch(accepted);
+  });
+
+  it('refuses a short PORTICO_AUDIT_KEY without repeating the secret', () => {
+    expect(() => loadConfig({ PORTICO_AUDIT_KEY: 'short-secret' })).toThrow(
+      /^PORTICO_AUDIT_KEY="\(12 characters, not shown\)" is not valid: expected a secret of at least 32 characters, kept outside the database \(openssl rand -base64 32 makes one\)$/,
+    );
   });
 });

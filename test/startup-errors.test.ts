@@ -52,6 +52,13 @@ describe('a first start that cannot work stops with one line and exit status 1, 
     }
   });
 
+  it('production without PORTICO_AUDIT_KEY: the audit trail needs a key held outside the database', async () => {
+    const identity = { PORTICO_JWKS_URL: 'https://idp.example/jwks.json', PORTICO_JWT_ISSUER: 'https://idp.example/', PORTICO_JWT_AUDIENCE: 'portico' };
+    const result = await start({ NODE_ENV: 'production', ...identity, PORTICO_AUDIT_KEY: '' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('PORTICO_AUDIT_KEY=(unset) is not valid: expected a secret of at least 32 characters, kept outside the database (openssl rand -base64 32 makes one) when NODE_ENV=production\n');
+  });
+
   it('a port another process holds', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -10,6 +10,7 @@ import { loadOrCreateContextSigner, type ContextSigner } from '../../src/identit
 import { PolicyEngine } from '../../src/policy';
 import { addAccount, addUser, bootstrapPlatform } from '../../src/storage/bootstrap';
 import { Database } from '../../src/storage/database';
+import { auditKeySecretIn } from '../../src/storage/audit-key';
 import { seedDemoData } from '../../src/storage/demo-data';
 import { AccountEntity, UserEntity } from '../../src/storage/entities';
 
@@ -79,7 +80,7 @@ export async function prepareEnvironment(preset: string, databaseName: string, e
     devKeys,
     contextSigningKey,
     signer,
-    env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false', ...identity.env },
+    env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false', PORTICO_AUDIT_KEY: auditKeySecretIn(dataDir), ...identity.env },
     // As the identity provider would: a verified email, which links the user at their first request.
     token: async (email) => signDevToken(devKeys, await user(email), '12h', { email_verified: true }),
     contextToken: async (email, subgraph) => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
 import { freePort } from '../demo-run';
+import { auditKeySecretIn } from '../../src/storage/audit-key';
 
 /** A server the benchmark started as a child process on a loopback port. */
 export interface Child {
@@ -55,7 +56,8 @@ export async function startChild(name: string, entry: string, env: Record<string
   // taskset execs node in its own process: the child's pid, signals and exit are node's.
   const [command, argv] = serverCores === undefined ? [process.execPath, args] : ['taskset', ['-c', serverCores, process.execPath, ...args]];
   const child = spawn(command, argv, {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // Production requires PORTICO_AUDIT_KEY: the data directory's key, which the fixtures wrote the trail with.
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...(env.PORTICO_DATA_DIR && !env.PORTICO_AUDIT_KEY ? { PORTICO_AUDIT_KEY: auditKeySecretIn(env.PORTICO_DATA_DIR) } : {}), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,6 +1,8 @@
 import type { SelectQueryBuilder } from 'typeorm';
 import { badInput } from '../errors';
 import { verifyAuditChain, type ChainReport } from '../storage/audit-chain';
+import { CheckpointDirectory } from '../storage/audit-checkpoints';
+import { auditCheckpointsDir } from '../config';
 import { AccountEntity, AuditEventEntity, type UserEntity } from '../storage/entities';
 import { actorShownToAccount, sessionIdOf } from './audit-actor';
 import type { RequestContext } from './context';
@@ -147,5 +149,12 @@ export async function eventActor(ctx: RequestContext, event: AuditEventEntity): 
 /** Whether the account's chain holds, for those who may read its trail. */
 export async function auditIntegrity(ctx: RequestContext, accountId: string): Promise<ChainReport> {
   await ctx.requireOn('audit.read', accountId);
-  return verifyAuditChain(ctx.services.db.manager, accountId);
+  const { db, config } = ctx.services;
+  const dir = auditCheckpointsDir(config);
+  const name = `${db.auditKey.id}:${dir}`;
+  const checkpoints = checkpointDirectories.get(name) ?? checkpointDirectories.set(name, new CheckpointDirectory(db.auditKey, dir)).get(name)!;
+  return verifyAuditChain(db.manager, accountId, { key: db.auditKey, checkpoint: checkpoints.load().latest(accountId) });
 }
+
+/** The checkpoint directories read so far, by key and path: each file is parsed once per process. */
+const checkpointDirectories = new Map<string, CheckpointDirectory>();

@@ -4,10 +4,14 @@ import { auditEventQuery, readAuditPage, type AuditEventFilter } from '../domain
 import { RequestContext, type Services } from '../domain/context';
 import { badInput, clientCodeOf, httpStatusOf, PorticoError } from '../errors';
 import type { AuditEventEntity } from '../storage/entities';
+import { readChainHeads, signCheckpoint } from '../storage/audit-checkpoints';
 import type { IdentityResolver } from './context';
 import { sendJson } from '../kit/http';
 
 export const AUDIT_EXPORT_PATH = '/audit/export';
+
+/** The HTTP trailer carrying the export's signed checkpoint (base64url JSON), for either format. */
+export const CHECKPOINT_TRAILER = 'x-portico-audit-checkpoint';
 
 /** Rows read per statement: memory stays at one page, whatever the trail's size. */
 const PAGE = 1_000;
@@ -84,7 +88,8 @@ const drained = (res: ServerResponse) => new Promise<void>((resolve) => {
 
 /**
  * `GET /audit/export?accountId=…&format=ndjson|csv` and the AuditEventFilter fields: the trail `auditEvents`
- * would show the bearer, newest first, one line per event (CSV: a header row first), streamed page by page.
+ * would show the bearer, newest first, one line per event (CSV: a header row first), streamed page by page; then a
+ * checkpoint of the chains it read, signed with the audit key (NDJSON: a last line; both: an HTTP trailer).
  */
 export async function exportAuditTrail(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, identities: IdentityResolver, requestId: string, logger: Logger): Promise<void> {
   let pages: { next: () => Promise<AuditEventEntity[]> };
@@ -126,16 +131,26 @@ export async function exportAuditTrail(req: IncomingMessage, res: ServerResponse
     'content-disposition': `attachment; filename="audit-${new Date().toISOString().slice(0, 10)}.${format}"`,
     'cache-control': 'no-store',
     'x-request-id': requestId,
+    trailer: CHECKPOINT_TRAILER,
   });
   if (format === 'csv') res.write(`${COLUMNS.join(',')}\r\n`);
   let exported = 0;
+  // The chains the export drew from: its trailer signs their heads.
+  const chains = new Set([url.searchParams.get('accountId')!]);
   for (;;) {
     if (res.destroyed) break;
     const rows = await pages.next();
     if (rows.length === 0) break;
     const chunk = rows.map((event) => line(format, event)).join('');
+    for (const event of rows) chains.add(event.subjectAccountId);
     exported += rows.length;
     if (!res.write(chunk)) await drained(res);
+  }
+  if (!res.destroyed) {
+    // A checkpoint of those chains as they stand now, signed with the audit key: whoever keeps the export keeps it.
+    const checkpoint = signCheckpoint(services.db.auditKey, await readChainHeads(services.db.manager, [...chains]));
+    if (format === 'ndjson') res.write(`${JSON.stringify({ checkpoint })}\n`);
+    res.addTrailers({ [CHECKPOINT_TRAILER]: Buffer.from(JSON.stringify(checkpoint)).toString('base64url') });
   }
   res.end();
   logger.info({ requestId, exported, format }, 'audit trail exported');

@@ -5,12 +5,13 @@ import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { assertProductionIdentity, ConfigError, loadPolicy, PRESETS, type PorticoConfig } from '../config';
+import { assertProductionAuditKey, assertProductionIdentity, ConfigError, loadPolicy, PRESETS, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import type { Principal } from '../domain/principal';
 import { rolesUnknownTo } from '../domain/roles';
 import { WebhookDispatcher } from '../domain/webhook-dispatcher';
 import { LifecycleScheduler, type Clock } from '../domain/lifecycle-scheduler';
+import { AuditCheckpointer } from '../domain/audit-checkpointer';
 import { formatErrorWith } from '../graph/errors';
 import { buildAccessControlSubgraph } from '../graph/schema';
 import { AuthenticationError, loadOrCreateDevKeys, loadSigningKeys, TokenVerifier, type DevKeyPair } from '../identity';
@@ -51,6 +52,8 @@ export interface Portico {
   scheduler?: LifecycleScheduler;
   /** Resolves once the sampled decisions of the requests answered so far are written (they are written after the response). */
   decisionsWritten(): Promise<void>;
+  /** Signs audit checkpoints outside the database, when `PORTICO_AUDIT_CHECKPOINT_INTERVAL_MS` is not 0. */
+  checkpointer?: AuditCheckpointer;
   stop(): Promise<void>;
 }
 
@@ -104,6 +107,7 @@ async function assertPolicyFitsDatabase(db: Database, engine: PolicyEngine, conf
 /** Starts Portico: database and migrations, policy, platform bootstrap, demo data, the GraphQL endpoint. */
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
   assertProductionIdentity(config);
+  assertProductionAuditKey(config);
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] }, options.logDestination);
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
@@ -113,6 +117,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
   db.availability.onChange((available, { reason, downForMs }) =>
     available ? logger.info({ downForMs }, 'database available again') : logger.error({ reason }, 'database unavailable: requests needing it are refused until it answers'),
   );
+  if (db.auditKeyFile) {
+    logger.warn({ file: db.auditKeyFile }, 'PORTICO_AUDIT_KEY is unset: the audit trail is keyed with a key created in the data directory, which whoever can read it could rewrite the trail with; set PORTICO_AUDIT_KEY, kept away from the database, in production');
+  }
   const metrics = config.metrics ? new PorticoMetrics(db.availability) : undefined;
   const observer = new RequestObserver(logger, metrics);
   try {
@@ -286,6 +293,8 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     webhooks?.start();
     const scheduler = config.schedulerIntervalMs > 0 ? new LifecycleScheduler(db, config, logger, options.clock) : undefined;
     scheduler?.start();
+    const checkpointer = config.auditCheckpointIntervalMs > 0 ? new AuditCheckpointer(db, config, logger) : undefined;
+    checkpointer?.start();
     started = true;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
@@ -297,8 +306,10 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       webhooks,
       scheduler,
       decisionsWritten: () => observer.decisionsWritten(),
+      checkpointer,
       async stop() {
         await scheduler?.stop();
+        await checkpointer?.stop();
         await webhooks?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
+import { auditKeyOf, type AuditKey } from './audit-key';
 import { AuditChainHeadEntity, AuditEventEntity } from './entities';
 
 /** An event as a caller describes it; the chain adds its id, position and hashes. */
@@ -45,9 +46,9 @@ type Hashed = Pick<
   'id' | 'sequence' | 'occurredAt' | 'actorUserId' | 'subjectAccountId' | 'subjectUserId' | 'action' | 'targetType' | 'targetId' | 'requestId' | 'impersonationSessionId' | 'delegatedRelationshipId' | 'details' | 'previousHash'
 >;
 
-/** SHA-256 (lowercase hex) over the event's canonical JSON, which includes `previousHash`. */
-export function auditEventHash(event: Hashed): string {
-  const content = {
+/** The canonical JSON a link's hash covers: the event's fields and `previousHash`. */
+function hashedText(event: Hashed): string {
+  return canonicalJson({
     id: event.id,
     sequence: event.sequence,
     occurredAt: event.occurredAt.toISOString(),
@@ -62,8 +63,16 @@ export function auditEventHash(event: Hashed): string {
     delegatedRelationshipId: event.delegatedRelationshipId ?? null,
     details: event.details ?? null,
     previousHash: event.previousHash ?? null,
-  };
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+  });
+}
+
+/**
+ * The event's hash (lowercase hex) over its canonical JSON, which includes `previousHash`: HMAC-SHA-256 under the
+ * audit key; without a key, the plain SHA-256 that chains written before the key used (and that anyone can compute).
+ */
+export function auditEventHash(event: Hashed, key?: AuditKey): string {
+  const text = hashedText(event);
+  return key ? key.chainHash(text) : createHash('sha256').update(text).digest('hex');
 }
 
 const isMysqlManager = (em: EntityManager) => em.connection.options.type !== 'better-sqlite3';
@@ -103,10 +112,23 @@ export async function appendAuditEvent(em: EntityManager, entry: NewAuditEvent):
     sequence: head.sequence + 1,
     previousHash: head.hash,
   });
-  event.hash = auditEventHash(event);
+  event.hash = auditEventHash(event, auditKeyOf(em));
   await em.insert(AuditEventEntity, event as never);
   await em.update(AuditChainHeadEntity, { accountId: entry.subjectAccountId }, { sequence: event.sequence, hash: event.hash });
   return event;
+}
+
+/** One chain's head as a checkpoint signs it: how many events the account's chain had, and the last one's hash. */
+export interface ChainHead {
+  accountId: string;
+  sequence: number;
+  hash: string | null;
+}
+
+/** An account's last signed head, and where it was read (a file, or an export's trailer). */
+export interface CheckpointedHead extends ChainHead {
+  createdAt: string;
+  source: string;
 }
 
 export interface ChainReport {
@@ -114,17 +136,30 @@ export interface ChainReport {
   checked: number;
   /** The first event whose link does not hold; with events missing at the end, the last one kept. */
   firstBrokenEventId: string | null;
+  /** What does not hold, in a sentence; null when the chain holds. */
+  problem: string | null;
+  /** Events hashed without the key, from before the key was introduced: the chain's first events only. */
+  unkeyed: number;
 }
 
 const PAGE = 1_000;
 
 /**
- * Walks an account's chain in order, a page at a time: each event's hash must be its content's, its previousHash
- * the hash before it, its sequence the next number; the head must name the last event. The first failure is reported.
+ * Walks an account's chain in order, a page at a time: each event's hash must be its content's under the audit key
+ * (or, for the events written before there was a key, the unkeyed hash: only as the chain's first events, and only
+ * up to a head a checkpoint signed, as the first start with the key does), its previousHash the hash before it, its
+ * sequence the next number; the head must name the last event. With `checkpoint` (the account's last signed head, kept outside
+ * the database), the chain must still reach that head, with that hash: deleting events, or the whole chain with
+ * its head, or rewriting and rehashing it, shows there. The first failure is reported.
  */
-export async function verifyAuditChain(em: EntityManager, accountId: string): Promise<ChainReport> {
+export async function verifyAuditChain(em: EntityManager, accountId: string, options: { key?: AuditKey; checkpoint?: CheckpointedHead } = {}): Promise<ChainReport> {
+  const key = options.key ?? auditKeyOf(em);
+  const checkpoint = options.checkpoint;
   let previous: { sequence: number; hash: string | null; id: string | null } = { sequence: 0, hash: null, id: null };
   let checked = 0;
+  let unkeyed = 0;
+  let keyedSeen = false;
+  const broken = (id: string | null, problem: string): ChainReport => ({ ok: false, checked, firstBrokenEventId: id, problem, unkeyed });
   for (;;) {
     const rows = await em
       .createQueryBuilder(AuditEventEntity, 'e')
@@ -134,15 +169,27 @@ export async function verifyAuditChain(em: EntityManager, accountId: string): Pr
       .getMany();
     for (const event of rows) {
       checked++;
-      const linked = event.sequence === previous.sequence + 1 && (event.previousHash ?? null) === previous.hash;
-      if (!linked || auditEventHash(event) !== event.hash) return { ok: false, checked, firstBrokenEventId: event.id };
+      if (event.sequence !== previous.sequence + 1) return broken(event.id, `sequence ${event.sequence} follows ${previous.sequence}`);
+      if ((event.previousHash ?? null) !== previous.hash) return broken(event.id, `event ${event.sequence} does not name the hash of the event before it`);
+      if (auditEventHash(event, key) === event.hash) keyedSeen = true;
+      else if (auditEventHash(event) !== event.hash) return broken(event.id, `event ${event.sequence}'s hash is not its content's under the audit key ${key.id}`);
+      // Anyone can compute an unkeyed hash: it holds only for a trail from before the key, up to a signed head.
+      else if (keyedSeen) return broken(event.id, `event ${event.sequence} is hashed without the audit key, after events hashed with it`);
+      else if (!checkpoint || event.sequence > checkpoint.sequence) return broken(event.id, `event ${event.sequence} is hashed without the audit key, and no checkpoint covers it`);
+      else unkeyed++;
+      if (checkpoint && event.sequence === checkpoint.sequence && event.hash !== checkpoint.hash) {
+        return broken(event.id, `event ${event.sequence} is not the one the checkpoint of ${checkpoint.createdAt} signed (${checkpoint.source})`);
+      }
       previous = { sequence: event.sequence, hash: event.hash, id: event.id };
     }
     if (rows.length < PAGE) break;
   }
+  if (checkpoint && previous.sequence < checkpoint.sequence) {
+    return broken(previous.id, `the chain ends at event ${previous.sequence}, but the checkpoint of ${checkpoint.createdAt} signed ${checkpoint.sequence} events (${checkpoint.source})`);
+  }
   const head = await em.findOneBy(AuditChainHeadEntity, { accountId });
-  if (head && (head.sequence !== previous.sequence || head.hash !== previous.hash)) return { ok: false, checked, firstBrokenEventId: previous.id };
-  return { ok: true, checked, firstBrokenEventId: null };
+  if (head && (head.sequence !== previous.sequence || head.hash !== previous.hash)) return broken(previous.id, `the chain head names event ${head.sequence}, the chain ends at ${previous.sequence}`);
+  return { ok: true, checked, firstBrokenEventId: null, problem: null, unkeyed };
 }
 
 /** Every account that has a trail, for verifying them all. */

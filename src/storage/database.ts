@@ -5,6 +5,7 @@ import type { PorticoConfig } from '../config';
 import { DatabaseAvailability } from './availability';
 import { assertEmbeddedDatabaseUsable } from './embedded-file';
 import { AccountEntity } from './entities';
+import { loadAuditKey, useAuditKey, type AuditKey } from './audit-key';
 
 /** Counts SQL statements, so tests can prove batching; logs nothing itself. */
 export class StatementCounter implements Logger {
@@ -138,6 +139,10 @@ export class Database {
   /** Whether the database can be reached; the embedded SQLite file always can. */
   readonly availability: DatabaseAvailability;
   private sqliteQueue: Promise<unknown> = Promise.resolve();
+  /** The key the audit trail is chained and checkpointed with (see ./audit-key). */
+  auditKey!: AuditKey;
+  /** The data directory's audit key file, when PORTICO_AUDIT_KEY is unset: start-up warns about it. */
+  auditKeyFile?: string;
 
   /**
    * @param dataSource reads, and every write on MySQL
@@ -153,23 +158,32 @@ export class Database {
     this.availability = this.kind === 'mysql' ? guardConnections(dataSource, statements) : new DatabaseAvailability(async () => {});
   }
 
-  static async open(config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'> & SqliteSettings, progress: (line: string) => void = () => {}): Promise<Database> {
+  static async open(
+    config: Pick<PorticoConfig, 'databaseUrl' | 'dataDir'> & Partial<Pick<PorticoConfig, 'auditKey' | 'environment'>> & SqliteSettings,
+    progress: (line: string) => void = () => {},
+  ): Promise<Database> {
+    if (!config.databaseUrl) assertEmbeddedDatabaseUsable(config.dataDir);
+    // Before any connection is opened: in production a missing key stops the start here.
+    const { key, file } = loadAuditKey(config);
     const statements = new StatementCounter();
+    let db: Database;
     if (config.databaseUrl) {
       const dataSource = new DataSource(dataSourceOptions(config, statements, await serverFlavor(config.databaseUrl)));
       await dataSource.initialize();
-      const db = new Database(dataSource, statements);
-      await db.migrate(progress);
-      return db;
+      db = new Database(dataSource, statements);
+      useAuditKey([dataSource], key);
+    } else {
+      const reader = new DataSource(dataSourceOptions(config, statements));
+      const writer = new DataSource(dataSourceOptions(config, statements));
+      await reader.initialize();
+      await writer.initialize();
+      beginImmediately(reader);
+      beginImmediately(writer);
+      db = new Database(reader, statements, writer);
+      useAuditKey([reader, writer], key);
     }
-    assertEmbeddedDatabaseUsable(config.dataDir);
-    const reader = new DataSource(dataSourceOptions(config, statements));
-    const writer = new DataSource(dataSourceOptions(config, statements));
-    await reader.initialize();
-    await writer.initialize();
-    beginImmediately(reader);
-    beginImmediately(writer);
-    const db = new Database(reader, statements, writer);
+    db.auditKey = key;
+    db.auditKeyFile = file;
     await db.migrate(progress);
     return db;
   }

@@ -114,6 +114,7 @@ describe.each(databaseKinds())('exporting the audit trail on %s', (kind) => {
     let bytes = 0;
     let previous: { at: string; id: string } | null = null;
     let outOfOrder = 0;
+    let trailer: { checkpoint: { chains: Array<{ accountId: string; sequence: number; hash: string }> } } | undefined;
     const heap: number[] = [];
     for (;;) {
       const { done, value } = await reader.read();
@@ -123,6 +124,11 @@ describe.each(databaseKinds())('exporting the audit trail on %s', (kind) => {
       const parts = text.split('\n');
       rest = parts.pop()!;
       for (const part of parts) {
+        expect(trailer).toBeUndefined();
+        if (part.startsWith('{"checkpoint":')) {
+          trailer = JSON.parse(part) as typeof trailer;
+          continue;
+        }
         const event = JSON.parse(part) as { id: string; occurredAt: string; subjectAccountId: string; details: { i: number } };
         if (event.subjectAccountId !== umbrella.id) outOfOrder++;
         if (previous && !(event.occurredAt < previous.at || (event.occurredAt === previous.at && event.id < previous.id))) outOfOrder++;
@@ -133,6 +139,9 @@ describe.each(databaseKinds())('exporting the audit trail on %s', (kind) => {
     expect(rest).toBe('');
     expect(lines).toBe(MANY);
     expect(outOfOrder).toBe(0);
+    // The last line signs the chain's head as it stood: all 200,000 events, the newest's hash.
+    const head = await t.portico.services.db.manager.findOneByOrFail(AuditChainHeadEntity, { accountId: umbrella.id });
+    expect(trailer!.checkpoint.chains).toEqual([{ accountId: umbrella.id, sequence: MANY, hash: head.hash }]);
     // Over 100 MB went through; the heap (server and reader share this process) moved by far less.
     expect(bytes).toBeGreaterThan(100_000_000);
     const settled = heap.slice(2);
@@ -154,8 +163,10 @@ describe.each(databaseKinds())('exporting the audit trail on %s', (kind) => {
     expect(graph.length).toBeGreaterThan(0);
     const params = Object.fromEntries(Object.entries({ accountId: northwind.id, ...filter }).map(([k, v]) => [k, String(v)]));
     const headers = { authorization: `Bearer ${await t.token(as)}` };
-    const ndjson = await (await fetch(exportUrl({ ...params, format: 'ndjson' }), { headers })).text();
-    expect(ndjson.trimEnd().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(graph);
+    const ndjson = (await (await fetch(exportUrl({ ...params, format: 'ndjson' }), { headers })).text()).trimEnd().split('\n');
+    // Every line an event, as auditEvents lists them, then the signed checkpoint.
+    expect(ndjson.slice(0, -1).map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(graph);
+    expect(Object.keys(JSON.parse(ndjson[ndjson.length - 1]) as object)).toEqual(['checkpoint']);
     const csv = parseCsv(await (await fetch(exportUrl({ ...params, format: 'csv' }), { headers })).text());
     expect(csv[0].slice(0, 3)).toEqual(['id', 'occurredAt', 'sequence']);
     expect(csv.slice(1).map((row) => row[0])).toEqual(graph);

@@ -12,7 +12,7 @@ describe('the playground configuration', () => {
     expect(loadConfig({}).playground).toBe(true);
     expect(loadConfig({ NODE_ENV: 'test' }).playground).toBe(true);
     // Production needs an identity provider's JWKS: the development key is refused there.
-    const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example/.well-known/jwks.json', PORTICO_JWT_ISSUER: 'https://idp.example/', PORTICO_JWT_AUDIENCE: 'portal' };
+    const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.example/.well-known/jwks.json', PORTICO_JWT_ISSUER: 'https://idp.example/', PORTICO_JWT_AUDIENCE: 'portal', PORTICO_AUDIT_KEY: 'k'.repeat(32) };
     expect(loadConfig(production).playground).toBe(false);
     expect(loadConfig({ ...production, PORTICO_PLAYGROUND: 'true' }).playground).toBe(true);
     expect(loadConfig({ PORTICO_PLAYGROUND: 'false' }).playground).toBe(false);

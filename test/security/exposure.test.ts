@@ -175,7 +175,7 @@ describe.each(databaseKinds())('exposure and defaults on %s', (kind) => {
     });
 
     it('never seeds demo data, whatever PORTICO_SEED_DEMO says', async () => {
-      const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.test/jwks', PORTICO_JWT_ISSUER: 'https://idp.test/', PORTICO_JWT_AUDIENCE: 'portico' };
+      const production = { NODE_ENV: 'production', PORTICO_JWKS_URL: 'https://idp.test/jwks', PORTICO_JWT_ISSUER: 'https://idp.test/', PORTICO_JWT_AUDIENCE: 'portico', PORTICO_AUDIT_KEY: 'k'.repeat(32) };
       expect(loadConfig({ ...production, PORTICO_SEED_DEMO: 'true' }).seedDemo).toBe(false);
       // Started with seedDemo forced on in the configuration object: the platform and its operator only.
       const accounts = await withPort.portico.services.db.manager.find(AccountEntity);

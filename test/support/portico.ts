@@ -22,6 +22,9 @@ import { seedDemoData } from '../../src/storage/demo-data';
 import { createMysqlDatabase, type DatabaseKind } from './databases';
 import { startTestIdentityProvider } from './identity-provider';
 
+/** The audit key the suites' production starts are given, as an operator would set PORTICO_AUDIT_KEY. */
+export const TEST_AUDIT_KEY = 'test-audit-key-0123456789abcdefghijklmnop';
+
 export interface GraphQLResult<T = Record<string, any>> {
   status: number;
   data?: T;
@@ -66,8 +69,12 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     webhookDelivery: false,
     // Likewise the lifecycle scheduler: its suites drive it with a clock of their own.
     schedulerIntervalMs: 0,
+    // And the audit checkpoints' reads: test/audit/audit-checkpoints.test.ts turns them on.
+    auditCheckpointIntervalMs: 0,
     // And the decision table's writes after a response: test/audit/decisions.test.ts turns them on.
     decisionSampleRate: 0,
+    // Production requires an audit key from the environment; elsewhere the data directory's is used.
+    ...(overrides.environment === 'production' ? { auditKey: TEST_AUDIT_KEY } : {}),
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     // As loadConfig defaults it for NODE_ENV=production.
     ...(overrides.environment === 'production' ? { introspection: 'off' as const } : {}),
