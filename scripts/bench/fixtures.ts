@@ -13,12 +13,26 @@ import { Database } from '../../src/storage/database';
 import { auditKeySecretIn } from '../../src/storage/audit-key';
 import { seedDemoData } from '../../src/storage/demo-data';
 import { AccountEntity, UserEntity } from '../../src/storage/entities';
+import { serverEnvironment } from './processes';
 
 /** MariaDB / MySQL server the benchmark creates its `portico_bench_*` databases on. */
 export const BENCH_MYSQL_URL = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
 
+/**
+ * What replaces `portico_bench` in the names of this run's databases: a smoke run names its own, so that it never drops
+ * the databases of a benchmark (or another smoke run) running on the same server.
+ */
+let databasePrefix = 'portico_bench';
+
+export function useDatabasePrefix(prefix: string): void {
+  databasePrefix = prefix;
+}
+
+const named = (name: string) => name.replace(/^portico_bench/, databasePrefix);
+
 /** A fresh database on the benchmark's server (dropped first if a previous run left it). */
-export async function freshDatabase(name: string): Promise<string> {
+export async function freshDatabase(database: string): Promise<string> {
+  const name = named(database);
   const connection = await createConnection({ uri: BENCH_MYSQL_URL, connectTimeout: 5000 });
   try {
     await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
@@ -29,9 +43,9 @@ export async function freshDatabase(name: string): Promise<string> {
   return `${BENCH_MYSQL_URL}/${name}`;
 }
 
-export async function dropDatabase(name: string): Promise<void> {
+export async function dropDatabase(database: string): Promise<void> {
   const connection = await createConnection({ uri: BENCH_MYSQL_URL });
-  await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  await connection.query(`DROP DATABASE IF EXISTS \`${named(database)}\``);
   await connection.end();
 }
 
@@ -80,7 +94,7 @@ export async function prepareEnvironment(preset: string, databaseName: string, e
     devKeys,
     contextSigningKey,
     signer,
-    env: { DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false', PORTICO_AUDIT_KEY: auditKeySecretIn(dataDir), ...identity.env },
+    env: { ...serverEnvironment, DATABASE_URL: databaseUrl, PORTICO_POLICY: preset, PORTICO_DATA_DIR: dataDir, PORTICO_CONTEXT_SIGNING_KEY: contextSigningKey, PORTICO_SEED_DEMO: 'false', PORTICO_AUDIT_KEY: auditKeySecretIn(dataDir), ...identity.env },
     // As the identity provider would: a verified email, which links the user at their first request.
     token: async (email) => signDevToken(devKeys, await user(email), '12h', { email_verified: true }),
     contextToken: async (email, subgraph) => {

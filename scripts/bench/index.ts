@@ -4,35 +4,17 @@ import { cpus, totalmem } from 'os';
 import { join } from 'path';
 import { packageRoot } from '../../src/config';
 import { runBatching, type BatchingResult } from './batching';
-import { decisionsPerSecond, engineFixture } from './engine';
-import { parseBenchArgs, SECTIONS, type BenchOptions } from './options';
+import { PERFORMANCE_DOC, RESULTS_FILE, withPerformanceFigures } from './docs';
+import { runEngine } from './engine';
+import { useDatabasePrefix } from './fixtures';
+import { loadByCount } from './load';
+import { parseBenchArgs } from './options';
 import { runOverhead, type OverheadResult } from './overhead';
-import { pinServersApart } from './processes';
+import { pinServersApart, serverEnvironment } from './processes';
+import { mergeResults, type BenchResults } from './results';
 import { runScale, type ScaleResult } from './scale';
 import { runStorage, type StorageResult } from './storage';
-import { alternate, fmt, measured, type Measured } from './stats';
-
-export interface EngineResult {
-  /** authorize() calls per second on one core: a partner's four roles on a six-level tree. */
-  principal: Measured;
-  /** The same with 50 role assignments (46 of them delegated, on other customers). */
-  wide: Measured;
-}
-
-function runEngine(options: BenchOptions): EngineResult {
-  const fixture = engineFixture();
-  const ms = options.quick ? 300 : 1000;
-  decisionsPerSecond(fixture, fixture.principal, ms);
-  decisionsPerSecond(fixture, fixture.wide, ms);
-  const rounds: Array<{ principal: number; wide: number }> = [];
-  for (let round = 0; round < options.load.rounds; round++) {
-    const order = round % 2 === 0 ? (['principal', 'wide'] as const) : (['wide', 'principal'] as const);
-    const result = { principal: 0, wide: 0 };
-    for (const which of order) result[which] = decisionsPerSecond(fixture, fixture[which], ms);
-    rounds.push(result);
-  }
-  return { principal: measured(rounds.map((r) => r.principal), 0), wide: measured(rounds.map((r) => r.wide), 0) };
-}
+import { fmt, type Measured } from './stats';
 
 const range = (m: Measured, digits = 2) => `${fmt(m.median, digits)} (${fmt(m.min, digits)}–${fmt(m.max, digits)})`;
 
@@ -52,11 +34,19 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const options = parseBenchArgs(process.argv.slice(2), join(packageRoot(), 'scripts', 'bench', 'results.json'));
+  const defaultOutput = join(packageRoot(), RESULTS_FILE);
+  const options = parseBenchArgs(process.argv.slice(2), defaultOutput);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = new Date();
+  // A smoke run's databases are its own, so that it never drops those of a benchmark running beside it.
+  if (options.smoke) {
+    useDatabasePrefix(`portico_smoke_${process.pid}`);
+    // It checks that every section works, not how fast: a request slowed by a busy machine is not a failure.
+    Object.assign(serverEnvironment, { PORTICO_REQUEST_TIMEOUT_MS: '120000', PORTICO_SUBGRAPH_TIMEOUT_MS: '120000' });
+  }
+  loadByCount(options.load.requests);
   const pinned = options.pin ? (pinServersApart() ?? null) : null;
-  log(`bench: ${options.sections.join(', ')}${options.quick ? ' (quick)' : ''}; ${options.load.rounds} rounds of ${options.load.seconds} s, ${options.load.connections} connections; ${pinned ? `servers on core ${pinned.servers}, load on ${pinned.load}` : 'servers not pinned'}`);
+  log(`bench: ${options.sections.join(', ')}${options.smoke ? ' (smoke)' : options.quick ? ' (quick)' : ''}; ${options.load.rounds} rounds of ${options.load.requests ? `${options.load.requests} requests per connection` : `${options.load.seconds} s`}, ${options.load.connections} connections; ${pinned ? `servers on core ${pinned.servers}, load on ${pinned.load}` : 'servers not pinned'}`);
   const engine = options.sections.includes('engine') ? runEngine(options) : undefined;
   if (engine) log(`engine: ${fmt(engine.principal.median)} decisions/s; with 50 assignments ${fmt(engine.wide.median)}`);
   const batching: BatchingResult | undefined = options.sections.includes('batching') ? await runBatching(options, log) : undefined;
@@ -123,9 +113,9 @@ async function main(): Promise<void> {
     for (const s of storage.scales) rows.push({ figure: `  ${fmt(s)} accounts: createAccount mean / p50 / p99 ms`, value: `${fmt(storage.latency[s].mean.median, 2)} / ${fmt(storage.latency[s].p50.median, 0)} / ${fmt(storage.latency[s].p99.median, 0)}` });
   }
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, pinned };
-  console.log(`\nPortico benchmark, ${started.toISOString().slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${options.quick ? ' (quick run)' : ''}\n`);
+  console.log(`\nPortico benchmark, ${started.toISOString().slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}${options.smoke ? ' (smoke run: no figure in it means anything)' : options.quick ? ' (quick run)' : ''}\n`);
   console.log(table(rows));
-  const results = {
+  const results: Omit<BenchResults, 'runs'> = {
     date: started.toISOString(),
     machine,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -138,15 +128,22 @@ async function main(): Promise<void> {
     scale,
     storage,
   };
+  if (options.json) {
+    // This run's figures alone, merged with nothing (a smoke run's, for its test).
+    writeFileSync(options.json, `${JSON.stringify(mergeResults(undefined, results, options.sections), null, 2)}\n`);
+  }
   if (options.output) {
     // A run of some sections replaces those and keeps the others' figures, each section with the run it came from.
-    const run = { date: results.date, command: results.command, settings: results.settings, machine };
-    const previous = options.sections.length < SECTIONS.length && existsSync(options.output) ? (JSON.parse(readFileSync(options.output, 'utf8')) as Partial<typeof results> & { runs?: Record<string, unknown> }) : {};
-    const runs = { ...(previous.runs ?? {}), ...Object.fromEntries(options.sections.map((section) => [section, run])) };
-    const kept = Object.fromEntries(SECTIONS.map((section) => [section, results[section] ?? previous[section]]));
-    const merged = { ...previous, ...results, ...kept, ratios: { ...(previous.ratios ?? {}), ...ratios }, runs };
+    const previous = existsSync(options.output) ? (JSON.parse(readFileSync(options.output, 'utf8')) as Partial<BenchResults>) : undefined;
+    const merged = mergeResults(previous, results, options.sections);
     writeFileSync(options.output, `${JSON.stringify(merged, null, 2)}\n`);
     console.log(`\nwritten to ${options.output}`);
+    if (options.output === defaultOutput) {
+      // The figures docs/performance.md shows are written from the file, so that they never drift from it.
+      const doc = join(packageRoot(), PERFORMANCE_DOC);
+      writeFileSync(doc, withPerformanceFigures(readFileSync(doc, 'utf8'), merged));
+      console.log(`and the figures of ${doc}`);
+    }
   }
 }
 

@@ -4,11 +4,21 @@ export type Section = (typeof SECTIONS)[number];
 export interface BenchOptions {
   sections: Section[];
   quick: boolean;
+  /**
+   * `--smoke`: every section at the smallest scale that still runs all of its code (one short round, tiny databases), to
+   * show that the benchmark works, not to measure anything. Writes nothing.
+   */
+  smoke: boolean;
+  /** Milliseconds of each engine measurement. */
+  engineMs: number;
   /** Accounts per database of the scale section. */
   scales: number[];
-  load: { connections: number; seconds: number; warmup: number; rounds: number };
+  /** `requests`: each load sends that many requests per connection instead of running for its seconds (a smoke run). */
+  load: { connections: number; seconds: number; warmup: number; rounds: number; requests?: number };
   /** Where results.json goes; none with --no-write. */
   output?: string;
+  /** `--json FILE`: this run's figures alone, merged with nothing, also go to FILE (whatever the run). */
+  json?: string;
   /** The overhead operations to run (`--ops offers,leads`); all when unset. Such a partial run writes nothing. */
   operations?: string[];
   /** Where every process of the overhead stacks writes its `--cpu-prof` profile (`--profile DIR`); none when unset. */
@@ -22,17 +32,21 @@ export interface BenchOptions {
 }
 
 /**
- * `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--scales 1000,10000`, `--rounds N`,
+ * `--only a,b` (the ceiling is part of overhead), `--quick` (shorter, writes nothing), `--smoke` (tiny, writes nothing; the
+ * tests run it), `--scales 1000,10000`, `--rounds N`,
  * `--seconds S`, `--no-write`, `--ops offers,leads` (some overhead operations, writes nothing), `--profile DIR` (CPU
- * profiles of every process of the stacks), `--pin` (servers on the first core, the load on the others).
+ * profiles of every process of the stacks), `--pin` (servers on the first core, the load on the others), `--json FILE` (this
+ * run's figures alone to FILE).
  */
 export function parseBenchArgs(argv: readonly string[], defaultOutput: string): BenchOptions {
   let sections: Section[] = [...SECTIONS];
   let quick = false;
+  let smoke = false;
   let scales: number[] | undefined;
   let rounds: number | undefined;
   let seconds: number | undefined;
   let output: string | undefined = defaultOutput;
+  let json: string | undefined;
   let operations: string[] | undefined;
   let profileDir: string | undefined;
   let pin = false;
@@ -49,6 +63,9 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
       }
       case '--quick':
         quick = true;
+        break;
+      case '--smoke':
+        smoke = true;
         break;
       case '--scales':
       case '--scale':
@@ -77,17 +94,40 @@ export function parseBenchArgs(argv: readonly string[], defaultOutput: string): 
       case '--no-write':
         output = undefined;
         break;
+      case '--json':
+        json = value();
+        if (!json) throw new Error('--json is not valid: expected a file');
+        break;
       default:
-        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --scales, --rounds, --seconds, --ops, --profile, --pin or --no-write`);
+        throw new Error(`unknown argument ${JSON.stringify(argv[i])}: expected --only, --quick, --smoke, --scales, --rounds, --seconds, --ops, --profile, --pin, --json or --no-write`);
     }
+  }
+  if (smoke) {
+    return {
+      sections,
+      quick,
+      smoke,
+      engineMs: 50,
+      scales: scales ?? [10, 20],
+      load: { connections: 2, seconds: seconds ?? 0.3, warmup: 0.1, rounds: rounds ?? 1, requests: 3 },
+      // Its figures measure nothing: they never replace the committed ones.
+      output: undefined,
+      json,
+      operations,
+      profileDir,
+      pin,
+    };
   }
   return {
     sections,
     quick,
+    smoke,
+    engineMs: quick ? 300 : 1000,
     scales: scales ?? (quick ? [1000, 10000] : [1000, 10000, 100000]),
     load: { connections: 8, seconds: seconds ?? (quick ? 2 : 5), warmup: quick ? 2 : 3, rounds: rounds ?? (quick ? 2 : 5) },
     // A quick run is for development: its figures are too short to replace the committed ones.
     output: quick || operations ? undefined : output,
+    json,
     operations,
     profileDir,
     pin,

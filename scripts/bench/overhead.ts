@@ -111,6 +111,12 @@ export interface OverheadResult {
   authOnVsHiveRouterPlain: Measured;
 }
 
+/** Waits for every start to end, so that none is left running unseen when another fails; then the first failure, if any. */
+async function allStarted<T>(starts: Array<Promise<T>>): Promise<T[]> {
+  await Promise.allSettled(starts);
+  return Promise.all(starts);
+}
+
 /**
  * The four gateways of one preset. Each Portico has its own demo subgraph asking it back; the two plain gateways
  * share one access-control subgraph and one demo subgraph asking it (they are measured one after the other).
@@ -118,6 +124,10 @@ export interface OverheadResult {
 async function startStack(env: Environment, subgraph: DemoSubgraphName, children: Child[], jwksUrl: string, profileDir?: string): Promise<Record<Exclude<Variant, 'ceiling'>, Processes>> {
   // With --profile, every process of the stacks writes its profile under DIR/<subgraph>-<process>.
   const profiled = (name: string) => ({ nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${subgraph}-${name}`)}`] : [] });
+  const started = (child: Child) => {
+    children.push(child);
+    return child;
+  };
   const porticoOf = async (name: string, enforcement: string) => {
     const port = await freePort();
     const gateway = `http://127.0.0.1:${port}/graphql`;
@@ -127,18 +137,23 @@ async function startStack(env: Environment, subgraph: DemoSubgraphName, children
     children.push(portico);
     return { gateway: portico, stack: [portico, sub] };
   };
-  const portico = await porticoOf('portico', 'filter');
-  const porticoOff = await porticoOf('portico-off', 'off');
-  const accessControl = await startChild('access-control subgraph', ENTRY.accessControl, env.env, profiled('access-control'));
-  children.push(accessControl);
-  const sub = await startChild(`${subgraph} for plain`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: accessControl.url, PORTICO_CONTEXT_JWKS_URL: jwksUrl }, profiled('plain-subgraph'));
-  children.push(sub);
-  const subgraphs = `access-control=${accessControl.url},${subgraph}=${sub.url}`;
-  const plain = await startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: subgraphs }, profiled('plain'));
-  children.push(plain);
-  const hive = await startChild('hive router (plain)', ENTRY.hiveRouterPlain, { SUBGRAPHS: subgraphs }, profiled('hive'));
-  children.push(hive);
-  return { portico, porticoOff, plain: { gateway: plain, stack: [plain, accessControl, sub] }, hiveRouterPlain: { gateway: hive, stack: [hive, accessControl, sub] } };
+  const plainStacks = async () => {
+    const accessControl = await startChild('access-control subgraph', ENTRY.accessControl, env.env, profiled('access-control'));
+    children.push(accessControl);
+    const sub = await startChild(`${subgraph} for plain`, ENTRY.demoSubgraph, { DEMO_SUBGRAPH: subgraph, PORTICO_URL: accessControl.url, PORTICO_CONTEXT_JWKS_URL: jwksUrl }, profiled('plain-subgraph'));
+    children.push(sub);
+    const subgraphs = `access-control=${accessControl.url},${subgraph}=${sub.url}`;
+    const [plain, hive] = await allStarted([
+      startChild('plain gateway', ENTRY.plainGateway, { SUBGRAPHS: subgraphs }, profiled('plain')).then(started),
+      startChild('hive router (plain)', ENTRY.hiveRouterPlain, { SUBGRAPHS: subgraphs }, profiled('hive')).then(started),
+    ]);
+    return { plain: { gateway: plain, stack: [plain, accessControl, sub] }, hiveRouterPlain: { gateway: hive, stack: [hive, accessControl, sub] } };
+  };
+  // The stacks share nothing but the database: they start side by side, and are measured one at a time.
+  const stacks = [porticoOf('portico', 'filter'), porticoOf('portico-off', 'off'), plainStacks()] as const;
+  await Promise.allSettled(stacks);
+  const [portico, porticoOff, plain] = await Promise.all(stacks);
+  return { portico, porticoOff, ...plain };
 }
 
 export async function runOverhead(options: BenchOptions, log: (line: string) => void): Promise<OverheadResult> {
@@ -179,13 +194,15 @@ export async function runOverhead(options: BenchOptions, log: (line: string) => 
           }
         }
         if (urls.ceiling && operation.name === 'viewer') variants.push('ceiling');
-        for (const variant of variants) await load({ url: urls[variant]!, body, headers: await headers() }, warmup, connections, true);
+        // Each variant's answers must carry the errors its checked answer did (the ceiling's is Portico's), and no others.
+        const request = async (variant: Variant) => ({ url: urls[variant]!, body, headers: await headers(), expectedErrors: errors[variant === 'ceiling' ? 'portico' : variant] ?? 0 });
+        for (const variant of variants) await load(await request(variant), warmup, connections, true);
         const cpu: Partial<Record<Variant, { gateway: number[]; stack: number[] }>> = {};
         const results = await alternate(variants, rounds, async (variant) => {
           const watched = processes[variant];
           const used = () => ({ gateway: cpuMsOf(watched?.gateway.process.pid), stack: (watched?.stack ?? []).reduce((sum, c) => sum + cpuMsOf(c.process.pid), 0) });
           const before = used();
-          const result = await load({ url: urls[variant]!, body, headers: await headers() }, seconds, connections);
+          const result = await load(await request(variant), seconds, connections);
           const after = used();
           if (watched) {
             const series = (cpu[variant] ??= { gateway: [], stack: [] });

@@ -25,6 +25,12 @@ export const ENTRY = {
   hiveRouterPlain: join(DIST, 'scripts', 'bench', 'hive-router-plain.js'),
 };
 
+/**
+ * Settings every server of this run starts with, beneath its own: a smoke run gives its servers long deadlines, so that
+ * on a busy machine a slow request is not taken for a broken section.
+ */
+export const serverEnvironment: Record<string, string> = {};
+
 /** The core list (`taskset -c`) the servers are confined to; unset, they run anywhere. */
 let serverCores: string | undefined;
 
@@ -57,7 +63,7 @@ export async function startChild(name: string, entry: string, env: Record<string
   const [command, argv] = serverCores === undefined ? [process.execPath, args] : ['taskset', ['-c', serverCores, process.execPath, ...args]];
   const child = spawn(command, argv, {
     // Production requires PORTICO_AUDIT_KEY: the data directory's key, which the fixtures wrote the trail with.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...(env.PORTICO_DATA_DIR && !env.PORTICO_AUDIT_KEY ? { PORTICO_AUDIT_KEY: auditKeySecretIn(env.PORTICO_DATA_DIR) } : {}), ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'error', ...serverEnvironment, ...(env.PORTICO_DATA_DIR && !env.PORTICO_AUDIT_KEY ? { PORTICO_AUDIT_KEY: auditKeySecretIn(env.PORTICO_DATA_DIR) } : {}), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -91,9 +97,9 @@ export async function startChild(name: string, entry: string, env: Record<string
   return { name, url, port, process: child, stop };
 }
 
-/** Stops the children last started first. */
+/** Stops the children, all at once: one that takes its time to end (up to 5 s) does not hold up the others. */
 export async function stopAll(children: Child[]): Promise<void> {
-  for (const child of children.splice(0).reverse()) await child.stop();
+  await Promise.all(children.splice(0).map((child) => child.stop()));
 }
 
 let ticksPerSecond: number | undefined;
