@@ -4,6 +4,7 @@ import { badInput, InvariantError, notFound } from '../errors';
 import { displayName } from '../identifiers';
 import { ACCOUNT_TYPES, ALLOWED_PARENTS, type AccountSettings, type AccountStatus, type AccountType } from '../policy';
 import { AccountEntity } from '../storage/entities';
+import { planSettingsChange, writeSettingsChange } from './account-settings';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 
@@ -84,7 +85,8 @@ function checkPlacement(ctx: RequestContext, type: AccountType, parent: AccountE
 
 export async function createAccount(ctx: RequestContext, input: CreateAccountInput): Promise<AccountEntity> {
   const name = checkName(input.name);
-  const settings = checkSettings(ctx, input.settings);
+  const change = planSettingsChange(ctx.engine.policy, {}, input.settings ?? {});
+  const settings = checkSettings(ctx, change.settings);
   if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
   const parent = await ctx.requireOn('accounts.create', input.parentId);
   checkPlacement(ctx, input.type, parent);
@@ -104,7 +106,9 @@ export async function createAccount(ctx: RequestContext, input: CreateAccountInp
       depth: locked.depth + 1,
     });
     await em.save(account);
-    await audit(em, ctx, { action: 'account.create', subjectAccountId: id, targetType: 'Account', targetId: id, details: { type: input.type, name, parentId: locked.id } });
+    const secretsSet = await writeSettingsChange(em, ctx.services.secrets, id, change, ctx.requirePrincipal().user.id, new Date());
+    const details = { type: input.type, name, parentId: locked.id, ...(secretsSet.length > 0 ? { secretSettingsChanged: secretsSet } : {}) };
+    await audit(em, ctx, { action: 'account.create', subjectAccountId: id, targetType: 'Account', targetId: id, details });
     return em.findOneByOrFail(AccountEntity, { id });
   });
 }

@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'role.assigned',
   'role.revoked',
   'user.invited',
+  'account.updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -38,6 +39,8 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'user.assignRole': 'role.assigned',
   'user.revokeRole': 'role.revoked',
   'user.invite': 'user.invited',
+  // Settings changes name the secret settings that changed, never their values (as the audit event does).
+  'account.update': 'account.updated',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];
