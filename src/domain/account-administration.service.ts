@@ -3,12 +3,14 @@ import { badInput, InvariantError, notFound, PorticoError } from '../errors';
 import {
   AccountEntity,
   AccountSettingEntity,
+  CommunicationRecipientEntity,
   ContactRoleEntity,
   CustomRoleEntity,
   DelegatedAdminRelationshipEntity,
   ExternalIdentityEntity,
   ImpersonationGrantEntity,
   ImpersonationSessionEntity,
+  ProviderContactEntity,
   RoleAssignmentEntity,
   UserEntity,
 } from '../storage/entities';
@@ -97,6 +99,12 @@ export async function deleteAccount(ctx: RequestContext, id: string): Promise<st
     await em.delete(RoleAssignmentEntity, { accountId: id });
     await em.delete(ContactRoleEntity, { accountId: id });
     await em.delete(AccountSettingEntity, { accountId: id });
+    await em.delete(ProviderContactEntity, { accountId: id });
+    if (userIds.length > 0) {
+      // Their inboxes go with them; a provider contact they were for accounts below is no longer anybody.
+      await em.delete(CommunicationRecipientEntity, { userId: In(userIds) });
+      await em.delete(ProviderContactEntity, { userId: In(userIds) });
+    }
     await em.delete(UserEntity, { accountId: id });
     await em.delete(CustomRoleEntity, { ownerAccountId: id });
     // Consents given on the account go with it: nothing is left to act in, and the audit trail keeps their story.

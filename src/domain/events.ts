@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'role.revoked',
   'user.invited',
   'account.updated',
+  'communication.sent',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -41,6 +42,8 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'user.invite': 'user.invited',
   // Settings changes name the secret settings that changed, never their values (as the audit event does).
   'account.update': 'account.updated',
+  // A communication's recipients (ids), topic, subject and body: what a mail or SMS sender needs to deliver it.
+  'communication.send': 'communication.sent',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];

@@ -77,7 +77,10 @@ export interface CompiledPolicy {
   roles: ReadonlyMap<string, CompiledRole>;
   operatorRole: CompiledRole;
   contactRoles: readonly string[];
+  /** Each topic's contact roles (an empty list: nobody by contact role). */
   topics: ReadonlyMap<string, readonly string[]>;
+  /** Each topic's recipients: holders of these contact roles, and of these rights, on the account. */
+  topicRecipients: ReadonlyMap<string, { contactRoles: readonly string[]; roles: readonly string[] }>;
   /** The account settings, by key: those declared, and those the policy reads that the file left undeclared. */
   settings: ReadonlyMap<string, CompiledSetting>;
   customRoles?: { accountTypes: readonly AccountType[]; baseGrants: readonly PermissionGrant[]; assignableBy: readonly string[] };
@@ -267,10 +270,16 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
   }
 
   const contactRoles = new Set(file.contactRoles);
-  for (const [topic, recipients] of Object.entries(file.topics)) {
-    for (const recipient of recipients) {
+  const topicRecipients = new Map<string, { contactRoles: string[]; roles: string[] }>();
+  for (const [topic, spec] of Object.entries(file.topics)) {
+    const recipients = Array.isArray(spec) ? { contactRoles: spec, roles: [] } : spec;
+    for (const recipient of recipients.contactRoles) {
       if (!contactRoles.has(recipient)) throw fail(`topics.${topic}: ${recipient} is not a contact role`, ['topics', topic]);
     }
+    for (const role of recipients.roles) {
+      if (!knownNames.has(role)) throw fail(`topics.${topic}: ${role} is not a role`, ['topics', topic]);
+    }
+    topicRecipients.set(topic, recipients);
   }
 
   let customRoles: CompiledPolicy['customRoles'];
@@ -305,7 +314,8 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     roles: compiled,
     operatorRole: operators[0],
     contactRoles: file.contactRoles,
-    topics: new Map(Object.entries(file.topics)),
+    topics: new Map([...topicRecipients].map(([topic, recipients]) => [topic, recipients.contactRoles])),
+    topicRecipients,
     settings,
     customRoles,
     source: file,

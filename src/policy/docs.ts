@@ -75,7 +75,10 @@ export function renderPolicyTables(policy: CompiledPolicy, sourceFile: string): 
 
   if (policy.contactRoles.length > 0) {
     lines.push('## Communication topics', '', `Contact roles: ${policy.contactRoles.join(', ')}.`, '', '| topic | goes to |', '|---|---|');
-    for (const [topic, recipients] of policy.topics) lines.push(`| ${topic} | ${recipients.length > 0 ? recipients.join(', ') : 'nobody by contact role'} |`);
+    for (const [topic, { contactRoles, roles }] of policy.topicRecipients) {
+      const to = [...contactRoles, ...roles.map((role) => `holders of ${role}`)];
+      lines.push(`| ${topic} | ${to.length > 0 ? to.join(', ') : 'nobody by contact role'} |`);
+    }
     lines.push('');
   }
   return lines.join('\n');

@@ -113,6 +113,10 @@ const OPTIONAL_ACTIONS = [
   'webhooks.manage',
   // The platform defines partner groups: rule-based sets of partner users that custom views are restricted to.
   'partnerGroups.manage',
+  // Communications: sending one to an account's recipients by topic; naming and reading an account's provider contacts.
+  'communications.send',
+  'providerContacts.manage',
+  'providerContacts.read',
 ] as const;
 
 export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];
@@ -151,8 +155,14 @@ export const policyFileSchema = z
      * they are secret. Any other key is refused.
      */
     settings: z.record(z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'setting names are camelCase'), settingDefinition).default({}),
-    /** Communication topics and the contact roles they go to (an empty list: nobody by contact role). */
-    topics: z.record(roleName, z.array(roleName)).default({}),
+    /**
+     * Communication topics and who receives them: a list of contact roles (an empty list: nobody by contact role), or
+     * `{ contactRoles, roles }` to also reach the holders of rights (dstny's contractual point of contact is the
+     * Portal Administrator).
+     */
+    topics: z
+      .record(roleName, z.union([z.array(roleName), z.object({ contactRoles: z.array(roleName).default([]), roles: z.array(roleName).default([]) }).strict()]))
+      .default({}),
     customRoles: z
       .object({
         accountTypes: z.array(accountType).min(1),
