@@ -351,7 +351,7 @@ function compileSettings(
     if (def.secret && def.type !== 'string') throw fail(`settings.${key}: a secret setting is a string`, at);
     if (def.secret && readAs !== undefined) throw fail(`settings.${key}: the policy reads it to decide, so it cannot be secret`, at);
     if (def.secret && def.default !== undefined) throw fail(`settings.${key}: a secret setting has no default`, at);
-    if (def.default !== undefined && !isSettingValue(def.type, def.default)) throw fail(`settings.${key}: the default is not a ${def.type}`, at);
+    if (def.default !== undefined && !isSettingValue(def.type, def.default)) throw fail(`settings.${key}: the default is not ${def.type === 'integer' ? 'an' : 'a'} ${def.type}`, at);
     settings.set(key, { key, type: def.type, description: def.description, default: def.default, changedBy: def.changedBy, secret: def.secret, governed: readAs !== undefined });
   }
   const configure = actions.get('accounts.configure') ?? [];
