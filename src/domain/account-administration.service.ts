@@ -15,7 +15,7 @@ import {
   UserEntity,
 } from '../storage/entities';
 import { planSettingsChange, readableSettings, writeSettingsChange } from './account-settings';
-import { checkName, checkSettings } from './accounts.service';
+import { checkName, checkSettings, checkSettingsSize } from './accounts.service';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 import { accountFacts } from './facts';
@@ -38,6 +38,7 @@ export async function updateAccount(ctx: RequestContext, id: string, input: Upda
   const patch = input.settings ?? undefined;
   if (name === undefined && patch === undefined) throw badInput('give a name or settings to change', { field: 'input' });
   if (patch !== undefined && (typeof patch !== 'object' || Array.isArray(patch))) throw badInput('settings must be an object', { field: 'settings' });
+  if (patch !== undefined) checkSettingsSize(patch);
   if (name !== undefined) await ctx.requireOn('accounts.update', id);
   if (patch !== undefined) await ctx.requireOn('accounts.configure', id);
   return ctx.transaction(async (em) => {

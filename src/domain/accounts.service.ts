@@ -39,10 +39,15 @@ function depthOf(value: unknown): number {
   return deepest;
 }
 
-export function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
-  if (settings === undefined || settings === null) return {};
+/** Settings as given, before anything reads them key by key: not too deep, not too large. */
+export function checkSettingsSize(settings: Record<string, unknown>): void {
   if (depthOf(settings) > MAX_SETTINGS_DEPTH) throw badInput(`settings nest at most ${MAX_SETTINGS_DEPTH} levels deep`, { field: 'settings' });
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > MAX_SETTINGS_BYTES) throw badInput(`settings are at most ${MAX_SETTINGS_BYTES} bytes of JSON`, { field: 'settings' });
+}
+
+export function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
+  if (settings === undefined || settings === null) return {};
+  checkSettingsSize(settings);
   const policy = ctx.engine.policy;
   const { modules } = settings;
   if (modules !== undefined) {
@@ -85,6 +90,7 @@ function checkPlacement(ctx: RequestContext, type: AccountType, parent: AccountE
 
 export async function createAccount(ctx: RequestContext, input: CreateAccountInput): Promise<AccountEntity> {
   const name = checkName(input.name);
+  checkSettingsSize(input.settings ?? {});
   const change = planSettingsChange(ctx.engine.policy, {}, input.settings ?? {});
   const settings = checkSettings(ctx, change.settings);
   if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
