@@ -65,6 +65,11 @@ export interface PorticoConfig {
    * key created under the data directory, which every instance sharing that directory uses. `PORTICO_SIGNING_KEY`
    */
   signingKey?: string;
+  /**
+   * The 256-bit key (base64 or hex) that encrypts secret account settings at rest; give every instance the same one.
+   * Required in production; unset elsewhere means a key created once under the data directory. `PORTICO_SECRETS_KEY`
+   */
+  secretsKey?: Buffer;
   /** The longest an impersonation session lasts, in minutes; never longer than its grant. `PORTICO_IMPERSONATION_MAX_MINUTES` */
   impersonationMaxMinutes: number;
   /** The largest `first` a list accepts. `PORTICO_MAX_PAGE_SIZE` */
@@ -219,6 +224,13 @@ const rate = z.coerce.number().min(0).max(1);
 const schedulerInterval = z.union([z.literal('off').transform(() => 0), z.coerce.number().int().min(0).max(86_400_000)]);
 const positiveInteger = (max: number) => z.coerce.number().int().min(1).max(max);
 const port = (min: number) => z.coerce.number().int().min(min).max(65535);
+/** A 256-bit key written as 64 hex digits or as base64; undefined for anything else. */
+export function secretsKeyBytes(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
+}
+
 const PRIVATE_JWK_ACCEPTED = 'a private EC P-256 JWK as JSON ({"kty":"EC","crv":"P-256","d":…})';
 /** What PORTICO_AUDIT_KEY must be, named when it is missing or too short. */
 export const AUDIT_KEY_ACCEPTED = 'a secret of at least 32 characters, kept outside the database (openssl rand -base64 32 makes one)';
@@ -324,6 +336,12 @@ export const CONFIG_VARIABLES = {
     accepted: PRIVATE_JWK_ACCEPTED,
     defaultText: '(unset: the key in the data directory)',
     description: "Portico's own private EC P-256 JWK (JSON), which signs impersonation tokens; give every instance the same one",
+  }),
+  PORTICO_SECRETS_KEY: variable({
+    schema: z.string().refine((text) => secretsKeyBytes(text) !== undefined).transform((text) => secretsKeyBytes(text)!),
+    accepted: '32 random bytes as base64 or as 64 hex digits (e.g. `openssl rand -base64 32`)',
+    defaultText: '(unset: a key created in the data directory, with a warning; required in production)',
+    description: 'the AES-256-GCM key secret account settings are encrypted with, held outside the database; give every instance the same one, and keep it: without it the secrets stored cannot be read',
   }),
   LOG_LEVEL: variable({ schema: z.enum(LOG_LEVELS), accepted: LOG_LEVELS.join(', '), defaultText: '`info` (`silent` under `NODE_ENV=test`)', description: 'pino level' }),
   PORTICO_SUBGRAPHS: variable({
@@ -508,6 +526,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PorticoConfig 
     jwtIssuer: given('PORTICO_JWT_ISSUER'),
     jwtAudience: given('PORTICO_JWT_AUDIENCE'),
     signingKey: given('PORTICO_SIGNING_KEY'),
+    secretsKey: given('PORTICO_SECRETS_KEY'),
     impersonationMaxMinutes: read('PORTICO_IMPERSONATION_MAX_MINUTES'),
     maxPageSize: read('PORTICO_MAX_PAGE_SIZE'),
     environment,
@@ -603,6 +622,13 @@ export function auditCheckpointsDir(config: Pick<PorticoConfig, 'auditCheckpoint
  */
 export function assertProductionAuditKey(config: Pick<PorticoConfig, 'environment' | 'auditKey'>): void {
   if (config.environment === 'production' && !config.auditKey) throw new ConfigError('PORTICO_AUDIT_KEY', undefined, `${AUDIT_KEY_ACCEPTED} when NODE_ENV=production`);
+}
+
+/** Secret settings stored under a key created beside the database would be readable by whoever holds the database's directory. */
+export function assertProductionSecrets(config: Pick<PorticoConfig, 'environment' | 'secretsKey'>): void {
+  if (config.environment === 'production' && !config.secretsKey) {
+    throw new ConfigError('PORTICO_SECRETS_KEY', undefined, 'a 256-bit key (`openssl rand -base64 32`) when NODE_ENV=production: secret settings are encrypted with it');
+  }
 }
 
 /** The folder holding package.json, whether running from src/ (tests) or dist/src/ (built). */

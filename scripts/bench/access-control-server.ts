@@ -12,6 +12,7 @@ import { AuthenticationError, loadOrCreateDevKeys, TokenVerifier } from '../../s
 import { loadOrCreateContextSigner } from '../../src/identity/context-token';
 import { PolicyEngine } from '../../src/policy';
 import { Database } from '../../src/storage/database';
+import { loadOrCreateSecretsKey, SecretBox } from '../../src/storage/secret-box';
 
 /**
  * Portico's access-control graph as a subgraph of its own, for the plain gateway to compose: a standalone Apollo
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const devKeys = await loadOrCreateDevKeys(config.dataDir);
   const verifier = new TokenVerifier({ issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: devKeys });
   const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
-  const services: Services = { config, db, engine, signingKeys: devKeys };
+  const services: Services = { config, db, engine, signingKeys: devKeys, secrets: new SecretBox(loadOrCreateSecretsKey(config.dataDir, config.secretsKey).key) };
   const identities = identityResolver(services, verifier, signer);
   const { schema } = await buildAccessControlSubgraph();
   const server = new ApolloServer<RequestContext>({ schema, introspection: false, csrfPrevention: true, plugins: [ApolloServerPluginInlineTraceDisabled()] });

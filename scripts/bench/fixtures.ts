@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair } from 'jose';
+import { randomBytes } from 'crypto';
 import { mkdtempSync } from 'fs';
 import { createServer, type Server } from 'http';
 import { createConnection } from 'mysql2/promise';
@@ -133,7 +134,9 @@ export function serveJwks(signer: ContextSigner): Promise<{ url: string; close()
 export async function serveIdentityJwks(devKeys: DevKeyPair): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
   const jwk = { ...(await exportJWK(devKeys.publicKey)), kid: devKeys.kid, alg: 'ES256', use: 'sig' };
   const served = await serveKeys({ keys: [jwk] });
-  return { env: { PORTICO_JWKS_URL: served.url, PORTICO_JWT_ISSUER: DEV_ISSUER, PORTICO_JWT_AUDIENCE: DEV_AUDIENCE }, close: served.close };
+  // Production also requires a key for secret settings: one for the run.
+  const env = { PORTICO_JWKS_URL: served.url, PORTICO_JWT_ISSUER: DEV_ISSUER, PORTICO_JWT_AUDIENCE: DEV_AUDIENCE, PORTICO_SECRETS_KEY: randomBytes(32).toString('base64') };
+  return { env, close: served.close };
 }
 
 async function serveKeys(jwks: unknown): Promise<{ url: string; close(): Promise<void> }> {

@@ -1,8 +1,9 @@
 import { In, IsNull, Not } from 'typeorm';
 import { badInput, InvariantError, notFound, PorticoError } from '../errors';
-import type { AccountSettings } from '../policy';
 import {
   AccountEntity,
+  AccountSettingEntity,
+  CommunicationRecipientEntity,
   ContactRoleEntity,
   CustomRoleEntity,
   DelegatedAdminRelationshipEntity,
@@ -10,12 +11,14 @@ import {
   ImpersonationGrantEntity,
   ImpersonationSessionEntity,
   OutboxEventEntity,
+  ProviderContactEntity,
   RoleAssignmentEntity,
   UserEntity,
   WebhookDeliveryEntity,
   WebhookEntity,
 } from '../storage/entities';
-import { checkName, checkSettings } from './accounts.service';
+import { planSettingsChange, readableSettings, writeSettingsChange } from './account-settings';
+import { checkName, checkSettings, checkSettingsSize } from './accounts.service';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 import { accountFacts } from './facts';
@@ -27,11 +30,10 @@ export interface UpdateAccountInput {
   settings?: Record<string, unknown> | null;
 }
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
 /**
- * Renames an account (`accounts.update`) and changes its settings (`accounts.configure`, and for the settings the
- * policy reads, a right from above the account). Decisions read the account on every request, so a change holds
+ * Renames an account (`accounts.update`) and changes its settings (`accounts.configure`, and for each setting one
+ * of the permissions the policy says change it; for the settings the policy reads, a right from above the account).
+ * A secret setting is sealed apart from the readable settings, and the trail names it, never its value. Decisions read the account on every request, so a change holds
  * from the next one: a module switched off is denied at once.
  */
 export async function updateAccount(ctx: RequestContext, id: string, input: UpdateAccountInput): Promise<AccountEntity> {
@@ -39,29 +41,32 @@ export async function updateAccount(ctx: RequestContext, id: string, input: Upda
   const patch = input.settings ?? undefined;
   if (name === undefined && patch === undefined) throw badInput('give a name or settings to change', { field: 'input' });
   if (patch !== undefined && (typeof patch !== 'object' || Array.isArray(patch))) throw badInput('settings must be an object', { field: 'settings' });
+  if (patch !== undefined) checkSettingsSize(patch);
   if (name !== undefined) await ctx.requireOn('accounts.update', id);
   if (patch !== undefined) await ctx.requireOn('accounts.configure', id);
   return ctx.transaction(async (em) => {
     const account = (await ctx.services.db.lockAccounts(em, [id])).get(id);
     if (!account) throw notFound('account', id);
-    const before: AccountSettings = account.settings ?? {};
+    const policy = ctx.engine.policy;
+    const before = readableSettings(policy, account.settings);
     let settings = before;
-    if (patch !== undefined) {
-      const merged: Record<string, unknown> = { ...before };
-      for (const [key, value] of Object.entries(patch)) {
-        if (value === null) delete merged[key];
-        else merged[key] = value;
-      }
-      settings = checkSettings(ctx, merged as AccountSettings);
-      const changed = [...new Set([...Object.keys(before), ...Object.keys(settings)])].filter((key) => !sameJson(before[key], settings[key]));
-      // The actor's rights as they are now, under the account lock.
-      const actor = await currentFacts(em, ctx.engine, ctx.requirePrincipal());
-      const check = ctx.engine.checkSettingsChange(actor, accountFacts(account), changed);
-      if (!check.ok) throw new PorticoError(check.code, `not allowed: ${check.reason}`, { permission: 'accounts.configure', accountId: id });
-    }
+    let secretsChanged: string[] = [];
     const changes: Record<string, unknown> = {};
     if (name !== undefined && name !== account.name) changes.name = { from: account.name, to: name };
-    if (!sameJson(before, settings)) changes.settings = { from: before, to: settings };
+    if (patch !== undefined) {
+      // Unknown keys and values of the wrong type are refused before anything is written.
+      const change = planSettingsChange(policy, account.settings ?? {}, patch);
+      settings = checkSettings(ctx, change.settings);
+      const touched = [...change.changed, ...change.secrets.keys()].filter((key) => policy.settings.has(key));
+      // The actor's rights as they are now, under the account lock.
+      const actor = await currentFacts(em, ctx.engine, ctx.requirePrincipal());
+      const check = ctx.engine.checkSettingsChange(actor, accountFacts(account), touched);
+      if (!check.ok) throw new PorticoError(check.code, check.code === 'BAD_USER_INPUT' ? check.reason : `not allowed: ${check.reason}`, { permission: 'accounts.configure', accountId: id });
+      if (change.changed.length > 0) changes.settings = { from: before, to: settings };
+      secretsChanged = await writeSettingsChange(em, ctx.services.secrets, id, change, ctx.requirePrincipal().user.id, new Date());
+      // Which secrets changed, never their values: the trail is exported and its events go out through webhooks.
+      if (secretsChanged.length > 0) changes.secretSettingsChanged = secretsChanged;
+    }
     if (Object.keys(changes).length === 0) return account;
     // simple-json columns take the object whole; the partial-entity type cannot express an open record.
     await em.update(AccountEntity, { id }, { ...(name !== undefined ? { name } : {}), settings: settings as never });
@@ -98,6 +103,13 @@ export async function deleteAccount(ctx: RequestContext, id: string): Promise<st
     }
     await em.delete(RoleAssignmentEntity, { accountId: id });
     await em.delete(ContactRoleEntity, { accountId: id });
+    await em.delete(AccountSettingEntity, { accountId: id });
+    await em.delete(ProviderContactEntity, { accountId: id });
+    if (userIds.length > 0) {
+      // Their inboxes go with them; a provider contact they were for accounts below is no longer anybody.
+      await em.delete(CommunicationRecipientEntity, { userId: In(userIds) });
+      await em.delete(ProviderContactEntity, { userId: In(userIds) });
+    }
     await em.delete(UserEntity, { accountId: id });
     await em.delete(CustomRoleEntity, { ownerAccountId: id });
     // Consents given on the account go with it: nothing is left to act in, and the audit trail keeps their story.

@@ -4,6 +4,7 @@ import { badInput, InvariantError, notFound } from '../errors';
 import { displayName } from '../identifiers';
 import { ACCOUNT_TYPES, ALLOWED_PARENTS, type AccountSettings, type AccountStatus, type AccountType } from '../policy';
 import { AccountEntity } from '../storage/entities';
+import { planSettingsChange, writeSettingsChange } from './account-settings';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 
@@ -38,10 +39,15 @@ function depthOf(value: unknown): number {
   return deepest;
 }
 
-export function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
-  if (settings === undefined || settings === null) return {};
+/** Settings as given, before anything reads them key by key: not too deep, not too large. */
+export function checkSettingsSize(settings: Record<string, unknown>): void {
   if (depthOf(settings) > MAX_SETTINGS_DEPTH) throw badInput(`settings nest at most ${MAX_SETTINGS_DEPTH} levels deep`, { field: 'settings' });
   if (Buffer.byteLength(JSON.stringify(settings), 'utf8') > MAX_SETTINGS_BYTES) throw badInput(`settings are at most ${MAX_SETTINGS_BYTES} bytes of JSON`, { field: 'settings' });
+}
+
+export function checkSettings(ctx: RequestContext, settings: AccountSettings | null | undefined): AccountSettings {
+  if (settings === undefined || settings === null) return {};
+  checkSettingsSize(settings);
   const policy = ctx.engine.policy;
   const { modules } = settings;
   if (modules !== undefined) {
@@ -84,7 +90,9 @@ function checkPlacement(ctx: RequestContext, type: AccountType, parent: AccountE
 
 export async function createAccount(ctx: RequestContext, input: CreateAccountInput): Promise<AccountEntity> {
   const name = checkName(input.name);
-  const settings = checkSettings(ctx, input.settings);
+  checkSettingsSize(input.settings ?? {});
+  const change = planSettingsChange(ctx.engine.policy, {}, input.settings ?? {});
+  const settings = checkSettings(ctx, change.settings);
   if (!ACCOUNT_TYPES.includes(input.type)) throw badInput(`unknown account type ${input.type}`, { field: 'type' });
   const parent = await ctx.requireOn('accounts.create', input.parentId);
   checkPlacement(ctx, input.type, parent);
@@ -104,7 +112,9 @@ export async function createAccount(ctx: RequestContext, input: CreateAccountInp
       depth: locked.depth + 1,
     });
     await em.save(account);
-    await audit(em, ctx, { action: 'account.create', subjectAccountId: id, targetType: 'Account', targetId: id, details: { type: input.type, name, parentId: locked.id } });
+    const secretsSet = await writeSettingsChange(em, ctx.services.secrets, id, change, ctx.requirePrincipal().user.id, new Date());
+    const details = { type: input.type, name, parentId: locked.id, ...(secretsSet.length > 0 ? { secretSettingsChanged: secretsSet } : {}) };
+    await audit(em, ctx, { action: 'account.create', subjectAccountId: id, targetType: 'Account', targetId: id, details });
     return em.findOneByOrFail(AccountEntity, { id });
   });
 }

@@ -6,6 +6,7 @@ import type { Decision, PolicyEngine, PorticoAction } from '../policy';
 import type { Database } from '../storage/database';
 import { AccountEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
 import { createLoaders, type Loaders } from '../storage/loaders';
+import type { SecretBox } from '../storage/secret-box';
 import { DecisionTally, drawSampling } from './decision-tally';
 import { accountFacts } from './facts';
 import type { Principal } from './principal';
@@ -17,6 +18,8 @@ export interface Services {
   engine: PolicyEngine;
   /** Portico's own key: signs the impersonation tokens it issues. */
   signingKeys: DevKeyPair;
+  /** Seals and opens secret account settings (PORTICO_SECRETS_KEY). */
+  secrets: SecretBox;
 }
 
 /** Reads the session and its grant under a lock (on MySQL), so a concurrent end or revoke is either before or after. */

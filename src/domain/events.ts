@@ -19,6 +19,8 @@ export const EVENT_TYPES = [
   'role.assigned',
   'role.revoked',
   'user.invited',
+  'account.updated',
+  'communication.sent',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -39,6 +41,10 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'user.assignRole': 'role.assigned',
   'user.revokeRole': 'role.revoked',
   'user.invite': 'user.invited',
+  // Settings changes name the secret settings that changed, never their values (as the audit event does).
+  'account.update': 'account.updated',
+  // A communication's recipients (ids), topic, subject and body: what a mail or SMS sender needs to deliver it.
+  'communication.send': 'communication.sent',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];

@@ -1,6 +1,7 @@
 import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import type { AccountStatus, AccountType } from '../policy';
 import { AccountEntity, ContactRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, UserEntity } from '../storage/entities';
+import { resolveRecipients } from './communications.service';
 import type { RequestContext } from './context';
 import { accountFacts } from './facts';
 
@@ -84,25 +85,10 @@ function applyFilter(query: SelectQueryBuilder<AccountEntity>, filter: AccountFi
   }
 }
 
-/** Who receives a communication topic: the account's users holding one of the topic's contact roles. */
+/** Who receives a communication topic now: the account's users holding one of the topic's contact roles or rights. */
 export async function communicationRecipients(ctx: RequestContext, accountId: string, topic: string): Promise<UserEntity[]> {
   await ctx.requireOn('users.read', accountId);
-  const contactRoles = ctx.engine.policy.topics.get(topic) ?? [];
-  if (contactRoles.length === 0) return [];
-  return ctx.services.db.manager
-    .createQueryBuilder(UserEntity, 'u')
-    .where('u.accountId = :accountId AND u.status != :suspended', { accountId, suspended: 'SUSPENDED' })
-    .andWhere((qb) => {
-      const sub = qb
-        .subQuery()
-        .select('c.userId')
-        .from(ContactRoleEntity, 'c')
-        .where('c.accountId = :accountId AND c.role IN (:...contactRoles)', { contactRoles })
-        .getQuery();
-      return `u.id IN ${sub}`;
-    })
-    .orderBy('u.email')
-    .getMany();
+  return resolveRecipients(ctx.services.db.manager, ctx.engine.policy, accountId, topic);
 }
 
 type Keyed = { id: string };

@@ -5,10 +5,12 @@ import { displayName, visibly } from '../identifiers';
 import type { CompiledRole } from '../policy';
 import {
   AccountEntity,
+  CommunicationRecipientEntity,
   ContactRoleEntity,
   DelegatedAdminRelationshipEntity,
   ExternalIdentityEntity,
   ImpersonationSessionEntity,
+  ProviderContactEntity,
   RoleAssignmentEntity,
   UserEntity,
 } from '../storage/entities';
@@ -78,6 +80,8 @@ export async function removeUser(ctx: RequestContext, id: string): Promise<strin
     await guardDependants(em, ctx, account, user, held);
     await em.delete(RoleAssignmentEntity, { userId: user.id });
     await em.delete(ContactRoleEntity, { userId: user.id });
+    await em.delete(CommunicationRecipientEntity, { userId: user.id });
+    await em.delete(ProviderContactEntity, { userId: user.id });
     await em.delete(ExternalIdentityEntity, { userId: user.id });
     await em.update(ImpersonationSessionEntity, { actorUserId: user.id, endedAt: IsNull() }, { endedAt: new Date() });
     await em.update(DelegatedAdminRelationshipEntity, { delegateUserId: user.id, status: In(['PENDING', 'ACTIVE']) }, { status: 'TERMINATED', terminatedAt: new Date(), terminatedByUserId: ctx.requirePrincipal().user.id });

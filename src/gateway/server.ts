@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { assertProductionAuditKey, assertProductionIdentity, ConfigError, loadPolicy, PRESETS, type PorticoConfig } from '../config';
+import { assertProductionAuditKey, assertProductionIdentity, assertProductionSecrets, ConfigError, loadPolicy, PRESETS, type PorticoConfig } from '../config';
 import { RequestContext, type Services } from '../domain/context';
 import type { Principal } from '../domain/principal';
 import { rolesUnknownTo } from '../domain/roles';
@@ -21,6 +21,7 @@ import { bootstrapPlatform } from '../storage/bootstrap';
 import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
+import { loadOrCreateSecretsKey, SecretBox } from '../storage/secret-box';
 import { ContextTokens, contextTokenLimits, gatewayContext, identityResolver, PrincipalsInFlight, type GatewayContext } from './context';
 import { federatedGateway } from './federation';
 import { SubgraphHttpClient, subgraphTransport } from './subgraph-transport';
@@ -108,6 +109,7 @@ async function assertPolicyFitsDatabase(db: Database, engine: PolicyEngine, conf
 export async function startPortico(config: PorticoConfig, log: (line: string) => void = () => {}, options: PorticoStartOptions = {}): Promise<Portico> {
   assertProductionIdentity(config);
   assertProductionAuditKey(config);
+  assertProductionSecrets(config);
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] }, options.logDestination);
   const engine = new PolicyEngine(loadPolicy(config.policy));
   const db = await Database.open(config, log);
@@ -136,7 +138,9 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const devKeys = config.jwksUrl ? undefined : await loadOrCreateDevKeys(config.dataDir);
     const signingKeys = config.signingKey || !devKeys ? await loadSigningKeys(config.dataDir, config.signingKey) : devKeys;
     const verifier = new TokenVerifier({ jwksUrl: config.jwksUrl, issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: signingKeys });
-    const services: Services = { config, db, engine, signingKeys };
+    const secretsKey = loadOrCreateSecretsKey(config.dataDir, config.secretsKey);
+    if (secretsKey.fromDataDir) logger.warn({ dataDir: config.dataDir }, 'secret settings are encrypted with a development key kept in the data directory: set PORTICO_SECRETS_KEY');
+    const services: Services = { config, db, engine, signingKeys, secrets: new SecretBox(secretsKey.key) };
     const { sdl: accessControlSdl, schema } = await buildAccessControlSubgraph();
     const development = config.environment === 'development';
     const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);

@@ -6,6 +6,8 @@ import { PORTICO_DIRECTIVES } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccessReviewResolver } from './resolvers/access-review.resolver';
 import { AccountResolver } from './resolvers/account.resolver';
+import { AccountSettingResolver, AccountSettingsResolver } from './resolvers/account-setting.resolver';
+import { CommunicationResolver, ProviderContactsResolver, ViewerCommunicationsResolver } from './resolvers/communication.resolver';
 import { AdministrationResolver } from './resolvers/administration.resolver';
 import { AuditEventConnectionResolver, AuditResolver } from './resolvers/audit.resolver';
 import { AuthorizationResolver } from './resolvers/authorization.resolver';
@@ -22,7 +24,7 @@ import { WebhookResolver } from './resolvers/webhook.resolver';
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
+    resolvers: [ViewerResolver, AccountResolver, AccountSettingsResolver, AccountSettingResolver, CommunicationResolver, ViewerCommunicationsResolver, ProviderContactsResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

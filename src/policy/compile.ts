@@ -1,6 +1,6 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { ZodError } from 'zod';
-import { policyFileSchema, type PermissionEntry, type PolicyFile, type PorticoAction, type RoleDefinitionInput } from './policy-file';
+import { policyFileSchema, type PermissionEntry, type PolicyFile, type PorticoAction, type RoleDefinitionInput, type SettingType } from './policy-file';
 import type { AccountType, PermissionGrant } from './types';
 
 /** A policy file that cannot be used; the message names the file, the line, the role and the problem. */
@@ -30,6 +30,36 @@ export interface CompiledRole {
   custom: boolean;
 }
 
+/** An account setting the policy declares. */
+export interface CompiledSetting {
+  key: string;
+  type: SettingType;
+  description?: string;
+  /** What an account that never set it reads; undefined for none (and always for a secret). */
+  default?: unknown;
+  /** Any of these permissions on the account lets its holder change the setting. */
+  changedBy: readonly string[];
+  secret: boolean;
+  /** The policy reads it to decide (a module list, a switch, a scope override): changed only from above the account. */
+  governed: boolean;
+}
+
+/** Whether a value is of a setting's type; null and undefined are not values (a null removes a setting). */
+export function isSettingValue(type: SettingType, value: unknown): boolean {
+  switch (type) {
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'list':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string');
+    case 'map':
+      return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string');
+  }
+}
+
 export interface CompiledPolicy {
   name: string;
   title: string;
@@ -47,7 +77,12 @@ export interface CompiledPolicy {
   roles: ReadonlyMap<string, CompiledRole>;
   operatorRole: CompiledRole;
   contactRoles: readonly string[];
+  /** Each topic's contact roles (an empty list: nobody by contact role). */
   topics: ReadonlyMap<string, readonly string[]>;
+  /** Each topic's recipients: holders of these contact roles, and of these rights, on the account. */
+  topicRecipients: ReadonlyMap<string, { contactRoles: readonly string[]; roles: readonly string[] }>;
+  /** The account settings, by key: those declared, and those the policy reads that the file left undeclared. */
+  settings: ReadonlyMap<string, CompiledSetting>;
   customRoles?: { accountTypes: readonly AccountType[]; baseGrants: readonly PermissionGrant[]; assignableBy: readonly string[] };
   source: PolicyFile;
 }
@@ -235,10 +270,16 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
   }
 
   const contactRoles = new Set(file.contactRoles);
-  for (const [topic, recipients] of Object.entries(file.topics)) {
-    for (const recipient of recipients) {
+  const topicRecipients = new Map<string, { contactRoles: string[]; roles: string[] }>();
+  for (const [topic, spec] of Object.entries(file.topics)) {
+    const recipients = Array.isArray(spec) ? { contactRoles: spec, roles: [] } : spec;
+    for (const recipient of recipients.contactRoles) {
       if (!contactRoles.has(recipient)) throw fail(`topics.${topic}: ${recipient} is not a contact role`, ['topics', topic]);
     }
+    for (const role of recipients.roles) {
+      if (!knownNames.has(role)) throw fail(`topics.${topic}: ${role} is not a role`, ['topics', topic]);
+    }
+    topicRecipients.set(topic, recipients);
   }
 
   let customRoles: CompiledPolicy['customRoles'];
@@ -257,6 +298,8 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     customRoles = { accountTypes: file.customRoles.accountTypes, baseGrants: [...baseGrants.values()], assignableBy: file.customRoles.assignableBy };
   }
 
+  const settings = compileSettings(file, permissions, modules, [...compiled.values()].flatMap((role) => [...role.grants.values()]).concat(customRoles?.baseGrants ?? []), actions, fail);
+
   return {
     name: file.name,
     title: file.title,
@@ -271,10 +314,53 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     roles: compiled,
     operatorRole: operators[0],
     contactRoles: file.contactRoles,
-    topics: new Map(Object.entries(file.topics)),
+    topics: new Map([...topicRecipients].map(([topic, recipients]) => [topic, recipients.contactRoles])),
+    topicRecipients,
+    settings,
     customRoles,
     source: file,
   };
+}
+
+/**
+ * The declared settings, checked, and the settings the policy itself reads (modules, switches, scope overrides):
+ * declared or not, those have the type the engine reads and are changed only from above the account.
+ */
+function compileSettings(
+  file: PolicyFile,
+  permissions: ReadonlySet<string>,
+  modules: ReadonlyMap<string, readonly string[]>,
+  grants: readonly PermissionGrant[],
+  actions: ReadonlyMap<PorticoAction, readonly string[]>,
+  fail: ErrorFactory,
+): Map<string, CompiledSetting> {
+  const governed = new Map<string, SettingType>();
+  if (modules.size > 0) governed.set('modules', 'list');
+  for (const grant of grants) {
+    if (grant.whenSetting !== undefined) governed.set(grant.whenSetting, 'boolean');
+    if (grant.scopeSetting !== undefined) governed.set(grant.scopeSetting, 'map');
+  }
+  const settings = new Map<string, CompiledSetting>();
+  for (const [key, def] of Object.entries(file.settings)) {
+    const at = ['settings', key];
+    for (const permission of def.changedBy) {
+      if (!permissions.has(permission)) throw fail(`settings.${key}: ${permission} is not a permission of any account type`, at);
+    }
+    const readAs = governed.get(key);
+    if (readAs !== undefined && def.type !== readAs) throw fail(`settings.${key}: the policy reads it as a ${readAs}, not a ${def.type}`, at);
+    if (def.secret && def.type !== 'string') throw fail(`settings.${key}: a secret setting is a string`, at);
+    if (def.secret && readAs !== undefined) throw fail(`settings.${key}: the policy reads it to decide, so it cannot be secret`, at);
+    if (def.secret && def.default !== undefined) throw fail(`settings.${key}: a secret setting has no default`, at);
+    if (def.default !== undefined && !isSettingValue(def.type, def.default)) throw fail(`settings.${key}: the default is not ${def.type === 'integer' ? 'an' : 'a'} ${def.type}`, at);
+    settings.set(key, { key, type: def.type, description: def.description, default: def.default, changedBy: def.changedBy, secret: def.secret, governed: readAs !== undefined });
+  }
+  const configure = actions.get('accounts.configure') ?? [];
+  for (const [key, type] of governed) {
+    if (settings.has(key)) continue;
+    if (configure.length === 0) throw fail(`the policy reads the setting ${key}: declare it under settings, or map accounts.configure`, ['settings']);
+    settings.set(key, { key, type, changedBy: configure, secret: false, governed: true });
+  }
+  return settings;
 }
 
 function matches(pattern: string, permission: string): boolean {

@@ -39,6 +39,24 @@ export function renderPolicyTables(policy: CompiledPolicy, sourceFile: string): 
     lines.push('');
   }
 
+  if (policy.settings.size > 0) {
+    lines.push(
+      '## Account settings',
+      '',
+      'Any other key is refused. A secret is write-only (readers see that it is set, when and by whom) and stored encrypted; ' +
+        'a setting the policy reads to decide is changed only from above the account.',
+      '',
+      '| setting | type | default | changed by | kind | meaning |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const setting of policy.settings.values()) {
+      const kind = setting.secret ? 'secret' : setting.governed ? 'read by the policy: set from above' : '—';
+      const fallback = setting.default === undefined ? '—' : `\`${JSON.stringify(setting.default)}\``;
+      lines.push(`| ${setting.key} | ${setting.type} | ${fallback} | ${setting.changedBy.join(', ')} | ${kind} | ${setting.description ?? '—'} |`);
+    }
+    lines.push('');
+  }
+
   lines.push('## Administrative operations', '', 'Each of Portico\'s own operations requires any one of these permissions on the target account.', '');
   lines.push('| operation | permissions |', '|---|---|');
   for (const [action, permissions] of policy.actions) lines.push(`| ${action} | ${permissions.join(', ')} |`);
@@ -57,7 +75,10 @@ export function renderPolicyTables(policy: CompiledPolicy, sourceFile: string): 
 
   if (policy.contactRoles.length > 0) {
     lines.push('## Communication topics', '', `Contact roles: ${policy.contactRoles.join(', ')}.`, '', '| topic | goes to |', '|---|---|');
-    for (const [topic, recipients] of policy.topics) lines.push(`| ${topic} | ${recipients.length > 0 ? recipients.join(', ') : 'nobody by contact role'} |`);
+    for (const [topic, { contactRoles, roles }] of policy.topicRecipients) {
+      const to = [...contactRoles, ...roles.map((role) => `holders of ${role}`)];
+      lines.push(`| ${topic} | ${to.length > 0 ? to.join(', ') : 'nobody by contact role'} |`);
+    }
     lines.push('');
   }
   return lines.join('\n');

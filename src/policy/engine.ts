@@ -293,6 +293,14 @@ export class PolicyEngine {
   checkSettingsChange(principal: PrincipalFacts, account: AccountFacts, changed: readonly string[]): AssignmentCheck {
     const decision = this.authorizeAction(principal, 'accounts.configure', account);
     if (!decision.allowed) return { ok: false, code: 'FORBIDDEN', reason: decision.reason };
+    // Each setting names who may change it; a key the policy does not declare is nobody's to change.
+    for (const key of changed) {
+      const setting = this.policy.settings.get(key);
+      if (!setting) return { ok: false, code: 'BAD_USER_INPUT', reason: `unknown setting ${key}` };
+      if (!setting.changedBy.some((permission) => this.authorize(principal, permission, account).allowed)) {
+        return { ok: false, code: 'FORBIDDEN', reason: `setting ${key} of account ${account.id} is changed by holders of ${setting.changedBy.join(' or ')}` };
+      }
+    }
     const governed = new Set(this.governedSettings());
     const readByPolicy = changed.filter((key) => governed.has(key));
     if (readByPolicy.length === 0) return { ok: true };

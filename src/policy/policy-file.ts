@@ -63,6 +63,24 @@ const roleDefinition = z
   .strict();
 export type RoleDefinitionInput = z.infer<typeof roleDefinition>;
 
+/** What an account setting holds: `list` is a list of strings, `map` an object of strings (role name → scope). */
+export const SETTING_TYPES = ['boolean', 'string', 'integer', 'list', 'map'] as const;
+export type SettingType = (typeof SETTING_TYPES)[number];
+
+const settingDefinition = z
+  .object({
+    type: z.enum(SETTING_TYPES),
+    description: z.string().optional(),
+    /** The value an account that never set it reads. Never given for a secret. */
+    default: z.unknown().optional(),
+    /** The permissions (any of) that let their holders on the account change this setting. */
+    changedBy: z.array(permissionName).min(1),
+    /** Write-only: readers see that it is set, never its value; stored encrypted. Only for strings. */
+    secret: z.boolean().default(false),
+  })
+  .strict();
+export type SettingDefinitionInput = z.infer<typeof settingDefinition>;
+
 /** Every policy maps these: the administration every portal has. */
 const REQUIRED_ACTIONS = [
   'accounts.create',
@@ -95,6 +113,10 @@ const OPTIONAL_ACTIONS = [
   'webhooks.manage',
   // The platform defines partner groups: rule-based sets of partner users that custom views are restricted to.
   'partnerGroups.manage',
+  // Communications: sending one to an account's recipients by topic; naming and reading an account's provider contacts.
+  'communications.send',
+  'providerContacts.manage',
+  'providerContacts.read',
 ] as const;
 
 export type PorticoAction = (typeof REQUIRED_ACTIONS)[number] | (typeof OPTIONAL_ACTIONS)[number];
@@ -128,8 +150,19 @@ export const policyFileSchema = z
     actions: actionsSchema,
     roles: z.array(roleDefinition).min(1),
     contactRoles: z.array(roleName).default([]),
-    /** Communication topics and the contact roles they go to (an empty list: nobody by contact role). */
-    topics: z.record(roleName, z.array(roleName)).default({}),
+    /**
+     * The account settings (site configuration) the portal has: their type, default, who may change them and whether
+     * they are secret. Any other key is refused.
+     */
+    settings: z.record(z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'setting names are camelCase'), settingDefinition).default({}),
+    /**
+     * Communication topics and who receives them: a list of contact roles (an empty list: nobody by contact role), or
+     * `{ contactRoles, roles }` to also reach the holders of rights (dstny's contractual point of contact is the
+     * Portal Administrator).
+     */
+    topics: z
+      .record(roleName, z.union([z.array(roleName), z.object({ contactRoles: z.array(roleName).default([]), roles: z.array(roleName).default([]) }).strict()]))
+      .default({}),
     customRoles: z
       .object({
         accountTypes: z.array(accountType).min(1),

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { In, IsNull, type EntityManager } from 'typeorm';
-import { AccountEntity, ContactRoleEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, PartnerGroupEntity, RoleAssignmentEntity, UserEntity } from './entities';
+import { AccountEntity, AccountSettingEntity, ContactRoleEntity, CustomRoleEntity, DelegatedAdminRelationshipEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, PartnerGroupEntity, RoleAssignmentEntity, UserEntity } from './entities';
 
 /** A page of rows for one parent, fetched with the pages of every other parent in one statement. */
 export interface Page<T> {
@@ -129,6 +129,11 @@ export function createLoaders(em: EntityManager) {
     partnerGroups: () => (partnerGroups ??= allPartnerGroups(em)),
     /** Each account's children, whole: counting the visible ones needs the engine's look at each. */
     childrenOf: byParent(AccountEntity, 'parentId'),
+    /** Each account's settings as last changed (when, by whom; a secret's sealed value), for a page of accounts at once. */
+    settingsByAccount: new DataLoader<string, AccountSettingEntity[]>(async (ids) => {
+      const grouped = groupBy(await em.find(AccountSettingEntity, { where: { accountId: In([...ids]) }, order: { key: 'ASC' } }), (r) => r.accountId);
+      return ids.map((id) => grouped.get(id) ?? []);
+    }, options),
     grantsCountByCustomer: countBy(ImpersonationGrantEntity, 'customerAccountId'),
     grantsCountByPartner: countBy(ImpersonationGrantEntity, 'partnerAccountId'),
     sessionsCountByGrant: countBy(ImpersonationSessionEntity, 'grantId'),

@@ -64,8 +64,9 @@ async function run(walkthrough: Walkthrough, env: NodeJS.ProcessEnv): Promise<Co
 const ALL = walkthroughs(WALKTHROUGHS);
 
 describe('the walkthroughs of docs/walkthroughs.md', () => {
-  it('has, for every preset, the three walkthroughs, each pointed at PORTICO_URL', () => {
-    expect(ALL.map((w) => w.name).sort()).toEqual(PRESETS.flatMap((p) => ['delegation', 'fleet', 'impersonation'].map((n) => `${p}-${n}`)).sort());
+  it('has, for every preset, the three walkthroughs (and those of the newer screens), each pointed at PORTICO_URL', () => {
+    const screens = ['dstny-communications', 'unifyr-settings'];
+    expect(ALL.map((w) => w.name).sort()).toEqual([...PRESETS.flatMap((p) => ['delegation', 'fleet', 'impersonation'].map((n) => `${p}-${n}`)), ...screens].sort());
     for (const walkthrough of ALL) {
       expect(walkthrough.steps[0].command).toBe('URL=${PORTICO_URL:-http://localhost:4000/graphql}');
       expect(walkthrough.steps.filter((s) => s.expected !== '').length).toBeGreaterThanOrEqual(2);

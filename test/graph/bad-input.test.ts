@@ -231,8 +231,8 @@ describe.each(databaseKinds())('bad input on %s', (kind) => {
         { title: 'modules that are not a list', settings: { modules: 'commercial' }, message: /settings\.modules must be a list of module names/ },
         { title: 'modules that are not names', settings: { modules: [42] }, message: /settings\.modules must be a list of module names/ },
         { title: 'a module the policy does not have', settings: { modules: ['commercial', 'teleportation'] }, message: /unknown module teleportation \(the dstny policy has commercial\)/ },
-        { title: 'settings over 16 KB', settings: { notes: 'n'.repeat(17 * 1024) }, message: /settings are at most 16384 bytes of JSON/ },
-        { title: 'settings larger than a MySQL TEXT column', settings: { notes: 'n'.repeat(70 * 1024) }, message: /settings are at most 16384 bytes of JSON/ },
+        { title: 'settings over 16 KB', settings: { theme: 'n'.repeat(17 * 1024) }, message: /settings are at most 16384 bytes of JSON/ },
+        { title: 'settings larger than a MySQL TEXT column', settings: { theme: 'n'.repeat(70 * 1024) }, message: /settings are at most 16384 bytes of JSON/ },
       ])('createAccount with $title is BAD_USER_INPUT', async ({ settings, message }) => {
         const northwind = await t.account('Northwind Telecom');
         await refused(t, OPERATOR, CREATE, { input: { type: 'CUSTOMER', name: 'Configured', parentId: northwind.id, settings } }, 'BAD_USER_INPUT', message);

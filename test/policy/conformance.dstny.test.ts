@@ -555,8 +555,16 @@ describe('dstny conformance (the preset contract)', () => {
       expect(engine.policy.topics.get(topic)).toEqual(to);
     });
 
+    // Seed 001: "You are the official and contractual point of contact" (Portal Administrators), and the point of
+    // contact regarding mobile services (Fleet Administrators): rights, not contact roles.
+    const BY_ROLE: Record<string, string[]> = { CONTRACTUAL: ['PORTAL_ADMINISTRATOR'], MOBILE_SERVICES: ['FLEET_ADMINISTRATOR'] };
+
+    it.each(Object.entries(BY_ROLE).map(([topic, roles]) => ({ topic, roles, title: `${topic} → holders of ${roles.join(', ')}` })))('$title', ({ topic, roles }) => {
+      expect(engine.policy.topicRecipients.get(topic)).toEqual({ contactRoles: [], roles });
+    });
+
     it('declares no other topic', () => {
-      expect(sorted(engine.policy.topics.keys())).toEqual(sorted(Object.keys(TOPICS)));
+      expect(sorted(engine.policy.topics.keys())).toEqual(sorted([...Object.keys(TOPICS), ...Object.keys(BY_ROLE)]));
     });
   });
 });

@@ -425,3 +425,43 @@ describe('the policy file format', () => {
     });
   });
 });
+
+describe('account settings and topics in the policy file', () => {
+  const withSettings = (settings: string) => `${MINIMAL}settings:\n${settings}`;
+
+  it('compiles declared settings, and declares the settings the policy reads that the file left out', () => {
+    const policy = parsePolicy(withSettings('  apiKey:\n    type: string\n    secret: true\n    changedBy: [invoices:manage]\n  theme:\n    type: string\n    default: light\n    changedBy: [invoices:manage]\n'), 'mini.yaml');
+    expect(policy.settings.get('apiKey')).toMatchObject({ type: 'string', secret: true, changedBy: ['invoices:manage'], governed: false });
+    expect(policy.settings.get('theme')).toMatchObject({ default: 'light', secret: false });
+    const switched = parsePolicy(edit(MINIMAL, 'permissions: [invoices:read]\n    assignableBy', 'permissions: [{ permission: invoices:read, whenSetting: readersOn }]\n    assignableBy'), 'mini.yaml');
+    expect(switched.settings.get('readersOn')).toEqual({ key: 'readersOn', type: 'boolean', changedBy: ['invoices:manage'], secret: false, governed: true });
+  });
+
+  it.each([
+    { title: 'a secret that is not a string', settings: '  pin:\n    type: integer\n    secret: true\n    changedBy: [invoices:manage]\n', problem: /settings\.pin: a secret setting is a string/ },
+    { title: 'a secret with a default', settings: '  key:\n    type: string\n    secret: true\n    default: abc\n    changedBy: [invoices:manage]\n', problem: /settings\.key: a secret setting has no default/ },
+    { title: 'a default of the wrong type', settings: '  limit:\n    type: integer\n    default: many\n    changedBy: [invoices:manage]\n', problem: /settings\.limit: the default is not an integer/ },
+    { title: 'an unknown permission to change it', settings: '  theme:\n    type: string\n    changedBy: [themes:manage]\n', problem: /settings\.theme: themes:manage is not a permission of any account type/ },
+    { title: 'no permission to change it', settings: '  theme:\n    type: string\n    changedBy: []\n', problem: /changedBy/ },
+    { title: 'an unknown type', settings: '  theme:\n    type: colour\n    changedBy: [invoices:manage]\n', problem: /type/ },
+  ])('refuses $title, naming the line', ({ settings, problem }) => {
+    const text = withSettings(settings);
+    const { message } = failure(text);
+    expect(message).toMatch(problem);
+    expect(lineIn(message)).toBeGreaterThan(MINIMAL.split('\n').length - 1);
+  });
+
+  it('refuses a setting the policy reads declared as secret or with another type', () => {
+    const switched = edit(MINIMAL, 'permissions: [invoices:read]\n    assignableBy', 'permissions: [{ permission: invoices:read, whenSetting: readersOn }]\n    assignableBy');
+    expect(failure(`${switched}settings:\n  readersOn:\n    type: string\n    changedBy: [invoices:manage]\n`).message).toMatch(/settings\.readersOn: the policy reads it as a boolean, not a string/);
+  });
+
+  it('routes a topic to contact roles and to the holders of rights, and refuses a right that is no role', () => {
+    const topics = `${MINIMAL}contactRoles: [BILLING_CONTACT]\ntopics:\n  BILLS: [BILLING_CONTACT]\n  CONTRACT: { roles: [ADMIN] }\n`;
+    const policy = parsePolicy(topics, 'mini.yaml');
+    expect(policy.topicRecipients.get('BILLS')).toEqual({ contactRoles: ['BILLING_CONTACT'], roles: [] });
+    expect(policy.topicRecipients.get('CONTRACT')).toEqual({ contactRoles: [], roles: ['ADMIN'] });
+    expect(policy.topics.get('CONTRACT')).toEqual([]);
+    expect(failure(edit(topics, 'roles: [ADMIN]', 'roles: [OWNER]')).message).toMatch(/topics\.CONTRACT: OWNER is not a role/);
+  });
+});

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomUUID } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -77,7 +77,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
     ...(overrides.environment === 'production' ? { auditKey: TEST_AUDIT_KEY } : {}),
     ...(provider ? { jwksUrl: provider.jwksUrl, jwtIssuer: DEV_ISSUER, jwtAudience: DEV_AUDIENCE } : {}),
     // As loadConfig defaults it for NODE_ENV=production.
-    ...(overrides.environment === 'production' ? { introspection: 'off' as const } : {}),
+    ...(overrides.environment === 'production' ? { introspection: 'off' as const, secretsKey: randomBytes(32) } : {}),
     ...overrides,
   };
   const startupLines: string[] = [];

@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
+import { readableSettings } from '../../domain/account-settings';
 import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
 import type { RequestContext } from '../../domain/context';
 import { accountFacts } from '../../domain/facts';
@@ -99,10 +100,13 @@ export class AccountResolver {
     return { ...connection(reachable.rows, reachable.hasNextPage, accountKey), count };
   }
 
-  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Site configuration: modules, adminsMayAssignRoles, leadsVisibilityByRole, …' })
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Site configuration as set: modules, adminsMayAssignRoles, leadsVisibilityByRole, … Secret settings never appear here (see settingEntries).',
+  })
   @RequiresPermission('accounts.settings', { account: 'id' })
-  settings(@Root() account: AccountEntity): AccountSettings {
-    return account.settings ?? {};
+  settings(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): AccountSettings {
+    return readableSettings(ctx.engine.policy, account.settings);
   }
 
   @FieldResolver(() => UserConnection, { nullable: true, description: 'The account\'s users, in email order (null for a viewer without users.read there).' })

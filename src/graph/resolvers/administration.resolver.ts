@@ -11,7 +11,7 @@ import { User } from '../types/user.type';
 // named are @authenticated in the schema; their service asks the engine for the requirement on the account.
 @Resolver()
 export class AdministrationResolver {
-  @Mutation(() => Account, { description: 'Renames an account (accounts.update) or changes its settings (accounts.configure); in force from the next request.' })
+  @Mutation(() => Account, { description: 'Renames an account (accounts.update) or changes its settings (accounts.configure, and each setting\'s changedBy permission in the policy); unknown settings are BAD_USER_INPUT; in force from the next request.' })
   @Authenticated()
   updateAccount(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateAccountInput) input: UpdateAccountInput): Promise<Account> {
     return updateAccount(ctx, id, input);

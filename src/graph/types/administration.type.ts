@@ -8,7 +8,7 @@ export class UpdateAccountInput {
 
   @Field(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'Merged into the settings (requires accounts.configure): a key given replaces its value, a key given as null is removed. Settings the policy reads (modules, adminsMayAssignRoles, leadsVisibilityByRole, …) are changed only from above the account.',
+    description: 'Merged into the settings (requires accounts.configure): a key given replaces its value, a key given as null is removed. Settings the policy reads (modules, adminsMayAssignRoles, leadsVisibilityByRole, …) are changed only from above the account. A secret setting is write-only: set it here, it is never read back.',
   })
   settings?: Record<string, unknown> | null;
 }

@@ -8,7 +8,8 @@ export const AccountStatusEnum = enumOf(ACCOUNT_STATUSES);
 export const UserStatusEnum = enumOf(USER_STATUSES);
 export const CONTACT_ROLES = ['TECHNICAL_CONTACT', 'BILLING_CONTACT', 'COMMERCIAL_CONTACT'] as const;
 export const ContactRoleEnum = enumOf(CONTACT_ROLES);
-export const COMMUNICATION_TOPICS = ['MAINTENANCE', 'DEFECT', 'UPGRADE', 'PRICE_UPDATE', 'SYSTEM_UPDATE', 'EVENT', 'PRODUCT_UPDATE', 'NEWS', 'INVOICE'] as const;
+/** Every topic a preset names; which ones an account has, and who receives each, is the policy's (others are BAD_USER_INPUT). */
+export const COMMUNICATION_TOPICS = ['MAINTENANCE', 'DEFECT', 'UPGRADE', 'PRICE_UPDATE', 'SYSTEM_UPDATE', 'EVENT', 'PRODUCT_UPDATE', 'NEWS', 'INVOICE', 'CONTRACTUAL', 'MOBILE_SERVICES'] as const;
 export const CommunicationTopicEnum = enumOf(COMMUNICATION_TOPICS);
 
 registerEnumType(AccountTypeEnum, { name: 'AccountType', description: 'Where an account sits in the portal: PLATFORM is the root.' });

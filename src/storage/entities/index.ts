@@ -13,6 +13,8 @@ export * from './scheduler.entity';
 export * from './authorization-decision.entity';
 export * from './partner-group.entity';
 export * from './revision.entity';
+export * from './account-setting.entity';
+export * from './communication.entity';
 
 import { AccountEntity } from './account.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
@@ -26,8 +28,10 @@ import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
 import { PartnerGroupEntity } from './partner-group.entity';
 import { RevisionEntity } from './revision.entity';
+import { AccountSettingEntity } from './account-setting.entity';
+import { CommunicationEntity, CommunicationRecipientEntity, ProviderContactEntity } from './communication.entity';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
 import { DelegationExpiryWarningEntity, SchedulerLeaseEntity } from './scheduler.entity';
 import { AuthorizationDecisionEntity } from './authorization-decision.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity, AccountSettingEntity, CommunicationEntity, CommunicationRecipientEntity, ProviderContactEntity];
