@@ -5,10 +5,10 @@ import type { JWTPayload } from 'jose';
 import { RequestContext, type Services } from '../domain/context';
 import { PorticoError } from '../errors';
 import { partnerGroupsOfPrincipal } from '../domain/partner-groups.service';
-import { loadPrincipal, reloadPrincipal, rolesOf, type Principal } from '../domain/principal';
+import { callerAsNow, loadPrincipal, rolesOf, type Principal } from '../domain/principal';
 import { LRUCache } from 'lru-cache';
 import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier, type DecisionsSubject, type HandedDecision } from '../identity/context-token';
-import { AuthenticationError, TokenVerifier, type Identity } from '../identity';
+import { TokenVerifier, type Identity } from '../identity';
 
 /** What one request through the gateway carries: the access-control request context and the token's scopes. */
 export interface GatewayContext {
@@ -292,17 +292,11 @@ export function gatewayContext(services: Services, requestId: string, principal:
   };
   let handsOnDecisions = true;
   /** The caller as the database has them now once a mutation of this request ran; null when they may no longer sign in. */
-  const current = async (): Promise<Principal | null> => {
-    const caller = portico.principal;
-    if (!caller || !portico.isStale) return caller;
-    try {
-      portico.replacePrincipal(await reloadPrincipal(services.db, services.engine, caller, requestId));
-    } catch (error) {
-      if (error instanceof AuthenticationError) return null;
+  const current = (): Promise<Principal | null> =>
+    callerAsNow(portico).catch((error: unknown) => {
+      if (error instanceof PorticoError && error.code === 'UNAUTHENTICATED') return null;
       throw error;
-    }
-    return portico.principal;
-  };
+    });
   return {
     portico,
     scopes,

@@ -1,9 +1,7 @@
 import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { RequestContext } from '../domain/context';
-import { reloadPrincipal } from '../domain/principal';
-import { PorticoError } from '../errors';
-import { AuthenticationError } from '../identity/errors';
+import { callerAsNow } from '../domain/principal';
 import { subgraphFromTypeGraphQL } from '../kit/type-graphql';
 import { PORTICO_DIRECTIVES } from './directives';
 import { enforceDirectives } from './enforce';
@@ -53,15 +51,7 @@ function mutationsInOrder(schema: GraphQLSchema): GraphQLSchema {
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
     const resolve = field.resolve ?? defaultFieldResolver;
     field.resolve = async (source, args, ctx: RequestContext, info) => {
-      const principal = ctx.principal;
-      if (principal && ctx.isStale) {
-        try {
-          ctx.replacePrincipal(await reloadPrincipal(ctx.services.db, ctx.engine, principal, ctx.requestId));
-        } catch (error) {
-          if (error instanceof AuthenticationError) throw new PorticoError('UNAUTHENTICATED', `an earlier mutation of this request changed the caller's rights: ${error.message}`);
-          throw error;
-        }
-      }
+      await callerAsNow(ctx);
       try {
         return await resolve(source, args, ctx, info);
       } finally {
