@@ -30,7 +30,7 @@ export interface Principal {
   facts: PrincipalFacts;
   actor?: UserEntity;
   impersonation?: { session: ImpersonationSessionEntity; grant: ImpersonationGrantEntity };
-  /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize, viewer), nothing else. */
+  /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize), nothing else. */
   viaContextToken?: boolean;
   /** The partner groups' revision, read with the caller: whether an instance's copy of the groups is current. */
   partnerGroupsRevision?: number;

@@ -158,7 +158,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     type ContextOf = (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string, dropHeld: () => void) => BaseContext;
     let contextOf: ContextOf;
     const accessControlContext: ContextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
-    // Behind a gateway: a subgraph's decision call (a context token asking authorize or viewer) served by the
+    // Behind a gateway: a subgraph's decision call (a context token asking authorize) served by the
     // access-control graph alone, without the gateway's planning and enforcement passes.
     let decisionCalls: { apollo: ApolloServer<BaseContext>; calls: DecisionCalls } | undefined;
     const schemaViews = (requirementsOf: RequirementsOf) =>
