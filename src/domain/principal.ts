@@ -14,9 +14,7 @@ import {
   UserEntity,
   RevisionEntity,
 } from '../storage/entities';
-import { PorticoError } from '../errors';
 import { audit, selfService } from './audit';
-import type { RequestContext } from './context';
 import { accountFacts, principalFacts } from './facts';
 
 /**
@@ -61,23 +59,6 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
 export function reloadPrincipal(db: Database, engine: PolicyEngine, principal: Principal, requestId: string): Promise<Principal> {
   const identity: Identity = { subject: principal.user.id, claims: {}, impersonationSessionId: principal.facts.impersonation?.sessionId };
   return loadPrincipal(db, engine, identity, requestId).then((loaded) => (principal.viaContextToken ? { ...loaded, viaContextToken: true } : loaded));
-}
-
-/**
- * The request's caller as the database has them now: once one of its mutations ran (see RequestContext.markStale),
- * read again and kept for the rest of the request. Refused UNAUTHENTICATED, naming why, when they may no longer sign
- * in (their session ended, their user was suspended); the request's log line still names who it started as.
- */
-export async function callerAsNow(ctx: RequestContext): Promise<Principal | null> {
-  const caller = ctx.principal;
-  if (!caller || !ctx.isStale) return caller;
-  try {
-    ctx.replacePrincipal(await reloadPrincipal(ctx.services.db, ctx.engine, caller, ctx.requestId));
-  } catch (error) {
-    if (error instanceof AuthenticationError) throw new PorticoError('UNAUTHENTICATED', `an earlier mutation of this request changed the caller's rights: ${error.message}`);
-    throw error;
-  }
-  return ctx.principal;
 }
 
 /** The roles the caller holds in their account; in an impersonation session, the rights granted. */

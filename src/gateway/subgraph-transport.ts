@@ -4,7 +4,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'https';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../domain/context';
-import { callerAsNow } from '../domain/principal';
+import { callerAsNow } from '../domain/current-caller';
 import { PorticoError } from '../errors';
 import { CONTEXT_HEADER, DECISIONS_HEADER } from '../identity/context-token';
 import type { GatewayContext } from './context';
