@@ -124,6 +124,10 @@ export async function startDemo(options: DemoOptions): Promise<{ gateways: DemoG
       const started = Date.now();
       const portico = await startPortico(config, (line) => log(`[${preset}] ${line}`));
       running.push(portico);
+      // The subgraphs seed their rows for Portico's demo accounts at once (else each learns an account from the
+      // first of its own users to come by: a context token carries its caller's account name, and nothing more).
+      const named = Object.fromEntries((await portico.services.db.manager.find(AccountEntity)).map((account) => [account.name, account.id]));
+      for (const subgraph of subgraphs) await subgraph.bindAccounts(named);
       log(`[${preset}] Portico composed ${['access-control', ...subgraphs.map((s) => s.name)].join(' + ')} in ${Date.now() - started} ms: ${portico.url} (data in ${dataDir})`);
       gateways.push({ preset, portico, subgraphs, example: () => exampleFor(portico, preset) });
     }

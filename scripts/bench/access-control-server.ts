@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   const verifier = new TokenVerifier({ issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: devKeys });
   const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
   const services: Services = { config, db, engine, signingKeys: devKeys, secrets: new SecretBox(loadOrCreateSecretsKey(config.dataDir, config.secretsKey).key) };
-  const identities = identityResolver(services, verifier, signer);
+  // Served alone: no subgraph holds a context token, so none is accepted.
+  const identities = identityResolver(services, verifier, signer, []);
   const { schema } = await buildAccessControlSubgraph();
   const server = new ApolloServer<RequestContext>({ schema, introspection: false, csrfPrevention: true, plugins: [ApolloServerPluginInlineTraceDisabled()] });
   const { url } = await startStandaloneServer(server, {

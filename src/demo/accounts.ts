@@ -6,22 +6,13 @@ import type { DemoStore } from './store';
 /** Writes a demo account's seed rows, keyed to its Portico account id. */
 export type AccountSeeder = (em: EntityManager, accountId: string, accountName: string) => Promise<void>;
 
-/** A context token answers only `authorize` and `viewer`: the caller's own account and its children. */
-const ACCOUNT_NAMES_QUERY = 'query DemoAccountNames { viewer { account { id name children(first: 100) { nodes { id name } } } } }';
-
-interface NamedAccount {
-  id: string;
-  name: string;
-  children?: { nodes: NamedAccount[] };
-}
-
 /**
  * Ties the demo rows to Portico's accounts. The seed is written per demo account *name* (the names of
  * src/storage/demo-data.ts); Portico's ids are random, so the subgraph learns them: from a name → id map given at
- * start, or else the first time a request touches an account id it has no rows for, by asking Portico (as that
- * request's caller, who may see the account since they passed its permission check) for the names of their own account
- * and the accounts right below it. The
- * binding is stored, so each account is seeded once.
+ * start, or else the first time a caller of the account touches it, from the account name their context token
+ * carries (a context token reads nothing more of Portico than `authorize`). The binding is stored, so each account
+ * is seeded once; an account first touched by a caller of another account (a partner reading a customer) has no rows
+ * until one of its own users comes by, or the map names it.
  */
 export class AccountDirectory {
   private readonly known = new Map<string, Promise<void>>();
@@ -52,10 +43,8 @@ export class AccountDirectory {
 
   private async learn(viewer: PorticoViewer, accountId: string): Promise<boolean> {
     if (await this.store.manager.existsBy(DemoAccountEntity, { id: accountId })) return true;
-    const { viewer: me } = await viewer.query<{ viewer: { account: NamedAccount } }>(ACCOUNT_NAMES_QUERY);
-    const found = [me.account, ...(me.account.children?.nodes ?? [])].find((a) => a.id === accountId);
-    if (!found) return false;
-    await this.bind(found.id, found.name);
+    if (viewer.accountId !== accountId || viewer.accountName === undefined) return false;
+    await this.bind(accountId, viewer.accountName);
     return true;
   }
 

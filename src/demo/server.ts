@@ -15,7 +15,7 @@ export type DemoSubgraphName = 'tickets' | 'offers' | 'leads';
 export interface DemoSubgraphOptions {
   /** Loopback port to listen on; 0 picks a free one. @default 0 */
   port?: number;
-  /** Portico's GraphQL endpoint, asked for decisions, row scopes and account names. */
+  /** Portico's GraphQL endpoint, asked for decisions and row scopes. */
   porticoUrl: string;
   /** The gateway's context-signing keys: `<gateway>/.well-known/portico/context-jwks.json`. */
   contextJwksUrl: string;
@@ -32,6 +32,11 @@ export interface DemoSubgraph {
   url: string;
   /** GraphQL requests received, not counting the gateway's schema loads (`{ _service { sdl } }`). */
   requests(): number;
+  /**
+   * Seeds the named accounts now (a name → Portico account id map, as `accounts` at start): what one who runs
+   * Portico beside the subgraph does once Portico has seeded its demo data.
+   */
+  bindAccounts(accounts: Readonly<Record<string, string>>): Promise<void>;
   stop(): Promise<void>;
   /** Stops as a crashed process would: every open connection dropped at once, requests in flight included. */
   kill(): Promise<void>;
@@ -122,6 +127,7 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
     name: definition.name,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/graphql`,
     requests: () => requests,
+    bindAccounts: (named) => accounts.bindAll(named),
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

@@ -51,10 +51,13 @@ export class RequestContext {
   /** What `authorize` decided in this request, by account: the gateway hands these to the subgraphs it calls. */
   private readonly authorizedById = new Map<string, Map<string, Decision>>();
 
+  /** Set once a mutation of this request ran: the caller is read again before anything else runs on it. */
+  private stale = false;
+
   constructor(
     readonly services: Services,
     readonly requestId: string,
-    readonly principal: Principal | null,
+    private caller: Principal | null,
     em?: EntityManager,
   ) {
     // Contexts built without a configuration (the gateway's own, some tests) log no decisions.
@@ -64,7 +67,34 @@ export class RequestContext {
     this.decisions = new DecisionTally(mode, drawSampling({ denied: mode === 'off' ? 0 : (config?.decisionSampleRate ?? 0), allowed: mode === 'all' ? (config?.decisionSampleRateAllowed ?? 0) : 0 }));
     this.loaders = createLoaders(em ?? services.db.manager);
     // The caller's account was read with the caller for this request: deciding on it needs no second read.
-    if (principal && !em) this.loaders.account.prime(principal.account.id, principal.account);
+    if (caller && !em) this.loaders.account.prime(caller.account.id, caller.account);
+  }
+
+  /** Who is calling, as last read: at the start of the request, or again after one of its mutations. */
+  get principal(): Principal | null {
+    return this.caller;
+  }
+
+  /**
+   * Marks what this request read about its caller as out of date: a mutation ran, and may have changed the caller's
+   * session, grants, roles or status. The decisions made so far are dropped with it.
+   */
+  markStale(): void {
+    if (this.caller) this.stale = true;
+    this.authorizedById.clear();
+  }
+
+  /** Whether the caller must be read again (see markStale) before anything more runs on it. */
+  get isStale(): boolean {
+    return this.stale;
+  }
+
+  /** The caller as read again after a mutation: what the rest of the request runs on. */
+  replacePrincipal(principal: Principal): void {
+    this.caller = principal;
+    this.stale = false;
+    this.loaders.account.clearAll();
+    this.loaders.account.prime(principal.account.id, principal.account);
   }
 
   get engine(): PolicyEngine {

@@ -28,7 +28,7 @@ export interface Principal {
   facts: PrincipalFacts;
   actor?: UserEntity;
   impersonation?: { session: ImpersonationSessionEntity; grant: ImpersonationGrantEntity };
-  /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize, viewer), nothing else. */
+  /** Vouched for by a context token a subgraph sent back: it may ask for decisions (authorize), nothing else. */
   viaContextToken?: boolean;
   /** The partner groups' revision, read with the caller: whether an instance's copy of the groups is current. */
   partnerGroupsRevision?: number;
@@ -49,6 +49,22 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
     user.status = 'ACTIVE';
   }
   return { user, account, facts: principalFacts(user, account, assignments), partnerGroupsRevision };
+}
+
+/**
+ * The caller loaded again from the database, as a context token naming them would load them: after a request changed
+ * the caller's own session, grants, roles or status, nothing later in it runs on what was read before. Refused
+ * (AuthenticationError) when the caller may no longer sign in or the session is over.
+ */
+export function reloadPrincipal(db: Database, engine: PolicyEngine, principal: Principal, requestId: string): Promise<Principal> {
+  const identity: Identity = { subject: principal.user.id, claims: {}, impersonationSessionId: principal.facts.impersonation?.sessionId };
+  return loadPrincipal(db, engine, identity, requestId).then((loaded) => (principal.viaContextToken ? { ...loaded, viaContextToken: true } : loaded));
+}
+
+/** The roles the caller holds in their account; in an impersonation session, the rights granted. */
+export function rolesOf(principal: Principal): string[] {
+  if (principal.impersonation) return [...principal.impersonation.grant.rights];
+  return principal.facts.assignments.filter((a) => a.source.kind === 'role').map((a) => a.role);
 }
 
 const NOT_LINKED = 'no Portico user is linked to this identity';

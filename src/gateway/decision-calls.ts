@@ -1,7 +1,7 @@
 import type { BaseContext } from '@apollo/server';
-import { execute, getOperationAST, Kind, parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
+import { execute, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { CONTEXT_TOKEN_FIELDS, rootFieldsOf } from './context';
+import { contextTokenRefusal } from './context';
 
 /** Longest query text whose reading is kept; a longer one takes the gateway's path. */
 const MAX_QUERY_LENGTH = 10_000;
@@ -9,14 +9,11 @@ const MAX_QUERY_LENGTH = 10_000;
 /** How many distinct query texts are kept: the kit sends a handful. */
 const KEPT_QUERIES = 1_000;
 
-/** The root fields a decision call answered without Apollo Server's pipeline may select. */
-const LEAN_FIELDS: ReadonlySet<string> = new Set(['authorize', '__typename']);
-
 interface Reading {
   document: DocumentNode;
-  /** Every operation is a query of the decision fields, valid against the access-control graph's own schema. */
+  /** Every operation is a query a context token may run (contextTokenRefusal), valid against the access-control graph's own schema. */
   alone: boolean;
-  /** Moreover asks only `authorize`, and passes the operation limits' validation rules. */
+  /** Moreover passes the operation limits' validation rules. */
   lean: boolean;
 }
 
@@ -37,14 +34,14 @@ export interface LeanAnswer {
 }
 
 /**
- * The calls a downstream subgraph makes back to Portico with a context token (the kit's `authorize` and `viewer`
- * queries), read once per query text.
+ * The calls a downstream subgraph makes back to Portico with a context token (the kit's `authorize` query), read
+ * once per query text.
  *
  * - `servedAlone`: the access-control graph answers it alone, without the gateway's planning and enforcement
  *   passes, which add nothing to fields that graph both serves and enforces itself. Anything else (another
- *   subgraph's field, a mutation, a document invalid there) takes the gateway's path, where the context token's
- *   limits refuse it as before.
- * - `answer`: a query of `authorize` only is executed directly against that schema, after the same validation,
+ *   subgraph's field, a mutation, `viewer`, a document invalid there) takes the gateway's path, where the context
+ *   token's limits refuse it before anything is planned.
+ * - `answer`: such a query is executed directly against that schema, after the same validation,
  *   page-size and cost checks Apollo Server would run. It answers only a complete success; on anything else
  *   (malformed variables, an identity refused, an error in a resolver) it answers nothing, and the request is then
  *   served by Apollo Server as if this had never run: the decisions it made are dropped with its context.
@@ -98,13 +95,9 @@ export class DecisionCalls {
     } catch {
       return false;
     }
-    const definitions = document.definitions;
-    if (!definitions.every((d) => d.kind === Kind.OPERATION_DEFINITION || d.kind === Kind.FRAGMENT_DEFINITION)) return false;
-    const operations = definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    const rootFields = operations.map((operation) => (operation.operation === 'query' ? rootFieldsOf(operation, document) : null));
-    const alone = rootFields.every((names) => names !== null && names.every((name) => CONTEXT_TOKEN_FIELDS.has(name))) && validate(this.options.schema, document).length === 0;
+    const alone = contextTokenRefusal(document) === undefined && validate(this.options.schema, document).length === 0;
     if (!alone) return false;
-    const lean = rootFields.every((names) => names!.every((name) => LEAN_FIELDS.has(name))) && validate(this.options.schema, document, [...specifiedRules, ...this.options.validationRules]).length === 0;
+    const lean = validate(this.options.schema, document, [...specifiedRules, ...this.options.validationRules]).length === 0;
     return { document, alone, lean };
   }
 }

@@ -52,7 +52,10 @@ export class PorticoMetrics {
 
 /** What one HTTP request to the GraphQL endpoint did, gathered as it runs and written out when it ends. */
 export interface RequestRecord {
+  /** The id Portico made for the request. */
   requestId: string;
+  /** The client's own `x-request-id`, when it sent a well-formed one: logged beside the request id, a key of nothing. */
+  clientRequestId?: string;
   startedAt: bigint;
   request?: RequestContext;
   operationName?: string;
@@ -78,7 +81,7 @@ function nothingAnswered(data: Record<string, unknown> | null | undefined): bool
 }
 
 /**
- * One log line and the metrics per GraphQL request: request id, principal (user and account; the partner user
+ * One log line and the metrics per GraphQL request: request id (and the client's own, when it sent one), principal (user and account; the partner user
  * and session in an impersonation), operation, duration, status, error codes and the decisions made. Tokens and
  * headers are never logged.
  */
@@ -91,8 +94,8 @@ export class RequestObserver {
     private readonly metrics: PorticoMetrics | undefined,
   ) {}
 
-  begin(requestId: string): RequestRecord {
-    return { requestId, startedAt: process.hrtime.bigint(), errorCodes: [] };
+  begin(requestId: string, clientRequestId?: string): RequestRecord {
+    return { requestId, ...(clientRequestId !== undefined ? { clientRequestId } : {}), startedAt: process.hrtime.bigint(), errorCodes: [] };
   }
 
   /** Ties the request's GraphQL context to its record, so the plugin finds it. */
@@ -150,6 +153,7 @@ export class RequestObserver {
     this.logger.info(
       {
         requestId: record.requestId,
+        ...(record.clientRequestId !== undefined ? { clientRequestId: record.clientRequestId } : {}),
         principal: principal
           ? {
               userId: principal.user.id,

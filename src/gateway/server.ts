@@ -22,7 +22,7 @@ import { isConnectionError } from '../storage/availability';
 import { Database } from '../storage/database';
 import { seedDemoData } from '../storage/demo-data';
 import { loadOrCreateSecretsKey, SecretBox } from '../storage/secret-box';
-import { ContextTokens, contextTokenLimits, gatewayContext, identityResolver, PrincipalsInFlight, type GatewayContext } from './context';
+import { ContextTokens, contextTokenLimits, gatewayContext, identityResolver, mutationsDropHeldRights, PrincipalsInFlight, type GatewayContext } from './context';
 import { federatedGateway } from './federation';
 import { SubgraphHttpClient, subgraphTransport } from './subgraph-transport';
 import { enforcingGateway } from './enforcement';
@@ -36,6 +36,9 @@ import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { DecisionCalls } from './decision-calls';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';
+
+/** A client's x-request-id kept as its clientRequestId: anything else is not logged. */
+const REQUEST_ID = /^[\w-]{1,64}$/;
 
 /** Where the gateway publishes the public keys of the context tokens it sends to subgraphs. */
 export const CONTEXT_JWKS_PATH = '/.well-known/portico/context-jwks.json';
@@ -146,8 +149,11 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
     const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
     const inFlight = new PrincipalsInFlight();
     const contextTokens = new ContextTokens(signer);
-    const identities = identityResolver(services, verifier, signer, inFlight);
     const supergraph = await loadSupergraph(config, accessControlSdl, log);
+    // The subgraphs Portico signs context tokens for (the access-control graph runs in-process and gets none): the
+    // only audiences a context token sent back may name.
+    const tokenHolders = supergraph ? [...supergraphSubgraphs(supergraph).keys()].filter((name) => name !== ACCESS_CONTROL_SUBGRAPH) : [];
+    const identities = identityResolver(services, verifier, signer, tokenHolders, inFlight);
 
     const common: Omit<ApolloServerOptionsWithGateway<BaseContext>, 'gateway'> = {
       introspection: config.introspection !== 'off',
@@ -156,16 +162,16 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       csrfPrevention: true,
       formatError: formatErrorWith(logger, development),
       // The playground is Portico's own (./playground), served from node_modules rather than Apollo's CDN.
-      plugins: [observer.plugin(), contextTokenLimits(principalOf), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+      plugins: [observer.plugin(), contextTokenLimits(principalOf), mutationsDropHeldRights(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     };
     const limits = operationLimits(config);
     Object.assign(common, { validationRules: limits.validationRules, parseOptions: limits.parseOptions, allowBatchedHttpRequests: false, plugins: [...limits.plugins, ...(common.plugins ?? [])] });
     let apollo: ApolloServer<BaseContext>;
     let subgraphClient: SubgraphHttpClient | undefined;
-    type ContextOf = (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string) => BaseContext;
+    type ContextOf = (caller: Awaited<ReturnType<typeof identities.resolve>>, requestId: string, dropHeld: () => void) => BaseContext;
     let contextOf: ContextOf;
     const accessControlContext: ContextOf = ({ principal }, requestId) => new RequestContext(services, requestId, principal) as unknown as BaseContext;
-    // Behind a gateway: a subgraph's decision call (a context token asking authorize or viewer) served by the
+    // Behind a gateway: a subgraph's decision call (a context token asking authorize) served by the
     // access-control graph alone, without the gateway's planning and enforcement passes.
     let decisionCalls: { apollo: ApolloServer<BaseContext>; calls: DecisionCalls } | undefined;
     const schemaViews = (requirementsOf: RequirementsOf) =>
@@ -188,7 +194,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
       const transport = subgraphTransport({ accessControlSchema: schema, anonymous, formatError: formatErrorWith(logger, development), urls, client: subgraphClient, logger });
       const gateway = federatedGateway({ supergraphSdl: gatewaySdl, transport });
       apollo = new ApolloServer<BaseContext>({ ...common, ...schemaViews((type, field) => rules.reachRules(type, field)), gateway: enforcingGateway(gateway, rules, config.enforcement, logger), formatError: formatGatewayErrorWith(logger, development) });
-      contextOf = ({ principal, scopes }, requestId) => gatewayContext(services, requestId, principal, scopes, contextTokens) as unknown as BaseContext;
+      contextOf = ({ principal, scopes }, requestId, dropHeld) => gatewayContext(services, requestId, principal, scopes, contextTokens, dropHeld) as unknown as BaseContext;
       decisionCalls = {
         apollo: new ApolloServer<BaseContext>({ ...common, schema }),
         calls: new DecisionCalls({ schema, validationRules: limits.validationRules, maxTokens: limits.parseOptions.maxTokens, refusalOf: limits.refusalOf }),
@@ -205,7 +211,7 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         const caller = await identities.resolve(req, record.requestId);
         // A client's request: its subgraphs' decision calls reuse this principal until its response is written.
         if (caller.bearer && caller.principal) held.release = inFlight.hold(record.requestId, caller.principal, caller.scopes);
-        const context = contextOf(caller, record.requestId);
+        const context = contextOf(caller, record.requestId, () => inFlight.drop(record.requestId));
         observer.attach(context, record);
         return context;
       } catch (error) {
@@ -239,14 +245,20 @@ export async function startPortico(config: PorticoConfig, log: (line: string) =>
         if (access === 'refused') return sendJson(res, 401, { error: 'metrics need the bearer token of PORTICO_METRICS_TOKEN' });
         return sendMetrics(res, metrics);
       }
-      const requestId = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined) ?? randomUUID();
+      // The request id is made here, one per request. A client's own x-request-id is kept beside it for the logs
+      // (clientRequestId) and keys nothing; only a subgraph's decision call, which sends back the id this gateway
+      // gave the request it serves, is logged under that request while it is in flight here.
+      const header = req.headers['x-request-id'];
+      const clientRequestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
+      const servesRequest = clientRequestId !== undefined && req.headers.authorization === undefined && typeof req.headers[CONTEXT_HEADER] === 'string' && inFlight.has(clientRequestId);
+      const requestId = servesRequest ? clientRequestId : randomUUID();
       if (url.pathname === AUDIT_EXPORT_PATH) return exportAuditTrail(req, res, url, services, identities, requestId, logger);
       if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
       const read = await readGraphQLBody(req, res, config.maxBodyBytes);
       if (!read) return;
       const { body } = read;
       const headers = headerMapOf(req);
-      const record = observer.begin(requestId);
+      const record = observer.begin(requestId, servesRequest ? undefined : clientRequestId);
       const held: { release?: () => void } = {};
       const timedOut = () => {
         logger.warn({ requestId, timeoutMs: config.requestTimeoutMs }, 'request stopped at its deadline');

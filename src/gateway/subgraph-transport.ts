@@ -4,6 +4,8 @@ import { Agent as HttpAgent, request as httpRequest } from 'http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'https';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../domain/context';
+import { callerAsNow } from '../domain/current-caller';
+import { PorticoError } from '../errors';
 import { CONTEXT_HEADER, DECISIONS_HEADER } from '../identity/context-token';
 import type { GatewayContext } from './context';
 import { stampRequestId } from '../graph/errors';
@@ -186,6 +188,15 @@ export function subgraphTransport(options: SubgraphTransportOptions) {
 
   const inProcess = (): SubgraphExecutor => async (request) => {
     const context = (request.context as EngineContext | undefined)?.portico?.portico ?? options.anonymous();
+    try {
+      // After a mutation of this request, the caller as they are now (see callerAsNow), for every field fetched here.
+      await callerAsNow(context);
+    } catch (error) {
+      if (!(error instanceof PorticoError)) throw error;
+      const refused = new GraphQLError(error.message, { originalError: error, extensions: { code: error.code } });
+      stampRequestId(refused, context.requestId);
+      return { errors: [subgraphError(ACCESS_CONTROL_SUBGRAPH, options.formatError(refused.toJSON(), refused))] };
+    }
     const result = await execute({ schema: options.accessControlSchema, document: request.document, variableValues: request.variables, operationName: request.operationName, contextValue: context });
     return {
       data: result.data,

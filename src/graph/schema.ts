@@ -1,6 +1,7 @@
-import type { GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { RequestContext } from '../domain/context';
+import { callerAsNow } from '../domain/current-caller';
 import { subgraphFromTypeGraphQL } from '../kit/type-graphql';
 import { PORTICO_DIRECTIVES } from './directives';
 import { enforceDirectives } from './enforce';
@@ -39,5 +40,26 @@ export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schem
     },
     ['@shareable'],
   );
-  return { sdl, schema: enforceDirectives(schema) };
+  return { sdl, schema: mutationsInOrder(enforceDirectives(schema)) };
+}
+
+/**
+ * Mutation root fields run one after another, and any of them may change the caller's own session, grants, roles or
+ * status (ending the session, revoking one's own role, suspending oneself). So each one after the first runs on the
+ * caller read again from the database, never on what the request read before: a caller who may no longer sign in is
+ * refused, and one whose rights changed is decided on with the rights they hold now.
+ */
+function mutationsInOrder(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = async (source, args, ctx: RequestContext, info) => {
+      await callerAsNow(ctx);
+      try {
+        return await resolve(source, args, ctx, info);
+      } finally {
+        ctx.markStale();
+      }
+    };
+  }
+  return schema;
 }

@@ -25,9 +25,11 @@ export interface ContextGroup {
 }
 
 /**
- * What the gateway tells a subgraph about the caller: the user (`sub`) acting for account `acct`; in an
+ * What the gateway tells a subgraph about the caller: the user (`sub`, `email`) acting for account `acct` (its name
+ * `acct_name` and type `acct_type`) with the rights `roles` held there (in a session, the rights granted); in an
  * impersonation session the partner user behind them (`act`, RFC 8693) and the session (`sid`); the scopes of the
  * client's token (`scope`) and the partner groups the caller belongs to (`groups`, left out when there are none).
+ * This is everything a subgraph learns of its caller: a context token sent back to Portico answers `authorize` only.
  * Nothing in it names one request, so the gateway signs it once per caller and subgraph and reuses it (see
  * ContextTokens): the request goes beside it, in the `x-request-id` header.
  */
@@ -35,6 +37,11 @@ export interface ContextClaims {
   sub: string;
   acct: string;
   email?: string;
+  /** The account's name and type (`PLATFORM`, `PARTNER`, `CUSTOMER`, …); left out by a gateway older than them. */
+  acct_name?: string;
+  acct_type?: string;
+  /** The roles the caller holds in `acct` (in a session, the rights granted); left out by a gateway older than them. */
+  roles?: string[];
   act?: { sub: string; acct?: string };
   sid?: string;
   scope?: string;
@@ -121,16 +128,17 @@ export async function loadOrCreateContextSigner(dataDir: string, privateJwk?: st
 
 /**
  * Who a verifier accepts tokens for: a subgraph accepts only its own (`{ subgraph: name }`); Portico itself, to which
- * any subgraph sends its callers' tokens back for decisions, accepts every subgraph's.
+ * its subgraphs send their callers' tokens back for decisions, accepts those of the subgraphs of the supergraph it
+ * runs (`{ subgraphs: names }`), and no other.
  */
-export type ContextAudience = { subgraph: string } | 'any-subgraph';
+export type ContextAudience = { subgraph: string } | { subgraphs: Iterable<string> };
 
 /** Verifies context tokens against the gateway's published keys (fetched once and cached) or a given key set. */
 export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }, audience: ContextAudience): ContextVerifier {
   const keys = 'jwksUrl' in source ? createRemoteJWKSet(new URL(source.jwksUrl)) : createLocalJWKSet(source.jwks);
   const verified = new VerifiedTokens<ContextClaims>();
-  const accepts = (aud: unknown): boolean =>
-    typeof aud === 'string' && (audience === 'any-subgraph' ? aud.startsWith(`${CONTEXT_AUDIENCE}:`) && aud.length > CONTEXT_AUDIENCE.length + 1 : aud === contextAudience(audience.subgraph));
+  const own = 'subgraph' in audience ? undefined : new Set([...audience.subgraphs].map(contextAudience));
+  const accepts = (aud: unknown): boolean => typeof aud === 'string' && (own ? own.has(aud) : aud === contextAudience((audience as { subgraph: string }).subgraph));
   return {
     async verify(token: string): Promise<ContextClaims> {
       if (typeof token !== 'string' || token === '') throw new AuthenticationError('the request carries no context token');
@@ -151,7 +159,7 @@ export function contextVerifier(source: { jwksUrl: string } | { jwks: { keys: JW
     },
     async verifyDecisions(token, claims, requestId) {
       // Only a subgraph takes decisions: Portico itself makes them.
-      if (audience === 'any-subgraph' || typeof token !== 'string' || token === '') return undefined;
+      if (!('subgraph' in audience) || typeof token !== 'string' || token === '') return undefined;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, { issuer: DECISIONS_ISSUER, audience: contextAudience(audience.subgraph), algorithms: [ALG], requiredClaims: ['exp', 'sub', 'aud'] }));
@@ -193,12 +201,18 @@ function sameCaller(payload: JWTPayload, claims: ContextClaims): boolean {
 }
 
 function toClaims(payload: JWTPayload): ContextClaims {
-  const { sub, acct, email, act, sid, scope, groups } = payload as Record<string, unknown>;
+  const { sub, acct, email, act, sid, scope, groups, acct_name, acct_type, roles } = payload as Record<string, unknown>;
   if (typeof sub !== 'string' || sub === '' || typeof acct !== 'string' || acct === '') {
     throw new AuthenticationError('the context token names no user or account');
   }
   const claims: ContextClaims = { sub, acct };
   if (typeof email === 'string') claims.email = email;
+  if (typeof acct_name === 'string') claims.acct_name = acct_name;
+  if (typeof acct_type === 'string') claims.acct_type = acct_type;
+  if (roles !== undefined) {
+    if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) throw new AuthenticationError('the context token names its roles wrongly');
+    claims.roles = [...(roles as string[])];
+  }
   if (typeof sid === 'string') claims.sid = sid;
   if (typeof scope === 'string') claims.scope = scope;
   if (groups !== undefined) {

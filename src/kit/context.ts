@@ -25,11 +25,19 @@ export interface PorticoKitOptions {
   gatewayDecisions?: boolean;
 }
 
-/** Who is calling, as the gateway vouched for it, and a client for Portico's decisions on their behalf. */
+/**
+ * Who is calling, as the gateway vouched for it (everything a subgraph learns of its caller is in the context token's
+ * claims: Portico answers a context token `authorize` only), and a client for Portico's decisions on their behalf.
+ */
 export class PorticoViewer {
   readonly userId: string;
   /** The account the caller acts for. */
   readonly accountId: string;
+  /** Its name and type (`PLATFORM`, `PARTNER`, `CUSTOMER`, …); undefined from a gateway that does not send them. */
+  readonly accountName?: string;
+  readonly accountType?: string;
+  /** The roles the caller holds in that account (in an impersonation session, the rights granted); empty from a gateway that does not send them. */
+  readonly roles: readonly string[];
   readonly email?: string;
   /** In an impersonation session: the partner user acting in the customer's account. */
   readonly actor?: { userId: string; accountId?: string };
@@ -51,6 +59,9 @@ export class PorticoViewer {
     this.userId = claims.sub;
     this.accountId = claims.acct;
     this.email = claims.email;
+    this.accountName = claims.acct_name;
+    this.accountType = claims.acct_type;
+    this.roles = claims.roles ?? [];
     if (claims.act) this.actor = { userId: claims.act.sub, accountId: claims.act.acct };
     this.sessionId = claims.sid;
     this.scope = claims.scope;
@@ -98,7 +109,10 @@ export class PorticoViewer {
     if (!decision.allowed) throw forbidden(permission, accountId);
   }
 
-  /** Runs a GraphQL operation against Portico as the caller (e.g. to read an account's name). */
+  /**
+   * Runs a GraphQL operation against Portico as the caller. A context token runs only `authorize` there: anything
+   * else (`viewer`, another subgraph's field, a mutation) is refused FORBIDDEN. What the caller is, is on this viewer.
+   */
   query<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
     return this.client.query<T>(query, variables);
   }

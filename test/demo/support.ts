@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'http';
 import { CONTEXT_HEADER, loadOrCreateContextSigner, startDemoSubgraph, type ContextSigner, type DemoSubgraph, type DemoSubgraphName } from '../../src';
+import { loadPrincipal } from '../../src/domain/principal';
+import { contextClaimsOf } from '../../src/gateway/context';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
+import { freePort } from '../../scripts/demo-run';
+import { AccountEntity } from '../../src/storage/entities';
 import type { DatabaseKind } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
@@ -10,9 +14,10 @@ export interface Result {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
 
-/** Passes the subgraph's calls to Portico unchanged (its context token included) and counts them. */
-async function startCountingProxy(target: string): Promise<{ url: string; calls: () => number; stop(): Promise<void> }> {
+/** Passes the subgraph's calls to Portico (at `target`, once set) unchanged, its context token included, and counts them. */
+async function startCountingProxy(): Promise<{ url: string; calls: () => number; target(url: string): void; stop(): Promise<void> }> {
   let calls = 0;
+  let target = '';
   const server: Server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -25,7 +30,7 @@ async function startCountingProxy(target: string): Promise<{ url: string; calls:
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/graphql`, calls: () => calls, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}/graphql`, calls: () => calls, target: (url) => void (target = url), stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export interface DemoHarness {
@@ -41,15 +46,23 @@ export interface DemoHarness {
 }
 
 /**
- * Portico on the preset's demo data, and the demo subgraph beside it, asked directly with context tokens signed by
- * Portico's own context signer; the subgraph verifies them with Portico's published keys and asks Portico back.
+ * Portico on the preset's demo data, as the gateway of a supergraph with the demo subgraph beside it (Portico takes
+ * back only the context tokens of its supergraph's subgraphs), the subgraph asked directly with context tokens signed
+ * by Portico's own context signer; the subgraph verifies them with Portico's published keys and asks Portico back.
  */
 export async function startDemoHarness(kind: DatabaseKind, preset: string, name: DemoSubgraphName): Promise<DemoHarness> {
-  const t = await startTestPortico(kind, preset);
+  const port = await freePort();
+  const proxy = await startCountingProxy();
+  const subgraph = await startDemoSubgraph(name, { porticoUrl: proxy.url, contextJwksUrl: `http://127.0.0.1:${port}${CONTEXT_JWKS_PATH}` });
+  const t = await startTestPortico(kind, preset, { port, subgraphs: [{ name: subgraph.name, url: subgraph.url }] }).catch(async (error: unknown) => {
+    await subgraph.stop();
+    await proxy.stop();
+    throw error;
+  });
+  proxy.target(t.portico.url);
+  await subgraph.bindAccounts(Object.fromEntries((await t.portico.services.db.manager.find(AccountEntity)).map((account) => [account.name, account.id])));
   // The gateway's own signer (its key lives in the data directory): the tokens are those the gateway would send.
   const signer = await loadOrCreateContextSigner(t.portico.services.config.dataDir, t.portico.services.config.contextSigningKey);
-  const proxy = await startCountingProxy(t.portico.url);
-  const subgraph = await startDemoSubgraph(name, { porticoUrl: proxy.url, contextJwksUrl: new URL(CONTEXT_JWKS_PATH, t.portico.url).toString() });
   const harness: DemoHarness = {
     t,
     subgraph,
@@ -57,8 +70,10 @@ export async function startDemoHarness(kind: DatabaseKind, preset: string, name:
     async ask(as, query, variables, headers = {}) {
       const context: Record<string, string> = {};
       if (as) {
-        const user = await t.user(as);
-        context[CONTEXT_HEADER] = await signer.sign({ sub: user.id, acct: user.accountId, email: user.email }, name);
+        // The claims the gateway would send for this caller (their account's name among them).
+        const { services } = t.portico;
+        const principal = await loadPrincipal(services.db, services.engine, { subject: (await t.user(as)).id, claims: {} }, 'test');
+        context[CONTEXT_HEADER] = await signer.sign(contextClaimsOf(principal, new Set()), name);
       }
       const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json', ...context, ...headers }, body: JSON.stringify({ query, variables }) });
       return { status: response.status, ...((await response.json()) as object) };

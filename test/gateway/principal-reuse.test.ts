@@ -22,7 +22,7 @@ describe.each(databaseKinds())("a subgraph's decision call reuses the principal 
     const { services, devKeys } = t.portico;
     signer = await loadOrCreateContextSigner(services.config.dataDir, services.config.contextSigningKey);
     inFlight = new PrincipalsInFlight();
-    identities = identityResolver(services, new TokenVerifier({ devKeys, ownKeys: devKeys }), signer, inFlight);
+    identities = identityResolver(services, new TokenVerifier({ devKeys, ownKeys: devKeys }), signer, ['tickets'], inFlight);
     admin = await loadPrincipal(services.db, services.engine, { subject: (await t.user('admin@acme.example')).id, claims: {} }, 'test');
     billing = await loadPrincipal(services.db, services.engine, { subject: (await t.user('billing@acme.example')).id, claims: {} }, 'test');
   }, 120_000);
@@ -72,9 +72,24 @@ describe.each(databaseKinds())("a subgraph's decision call reuses the principal 
     }
   });
 
+  it('once the request turned out to be a mutation: the principal is dropped, the request still known', async () => {
+    const release = inFlight.hold('request-4', admin, new Set(['tickets.read']));
+    try {
+      inFlight.drop('request-4');
+      expect(inFlight.has('request-4')).toBe(true);
+      const { caller, statements } = await resolve(await tokenFor(admin), 'request-4');
+      expect(caller.principal).not.toBe(admin);
+      expect(caller.principal?.user.id).toBe(admin.user.id);
+      expect(statements).toBeGreaterThan(0);
+    } finally {
+      release();
+    }
+    expect(inFlight.has('request-4')).toBe(false);
+  });
+
   it('holds an entry only as long as its request: released, nothing is left', () => {
     const release = inFlight.hold('request-3', admin, new Set());
-    // A second request naming the same id (a client chooses x-request-id) never replaces the first one's entry.
+    // A second holder of the same id never replaces the first one's entry.
     const second = inFlight.hold('request-3', billing, new Set());
     second();
     expect(inFlight.size).toBe(1);

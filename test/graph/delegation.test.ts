@@ -68,9 +68,10 @@ describe.each(databaseKinds())('delegated administration on %s', (kind) => {
     expect(await canManage(ADVISOR)).toBe(true);
     const permissions = ok(await t.gql(ADVISOR, PERMISSIONS, { id: acme.id })).viewer.permissions;
     expect(permissions.find((p: { permission: string }) => p.permission === 'users:manage').reason).toContain(`delegated relationship ${requested.id}`);
-    const invited = ok(await t.gql(ADVISOR, INVITE, { input: { accountId: acme.id, email: `delegated-${kind}@acme.example`, name: 'Dee Legated', roles: ['BILLING_MANAGER'] } }, { 'x-request-id': `delegated-${kind}` })).inviteUser;
+    const invitation = await t.gql(ADVISOR, INVITE, { input: { accountId: acme.id, email: `delegated-${kind}@acme.example`, name: 'Dee Legated', roles: ['BILLING_MANAGER'] } });
+    const invited = ok(invitation).inviteUser;
     const events = ok(await t.gql(CUSTOMER_MANAGER, AUDIT, { accountId: acme.id })).auditEvents.nodes;
-    expect(events.find((e: { requestId: string }) => e.requestId === `delegated-${kind}`)).toMatchObject({ action: 'user.invite', actorUserId: advisor.id, targetId: invited.id, delegatedRelationshipId: requested.id });
+    expect(events.find((e: { requestId: string }) => e.requestId === invitation.requestId)).toMatchObject({ action: 'user.invite', actorUserId: advisor.id, targetId: invited.id, delegatedRelationshipId: requested.id });
     // Other customers of the partner are not part of it.
     expect(codes(await t.gql(ADVISOR, INVITE, { input: { accountId: initech.id, email: `x-${kind}@initech.example`, name: 'X', roles: [] } }))).toEqual(['NOT_FOUND']);
 

@@ -32,7 +32,10 @@ describe.each(databaseKinds())('request logs and metrics on %s', (kind) => {
     expect(forgedContext.status).toBe(401);
 
     const records = sink.records().filter((r) => r.msg === 'graphql request');
-    const byId = new Map(records.map((r) => [r.requestId, r]));
+    // By the client's own id, kept beside the one Portico made (which the response carries).
+    const byId = new Map(records.map((r) => [r.clientRequestId, r]));
+    expect(byId.get('req-denied-1')!.requestId).toBe(denied.requestId);
+    expect(denied.requestId).not.toBe('req-denied-1');
     const insight = await t.user('insight@acme.example');
     expect(byId.get('req-denied-1')).toMatchObject({
       principal: { userId: insight.id, accountId: acme },

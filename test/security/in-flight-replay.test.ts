@@ -16,6 +16,7 @@ describe.each(databaseKinds())('a context token replayed while its request is in
   let t: TestPortico;
   let subgraph: TestSubgraph;
   let fleetId: string;
+  let acmeId: string;
   const replies: GraphQLResult[] = [];
 
   beforeAll(async () => {
@@ -29,6 +30,7 @@ describe.each(databaseKinds())('a context token replayed while its request is in
           };
           await send(ATTACK, { u: fleetId });
           await send('{ viewer { user { email } } }', {});
+          await send('query($a: ID!) { authorize(checks: [{ permission: "tickets:read", accountId: $a }]) { allowed } }', { a: acmeId });
           return 'replayed';
         },
       },
@@ -36,21 +38,24 @@ describe.each(databaseKinds())('a context token replayed while its request is in
     t = await startTestPortico(kind, 'dstny', { subgraphs: [{ name: 'replayer', url: subgraph.url }] });
     porticoUrl = t.portico.url;
     fleetId = (await t.user('fleet@acme.example')).id;
+    acmeId = (await t.user('fleet@acme.example')).accountId;
   });
   afterAll(async () => {
     await t?.stop();
     await subgraph?.stop();
   });
 
-  it("the operator's token, replayed by the subgraph mid-request, changes nothing and is refused; decisions still answer", async () => {
+  it("the operator's token, replayed by the subgraph mid-request, changes nothing and reads nothing: only authorize answers", async () => {
     const before = await t.snapshot();
     const result = await t.gql('admin@platform.local', '{ replay }');
     expect(result.data).toEqual({ replay: 'replayed' });
     expect(replies.map((r) => [r.status, codes(r)])).toEqual([
       [403, ['FORBIDDEN']],
+      [403, ['FORBIDDEN']],
       [200, []],
     ]);
-    expect(replies[1].data).toEqual({ viewer: { user: { email: 'admin@platform.local' } } });
+    expect(replies[1].data).toBeUndefined();
+    expect(replies[2].data).toEqual({ authorize: [{ allowed: true }] });
     expect(await t.rolesOf('fleet@acme.example')).toEqual(['FLEET_ADMINISTRATOR']);
     expect(await t.snapshot()).toEqual(before);
   });

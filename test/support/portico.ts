@@ -27,6 +27,11 @@ export const TEST_AUDIT_KEY = 'test-audit-key-0123456789abcdefghijklmnop';
 
 export interface GraphQLResult<T = Record<string, any>> {
   status: number;
+  /**
+   * The id Portico made for the request (its x-request-id response header): what its audit events, decisions and log
+   * lines are keyed by. Set by `gql`, and not enumerable, so that comparing whole results leaves it out.
+   */
+  readonly requestId?: string;
   data?: T;
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }>;
 }
@@ -117,7 +122,7 @@ export async function startTestPortico(kind: DatabaseKind, policy = 'dstny', ove
       const token = as === null ? undefined : typeof as === 'string' ? await api.token(as) : as.token;
       const response = await api.raw({ token, body: JSON.stringify({ query, variables }), headers });
       const json = (await response.json()) as GraphQLResult;
-      return { ...json, status: response.status } as GraphQLResult<any>;
+      return Object.defineProperty({ ...json, status: response.status }, 'requestId', { value: response.headers.get('x-request-id') ?? undefined, enumerable: false }) as GraphQLResult<any>;
     },
     async user(email) {
       return em().findOneByOrFail(UserEntity, { email });

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
 import { accountFacts } from '../../domain/facts';
+import { rolesOf } from '../../domain/principal';
 import { Authenticated } from '../directives';
 import { Account } from '../types/account.type';
 import { AuthorizationDecision } from '../types/common.type';
@@ -38,9 +39,7 @@ export class ViewerResolver {
 
   @FieldResolver(() => [String], { description: 'The rights the viewer holds in their account (in a session, the rights granted); delegated roles are in permissions(accountId).' })
   roles(@Ctx() ctx: RequestContext): string[] {
-    const principal = ctx.requirePrincipal();
-    if (principal.impersonation) return principal.impersonation.grant.rights;
-    return principal.facts.assignments.filter((a) => a.source.kind === 'role').map((a) => a.role);
+    return rolesOf(ctx.requirePrincipal());
   }
 
   @FieldResolver(() => [AuthorizationDecision], { description: 'Every permission the viewer holds on the account (default: their own), with its scope and reason.' })
