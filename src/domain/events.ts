@@ -18,6 +18,9 @@ export const EVENT_TYPES = [
   'role.assigned',
   'role.revoked',
   'user.invited',
+  'view.created',
+  'view.updated',
+  'view.deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -38,6 +41,9 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'user.assignRole': 'role.assigned',
   'user.revokeRole': 'role.revoked',
   'user.invite': 'user.invited',
+  'view.created': 'view.created',
+  'view.updated': 'view.updated',
+  'view.deleted': 'view.deleted',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];

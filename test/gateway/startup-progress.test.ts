@@ -27,18 +27,19 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/11: InitialSchema1732280000000…',
-      'migration 2/11: ImpersonationAndDelegation1732380000000…',
-      'migration 3/11: ExternalIdentities1733000000000…',
-      'migration 4/11: CanonicalEmails1733100000000…',
-      'migration 5/11: AuditSearchAndChain1733200000000…',
-      'migration 6/11: OutboxAndWebhooks1733210000000…',
-      'migration 7/11: ImpersonationRequests1733300000000…',
-      'migration 8/11: LifecycleScheduler1733400000000…',
-      'migration 9/11: AuthorizationDecisions1733410000000…',
-      'migration 10/11: PartnerGroups1733500000000…',
-      'migration 11/11: Revisions1733600000000…',
-      expect.stringMatching(/^migrations: applied 11 in \d+ ms; the schema is at Revisions1733600000000$/),
+      'migration 1/12: InitialSchema1732280000000…',
+      'migration 2/12: ImpersonationAndDelegation1732380000000…',
+      'migration 3/12: ExternalIdentities1733000000000…',
+      'migration 4/12: CanonicalEmails1733100000000…',
+      'migration 5/12: AuditSearchAndChain1733200000000…',
+      'migration 6/12: OutboxAndWebhooks1733210000000…',
+      'migration 7/12: ImpersonationRequests1733300000000…',
+      'migration 8/12: LifecycleScheduler1733400000000…',
+      'migration 9/12: AuthorizationDecisions1733410000000…',
+      'migration 10/12: PartnerGroups1733500000000…',
+      'migration 11/12: Revisions1733600000000…',
+      'migration 12/12: Views1733700000000…',
+      expect.stringMatching(/^migrations: applied 12 in \d+ ms; the schema is at Views1733700000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',
@@ -57,7 +58,7 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
-    expect(lines).toEqual([`database schema up to date (11 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
+    expect(lines).toEqual([`database schema up to date (12 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
   });
 
   it('reports each subgraph read for composition and a summary', async () => {
