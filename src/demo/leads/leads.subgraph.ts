@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { In, IsNull, type EntityManager } from 'typeorm';
+import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import type { PorticoViewer } from '../../kit';
 import type { DemoContext, DemoDefinition, DemoServices } from '../server';
 import { CampaignAssetEntity, type CampaignAssetKind } from './campaign-asset.entity';
@@ -18,7 +18,7 @@ type Query {
   lead(id: ID!): Lead @authenticated
   """
   Campaign content from the supplier, in title order: what every partner sees, and the custom views of the partner
-  groups the viewer belongs to (those who manage partner groups see every view).
+  groups the viewer belongs to, by the group ids of the context token (those who manage partner groups see every view).
   """
   campaignAssets: [CampaignAsset!]! @requiresPermission(permission: "content:read")
 }
@@ -35,8 +35,8 @@ type CampaignAsset @authenticated {
   id: ID!
   title: String!
   kind: CampaignAssetKind!
-  "The partner group whose custom view it belongs to; null for content every partner sees."
-  partnerGroup: String
+  "The id of the partner group whose custom view it belongs to; null for content every partner sees."
+  partnerGroupId: ID
 }
 
 enum LeadSource {
@@ -78,6 +78,9 @@ type Account @key(fields: "id") @authenticated {
 
 const viewerOf = (ctx: DemoContext): PorticoViewer => ctx.portico!;
 
+/** A context token answers `viewer`: the caller's own groups, with their names, to bind the seed's. */
+const GROUP_NAMES_QUERY = 'query DemoGroupNames { viewer { partnerGroups { id name } } }';
+
 const leadView = (row: LeadEntity) => ({ ...row, account: { id: row.accountId }, assignedTo: row.assignedToUserId ? { id: row.assignedToUserId } : null });
 
 function resolvers({ store, accounts }: DemoServices) {
@@ -107,13 +110,30 @@ function resolvers({ store, accounts }: DemoServices) {
     return leadView(row);
   };
 
-  /** A custom view: the rows of no group, and those of the viewer's groups, as the context token names them. */
+  /**
+   * Binds the seed's group names to Portico's ids: asked as the first caller in each group the subgraph has not
+   * asked about (who may read their own groups' names), while some row is not bound.
+   */
+  const askedAbout = new Set<string>();
+  const bindGroups = async (viewer: PorticoViewer) => {
+    const fresh = viewer.partnerGroupIds.filter((id) => !askedAbout.has(id));
+    if (fresh.length === 0 || !(await store.manager.existsBy(CampaignAssetEntity, { seedGroupName: Not(IsNull()) }))) return;
+    const { viewer: me } = await viewer.query<{ viewer: { partnerGroups: Array<{ id: string; name: string }> } }>(GROUP_NAMES_QUERY);
+    await store.write(async (em) => {
+      for (const group of me.partnerGroups) await em.update(CampaignAssetEntity, { seedGroupName: group.name, partnerGroupId: IsNull() }, { partnerGroupId: group.id, seedGroupName: null });
+    });
+    for (const group of me.partnerGroups) askedAbout.add(group.id);
+  };
+
+  /** A custom view: the rows of no group, and those of the viewer's groups, by the ids the context token names. */
   const campaignAssets = async (ctx: DemoContext) => {
     const viewer = viewerOf(ctx);
     const order = { title: 'ASC' as const };
+    await bindGroups(viewer);
     if (await viewer.can('partnerGroups:manage')) return store.manager.find(CampaignAssetEntity, { order });
-    const groups = viewer.partnerGroups.map((group) => group.name);
-    return store.manager.find(CampaignAssetEntity, { where: [{ partnerGroup: IsNull() }, ...(groups.length > 0 ? [{ partnerGroup: In(groups) }] : [])], order });
+    const groups = [...viewer.partnerGroupIds];
+    const everyone = { partnerGroupId: IsNull(), seedGroupName: IsNull() };
+    return store.manager.find(CampaignAssetEntity, { where: [everyone, ...(groups.length > 0 ? [{ partnerGroupId: In(groups) }] : [])], order });
   };
 
   return {
@@ -150,8 +170,11 @@ const SEED: Record<string, LeadSeed[]> = {
   ],
 };
 
-/** The supplier's campaign content: one asset for the demo's Gold partners group alone (src/storage/demo-data.ts). */
-const ASSETS: Array<[title: string, kind: CampaignAssetKind, partnerGroup: string | null]> = [
+/**
+ * The supplier's campaign content: one asset for the demo's Gold partners group alone (src/storage/demo-data.ts),
+ * named here and bound to the group's id when a member first calls.
+ */
+const ASSETS: Array<[title: string, kind: CampaignAssetKind, seedGroupName: string | null]> = [
   ['Partner onboarding playbook', 'PLAYBOOK', null],
   ['Winter promotion banner set', 'BANNER', null],
   ['Gold co-marketing campaign kit', 'EMAIL_TEMPLATE', 'Gold partners'],
@@ -173,6 +196,6 @@ export const leadsSubgraph: DemoDefinition = {
   seeders: Object.fromEntries(Object.keys(SEED).map((name) => [name, seedLeads])),
   async seedCatalog(em) {
     if ((await em.count(CampaignAssetEntity)) > 0) return;
-    for (const [title, kind, partnerGroup] of ASSETS) await em.insert(CampaignAssetEntity, { id: randomUUID(), title, kind, partnerGroup });
+    for (const [title, kind, seedGroupName] of ASSETS) await em.insert(CampaignAssetEntity, { id: randomUUID(), title, kind, partnerGroupId: null, seedGroupName });
   },
 };
