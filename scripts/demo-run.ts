@@ -4,7 +4,7 @@ import { join } from 'path';
 import { loadConfig, type PorticoConfig } from '../src/config';
 import { CONTEXT_JWKS_PATH, startPortico, type Portico } from '../src/gateway/server';
 import { signDevToken } from '../src/identity';
-import { AccountEntity, UserEntity } from '../src/storage/entities';
+import { AccountEntity, PartnerGroupEntity, UserEntity } from '../src/storage/entities';
 import { DEMO_SUBGRAPH_NAMES, DEMO_SUBGRAPHS, startDemoSubgraph, type DemoSubgraph } from '../src/demo';
 
 /** Per preset: a user to try the demo as, and a query through the gateway that reaches the preset's subgraph. */
@@ -127,7 +127,11 @@ export async function startDemo(options: DemoOptions): Promise<{ gateways: DemoG
       // The subgraphs seed their rows for Portico's demo accounts at once (else each learns an account from the
       // first of its own users to come by: a context token carries its caller's account name, and nothing more).
       const named = Object.fromEntries((await portico.services.db.manager.find(AccountEntity)).map((account) => [account.name, account.id]));
-      for (const subgraph of subgraphs) await subgraph.bindAccounts(named);
+      const groups = Object.fromEntries((await portico.services.db.manager.find(PartnerGroupEntity)).map((group) => [group.name, group.id]));
+      for (const subgraph of subgraphs) {
+        await subgraph.bindAccounts(named);
+        await subgraph.bindPartnerGroups(groups);
+      }
       log(`[${preset}] Portico composed ${['access-control', ...subgraphs.map((s) => s.name)].join(' + ')} in ${Date.now() - started} ms: ${portico.url} (data in ${dataDir})`);
       gateways.push({ preset, portico, subgraphs, example: () => exampleFor(portico, preset) });
     }

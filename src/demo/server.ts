@@ -37,6 +37,11 @@ export interface DemoSubgraph {
    * Portico beside the subgraph does once Portico has seeded its demo data.
    */
   bindAccounts(accounts: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * Binds rows the seed names by partner group to the groups' ids (a name → Portico partner group id map): group ids
+   * are made by Portico, and a subgraph keys its rows to ids, never names.
+   */
+  bindPartnerGroups(groups: Readonly<Record<string, string>>): Promise<void>;
   stop(): Promise<void>;
   /** Stops as a crashed process would: every open connection dropped at once, requests in flight included. */
   kill(): Promise<void>;
@@ -63,6 +68,8 @@ export interface DemoDefinition {
   seeders: Record<string, AccountSeeder>;
   /** Rows that belong to no account (a catalog), written once into an empty database. */
   seedCatalog?(em: EntityManager): Promise<void>;
+  /** Binds the seed's rows named by partner group to the groups' ids. */
+  bindPartnerGroups?(em: EntityManager, groups: Readonly<Record<string, string>>): Promise<void>;
 }
 
 export const sdlOf = (definition: DemoDefinition): string => porticoSubgraphHeader() + definition.typeDefs.trim() + '\n';
@@ -128,6 +135,9 @@ export async function serveDemoSubgraph(definition: DemoDefinition, options: Dem
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/graphql`,
     requests: () => requests,
     bindAccounts: (named) => accounts.bindAll(named),
+    bindPartnerGroups: async (named) => {
+      if (definition.bindPartnerGroups) await store.write((em) => definition.bindPartnerGroups!(em, named));
+    },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

@@ -22,7 +22,7 @@ export const selfService = (user: UserEntity, requestId: string): Auditor => ({
 export interface AuditEntry {
   action: string;
   subjectAccountId: string;
-  targetType: 'Account' | 'User' | 'CustomRole' | 'ImpersonationGrant' | 'ImpersonationSession' | 'DelegatedAdminRelationship' | 'Webhook' | 'PartnerGroup' | 'Communication';
+  targetType: 'Account' | 'User' | 'CustomRole' | 'ImpersonationGrant' | 'ImpersonationSession' | 'DelegatedAdminRelationship' | 'Webhook' | 'PartnerGroup' | 'Communication' | 'View';
   targetId: string;
   /** The user the change is about; a change to a User is about that user unless told otherwise. */
   subjectUserId?: string | null;

@@ -21,6 +21,9 @@ export const EVENT_TYPES = [
   'user.invited',
   'account.updated',
   'communication.sent',
+  'view.created',
+  'view.updated',
+  'view.deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -45,6 +48,9 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'account.update': 'account.updated',
   // A communication's recipients (ids), topic, subject and body: what a mail or SMS sender needs to deliver it.
   'communication.send': 'communication.sent',
+  'view.created': 'view.created',
+  'view.updated': 'view.updated',
+  'view.deleted': 'view.deleted',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];

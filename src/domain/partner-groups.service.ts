@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { badInput, InvariantError, notFound } from '../errors';
 import { displayName } from '../identifiers';
 import { checkPartnerGroupRule, matchesPartnerGroup, type AccountType, type PartnerGroupRule } from '../policy';
-import { ancestorIdsOf, CustomRoleEntity, PartnerGroupEntity, RevisionEntity, type AccountEntity, type UserEntity } from '../storage/entities';
+import { ancestorIdsOf, CustomRoleEntity, PartnerGroupEntity, RevisionEntity, ViewEntity, type AccountEntity, type UserEntity } from '../storage/entities';
 import { audit } from './audit';
 import type { RequestContext } from './context';
 import type { Principal } from './principal';
@@ -20,7 +20,7 @@ export interface PartnerGroupInput {
 }
 
 /** The platform a principal's partner groups are defined on: the root of their account's tree. */
-const platformOf = (account: AccountEntity): string => ancestorIdsOf(account.path)[0] ?? account.id;
+export const platformOf = (account: AccountEntity): string => ancestorIdsOf(account.path)[0] ?? account.id;
 
 const nameKeyOf = (name: string): string => name.normalize('NFC').toLowerCase();
 
@@ -112,6 +112,18 @@ export async function updatePartnerGroup(ctx: RequestContext, id: string, input:
   });
 }
 
+/**
+ * Refuses (CONFLICT) to delete a partner group a view's audience names: the views would silently lose that
+ * audience. Called under the platform's lock, in the deleting transaction.
+ */
+async function requireGroupUnused(em: EntityManager, platformAccountId: string, groupId: string, groupName: string): Promise<void> {
+  const using = (await em.find(ViewEntity, { where: { platformAccountId }, order: { pathKey: 'ASC' } })).filter((v) => v.audience.partnerGroupIds.includes(groupId));
+  if (using.length === 0) return;
+  const paths = using.map((v) => v.path);
+  throw new InvariantError(`the partner group ${groupName} is the audience of ${using.length === 1 ? 'the view' : 'the views'} ${paths.join(', ')}: take it out of ${using.length === 1 ? 'that view' : 'them'} first`, { views: using.map((v) => v.id) });
+}
+
+/** Deletes a group no view's audience names (CONFLICT otherwise, and nothing changes). */
 export async function deletePartnerGroup(ctx: RequestContext, id: string): Promise<string> {
   const platformId = platformOf(ctx.requirePrincipal().account);
   await ctx.requireOn('partnerGroups.manage', platformId);
@@ -119,6 +131,7 @@ export async function deletePartnerGroup(ctx: RequestContext, id: string): Promi
     await ctx.services.db.lockAccounts(em, [platformId]);
     const current = await em.findOneBy(PartnerGroupEntity, { id, platformAccountId: platformId });
     if (!current) throw notFound('partner group', id);
+    await requireGroupUnused(em, platformId, id, current.name);
     await em.delete(PartnerGroupEntity, { id });
     await raiseRevision(em);
     await audit(em, ctx, { action: 'partnerGroup.delete', subjectAccountId: platformId, targetType: 'PartnerGroup', targetId: id, details: { name: current.name } });

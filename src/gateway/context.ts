@@ -8,7 +8,7 @@ import { partnerGroupsOfPrincipal } from '../domain/partner-groups.service';
 import { callerAsNow } from '../domain/current-caller';
 import { loadPrincipal, rolesOf, type Principal } from '../domain/principal';
 import { LRUCache } from 'lru-cache';
-import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier, type DecisionsSubject, type HandedDecision } from '../identity/context-token';
+import { CONTEXT_HEADER, CONTEXT_TOKEN_LIFETIME_SECONDS, contextVerifier, type ContextClaims, type ContextSigner, type ContextVerifier, type DecisionsSubject, type HandedDecision } from '../identity/context-token';
 import { TokenVerifier, type Identity } from '../identity';
 
 /** What one request through the gateway carries: the access-control request context and the token's scopes. */
@@ -41,15 +41,15 @@ export function scopesOf(claims: JWTPayload | ContextClaims): Set<string> {
 
 /**
  * The claims a context token carries for a principal: who, for which account, on whose behalf, in which session,
- * and the partner groups the caller belongs to (by id and name), for a subgraph's custom views.
+ * and the partner groups the caller belongs to (by id only), for a subgraph's custom views.
  */
-export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, groups: readonly ContextGroup[] = []): ContextClaims {
+export function contextClaimsOf(principal: Principal, scopes: ReadonlySet<string>, groups: ReadonlyArray<{ id: string }> = []): ContextClaims {
   const claims: ContextClaims = { sub: principal.user.id, acct: principal.account.id, email: principal.user.email, acct_name: principal.account.name, acct_type: principal.account.type, roles: rolesOf(principal) };
   if (principal.actor) claims.act = { sub: principal.actor.id, acct: principal.actor.accountId };
   const sessionId = principal.facts.impersonation?.sessionId;
   if (sessionId) claims.sid = sessionId;
   if (scopes.size > 0) claims.scope = [...scopes].join(' ');
-  if (groups.length > 0) claims.groups = groups.map(({ id, name }) => ({ id, name }));
+  if (groups.length > 0) claims.groups = groups.map(({ id }) => id);
   return claims;
 }
 

@@ -17,6 +17,7 @@ import { DelegationResolver } from './resolvers/delegation.resolver';
 import { DirectoryResolver } from './resolvers/directory.resolver';
 import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
 import { PartnerGroupResolver, UserPartnerGroupsResolver, ViewerPartnerGroupsResolver } from './resolvers/partner-group.resolver';
+import { ViewAudienceResolver, ViewerViewsResolver, ViewResolver } from './resolvers/view.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 import { ViewerResolver } from './resolvers/viewer.resolver';
@@ -25,7 +26,7 @@ import { WebhookResolver } from './resolvers/webhook.resolver';
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, AccountResolver, AccountSettingsResolver, AccountSettingResolver, CommunicationResolver, ViewerCommunicationsResolver, ProviderContactsResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
+    resolvers: [ViewerResolver, AccountResolver, AccountSettingsResolver, AccountSettingResolver, CommunicationResolver, ViewerCommunicationsResolver, ProviderContactsResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, ViewResolver, ViewAudienceResolver, ViewerViewsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

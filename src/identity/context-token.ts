@@ -18,18 +18,13 @@ const ALG = 'ES256';
 export const CONTEXT_TOKEN_LIFETIME_SECONDS = 60;
 const KEY_FILE = 'context-signing-key.json';
 
-/** A partner group the caller belongs to, as a context token names it: its id, and its name for readable filters. */
-export interface ContextGroup {
-  id: string;
-  name: string;
-}
-
 /**
  * What the gateway tells a subgraph about the caller: the user (`sub`, `email`) acting for account `acct` (its name
  * `acct_name` and type `acct_type`) with the rights `roles` held there (in a session, the rights granted); in an
  * impersonation session the partner user behind them (`act`, RFC 8693) and the session (`sid`); the scopes of the
- * client's token (`scope`) and the partner groups the caller belongs to (`groups`, left out when there are none).
- * This is everything a subgraph learns of its caller: a context token sent back to Portico answers `authorize` only.
+ * client's token (`scope`) and the ids of the partner groups the caller belongs to (`groups`, left out when there are
+ * none; never their names, which a rename changes). This is everything a subgraph learns of its caller: a context
+ * token sent back to Portico answers `authorize` only.
  * Nothing in it names one request, so the gateway signs it once per caller and subgraph and reuses it (see
  * ContextTokens): the request goes beside it, in the `x-request-id` header.
  */
@@ -45,7 +40,7 @@ export interface ContextClaims {
   act?: { sub: string; acct?: string };
   sid?: string;
   scope?: string;
-  groups?: ContextGroup[];
+  groups?: string[];
 }
 
 /** The header beside the context token that carries the decisions the gateway made for the request. */
@@ -216,9 +211,8 @@ function toClaims(payload: JWTPayload): ContextClaims {
   if (typeof sid === 'string') claims.sid = sid;
   if (typeof scope === 'string') claims.scope = scope;
   if (groups !== undefined) {
-    const valid = Array.isArray(groups) && groups.every((g) => g !== null && typeof g === 'object' && typeof (g as ContextGroup).id === 'string' && typeof (g as ContextGroup).name === 'string');
-    if (!valid) throw new AuthenticationError('the context token names its partner groups wrongly');
-    claims.groups = (groups as ContextGroup[]).map(({ id, name }) => ({ id, name }));
+    if (!Array.isArray(groups) || !groups.every((id) => typeof id === 'string' && id !== '')) throw new AuthenticationError('the context token names its partner groups wrongly');
+    claims.groups = [...(groups as string[])];
   }
   if (act !== undefined && act !== null) {
     const actor = act as Record<string, unknown>;

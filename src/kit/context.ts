@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { IncomingHttpHeaders } from 'http';
 import type { JWK } from 'jose';
-import { CONTEXT_HEADER, contextVerifier, DECISIONS_HEADER, type ContextClaims, type ContextGroup, type ContextVerifier, type HandedDecision } from '../identity/context-token';
+import { CONTEXT_HEADER, contextVerifier, DECISIONS_HEADER, type ContextClaims, type ContextVerifier, type HandedDecision } from '../identity/context-token';
 import { forbidden as refused } from '../errors';
 import { AuthenticationError } from '../identity/errors';
 import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisions';
@@ -47,10 +47,11 @@ export class PorticoViewer {
   /** The gateway's id of the client request this call serves (its `x-request-id`), sent back on decision calls. */
   readonly requestId?: string;
   /**
-   * The partner groups the caller belongs to (id and name), as the gateway computed them from the groups' rules for
-   * this request: filter custom views by them. Empty for a caller in no group, and in an impersonation session.
+   * The ids of the partner groups the caller belongs to, as the gateway computed them from the groups' rules for
+   * this request: filter custom views by them (by id: a group's name changes when it is renamed, its id never).
+   * Empty for a caller in no group, and in an impersonation session.
    */
-  readonly partnerGroups: readonly ContextGroup[];
+  readonly partnerGroupIds: readonly string[];
   /** The context token itself, sent back to Portico as the caller's identity. */
   readonly token: string;
   private readonly client: PorticoClient;
@@ -66,7 +67,7 @@ export class PorticoViewer {
     this.sessionId = claims.sid;
     this.scope = claims.scope;
     this.requestId = requestId;
-    this.partnerGroups = claims.groups ?? [];
+    this.partnerGroupIds = claims.groups ?? [];
     this.token = token;
     this.client = new PorticoClient({ porticoUrl: options.porticoUrl, token, requestId, fetch: options.fetch });
     for (const { asked, ...decision } of handed) this.client.known(asked, decision);
@@ -84,9 +85,9 @@ export class PorticoViewer {
     return decisions.find((d) => d.allowed) ?? { ...decisions[0], permission, reason: decisions.map((d) => d.reason).join('; ') };
   }
 
-  /** Whether the caller belongs to the partner group, named by its id or its name. */
-  inPartnerGroup(idOrName: string): boolean {
-    return this.partnerGroups.some((group) => group.id === idOrName || group.name === idOrName);
+  /** Whether the caller belongs to the partner group with this id. */
+  inPartnerGroup(id: string): boolean {
+    return this.partnerGroupIds.includes(id);
   }
 
   async can(permission: string, accountId: string = this.accountId): Promise<boolean> {

@@ -25,4 +25,4 @@ export {
 export { subgraphFromTypeGraphQL } from './type-graphql';
 export { buildSubgraphSchema, type ReferenceResolver, type SubgraphResolvers } from './subgraph-schema';
 export { applyPorticoDirectives, porticoProtectionReport, type PorticoDirectivesReport } from './enforce';
-export { CONTEXT_AUDIENCE, CONTEXT_HEADER, CONTEXT_ISSUER, contextAudience, contextVerifier, type ContextAudience, loadOrCreateContextSigner, type ContextClaims, type ContextGroup, type ContextSigner, type ContextVerifier, DECISIONS_HEADER, DECISIONS_ISSUER, DECISIONS_LIFETIME_SECONDS, type DecisionsSubject, type HandedDecision } from '../identity/context-token';
+export { CONTEXT_AUDIENCE, CONTEXT_HEADER, CONTEXT_ISSUER, contextAudience, contextVerifier, type ContextAudience, loadOrCreateContextSigner, type ContextClaims, type ContextSigner, type ContextVerifier, DECISIONS_HEADER, DECISIONS_ISSUER, DECISIONS_LIFETIME_SECONDS, type DecisionsSubject, type HandedDecision } from '../identity/context-token';

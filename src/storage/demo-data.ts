@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import type { AccountSettings, AccountType, PartnerGroupRule } from '../policy';
 import { addAccount, addUser } from './bootstrap';
 import type { Database } from './database';
-import { AccountEntity, ContactRoleEntity, PartnerGroupEntity, UserEntity } from './entities';
+import { AccountEntity, ContactRoleEntity, PartnerGroupEntity, UserEntity, ViewEntity } from './entities';
 
 export interface DemoUser {
   email: string;
@@ -115,6 +115,11 @@ export const DEMO_PARTNER_GROUPS: Record<string, Array<{ name: string; rule: Par
   unifyr: [{ name: 'Gold partners', rule: rule({ accountTypes: ['PARTNER'], modules: ['social'], roles: ['ADMINISTRATOR', 'MARKETING'] }) }],
 };
 
+/** Custom views of the demo platform, each shown to the partner groups named (by name here, by id once stored). */
+export const DEMO_VIEWS: Record<string, Array<{ name: string; path: string; description: string; groups: string[] }>> = {
+  unifyr: [{ name: 'Gold co-marketing', path: '/campaigns/gold', description: 'Campaign kits for Gold partners.', groups: ['Gold partners'] }],
+};
+
 /**
  * Seeds the preset's demo tenants under the platform, once: a database that has them already is left alone.
  * Reports each tenant as it is written.
@@ -142,6 +147,11 @@ export async function seedDemoData(db: Database, preset: string, platform: Accou
     const now = new Date();
     for (const group of DEMO_PARTNER_GROUPS[preset] ?? []) {
       await em.insert(PartnerGroupEntity, { id: randomUUID(), platformAccountId: platform.id, name: group.name, nameKey: group.name.toLowerCase(), rule: group.rule, createdByUserId: operator.id, createdAt: now, updatedAt: now });
+    }
+    for (const [position, view] of (DEMO_VIEWS[preset] ?? []).entries()) {
+      const groups = await Promise.all(view.groups.map((name) => em.findOneByOrFail(PartnerGroupEntity, { platformAccountId: platform.id, name })));
+      const audience = { partnerGroupIds: groups.map((g) => g.id) };
+      await em.insert(ViewEntity, { id: randomUUID(), platformAccountId: platform.id, name: view.name, path: view.path, pathKey: view.path.toLowerCase(), description: view.description, position, audience, createdByUserId: operator.id, createdAt: now, updatedAt: now });
     }
     return accounts;
   });

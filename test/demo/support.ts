@@ -4,7 +4,7 @@ import { loadPrincipal } from '../../src/domain/principal';
 import { contextClaimsOf } from '../../src/gateway/context';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { freePort } from '../../scripts/demo-run';
-import { AccountEntity } from '../../src/storage/entities';
+import { AccountEntity, PartnerGroupEntity } from '../../src/storage/entities';
 import type { DatabaseKind } from '../support/databases';
 import { startTestPortico, type TestPortico } from '../support/portico';
 
@@ -61,6 +61,7 @@ export async function startDemoHarness(kind: DatabaseKind, preset: string, name:
   });
   proxy.target(t.portico.url);
   await subgraph.bindAccounts(Object.fromEntries((await t.portico.services.db.manager.find(AccountEntity)).map((account) => [account.name, account.id])));
+  await subgraph.bindPartnerGroups(Object.fromEntries((await t.portico.services.db.manager.find(PartnerGroupEntity)).map((group) => [group.name, group.id])));
   // The gateway's own signer (its key lives in the data directory): the tokens are those the gateway would send.
   const signer = await loadOrCreateContextSigner(t.portico.services.config.dataDir, t.portico.services.config.contextSigningKey);
   const harness: DemoHarness = {

@@ -30,9 +30,10 @@ describe('the context forwarded to subgraphs', () => {
     expect(contextClaimsOf(principal, new Set(scopes))).toEqual(claims);
   });
 
-  it('carries the partner groups of the caller by id and name, and a subgraph reads them back', async () => {
-    const groups = [{ id: 'g-1', name: 'Gold partners' }];
-    const claims = contextClaimsOf(principal(), new Set(), groups);
+  it('carries the ids of the caller\'s partner groups, never their names, and a subgraph reads them back', async () => {
+    const given = [{ id: 'g-1', name: 'Gold partners' }, { id: 'g-2', name: 'Deal desks' }];
+    const claims = contextClaimsOf(principal(), new Set(), given);
+    const groups = ['g-1', 'g-2'];
     expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example', groups });
     const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
     try {
@@ -41,8 +42,10 @@ describe('the context forwarded to subgraphs', () => {
       await expect(verifier.verify(await signer.sign(claims, 'leads'))).resolves.toMatchObject({ groups });
       // A token in no group has no claim at all; a malformed claim is refused.
       await expect(verifier.verify(await signer.sign(contextClaimsOf(principal(), new Set()), 'leads'))).resolves.not.toHaveProperty('groups');
-      const malformed = { ...claims, groups: ['Gold partners'] } as unknown as typeof claims;
-      await expect(verifier.verify(await signer.sign(malformed, 'leads'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      for (const wrong of [[{ id: 'g-1', name: 'Gold partners' }], 'g-1', [''], [7]]) {
+        const malformed = { ...claims, groups: wrong } as unknown as typeof claims;
+        await expect(verifier.verify(await signer.sign(malformed, 'leads'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

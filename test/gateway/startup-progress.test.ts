@@ -27,20 +27,21 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/13: InitialSchema1732280000000…',
-      'migration 2/13: ImpersonationAndDelegation1732380000000…',
-      'migration 3/13: ExternalIdentities1733000000000…',
-      'migration 4/13: CanonicalEmails1733100000000…',
-      'migration 5/13: AuditSearchAndChain1733200000000…',
-      'migration 6/13: OutboxAndWebhooks1733210000000…',
-      'migration 7/13: ImpersonationRequests1733300000000…',
-      'migration 8/13: LifecycleScheduler1733400000000…',
-      'migration 9/13: AuthorizationDecisions1733410000000…',
-      'migration 10/13: PartnerGroups1733500000000…',
-      'migration 11/13: Revisions1733600000000…',
-      'migration 12/13: AccountSettings1733720000000…',
-      'migration 13/13: Communications1733730000000…',
-      expect.stringMatching(/^migrations: applied 13 in \d+ ms; the schema is at Communications1733730000000$/),
+      'migration 1/14: InitialSchema1732280000000…',
+      'migration 2/14: ImpersonationAndDelegation1732380000000…',
+      'migration 3/14: ExternalIdentities1733000000000…',
+      'migration 4/14: CanonicalEmails1733100000000…',
+      'migration 5/14: AuditSearchAndChain1733200000000…',
+      'migration 6/14: OutboxAndWebhooks1733210000000…',
+      'migration 7/14: ImpersonationRequests1733300000000…',
+      'migration 8/14: LifecycleScheduler1733400000000…',
+      'migration 9/14: AuthorizationDecisions1733410000000…',
+      'migration 10/14: PartnerGroups1733500000000…',
+      'migration 11/14: Revisions1733600000000…',
+      'migration 12/14: Views1733700000000…',
+      'migration 13/14: AccountSettings1733720000000…',
+      'migration 14/14: Communications1733730000000…',
+      expect.stringMatching(/^migrations: applied 14 in \d+ ms; the schema is at Communications1733730000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',
@@ -59,7 +60,7 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
-    expect(lines).toEqual([`database schema up to date (13 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
+    expect(lines).toEqual([`database schema up to date (14 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
   });
 
   it('reports each subgraph read for composition and a summary', async () => {

@@ -18,7 +18,7 @@ type Query {
   lead(id: ID!): Lead @authenticated
   """
   Campaign content from the supplier, in title order: what every partner sees, and the custom views of the partner
-  groups the viewer belongs to (those who manage partner groups see every view).
+  groups the viewer belongs to, by the group ids of the context token (those who manage partner groups see every view).
   """
   campaignAssets: [CampaignAsset!]! @requiresPermission(permission: "content:read")
 }
@@ -35,8 +35,8 @@ type CampaignAsset @authenticated {
   id: ID!
   title: String!
   kind: CampaignAssetKind!
-  "The partner group whose custom view it belongs to; null for content every partner sees."
-  partnerGroup: String
+  "The id of the partner group whose custom view it belongs to; null for content every partner sees."
+  partnerGroupId: ID
 }
 
 enum LeadSource {
@@ -107,13 +107,14 @@ function resolvers({ store, accounts }: DemoServices) {
     return leadView(row);
   };
 
-  /** A custom view: the rows of no group, and those of the viewer's groups, as the context token names them. */
+  /** A custom view: the rows of no group, and those of the viewer's groups, by the ids the context token names. */
   const campaignAssets = async (ctx: DemoContext) => {
     const viewer = viewerOf(ctx);
     const order = { title: 'ASC' as const };
     if (await viewer.can('partnerGroups:manage')) return store.manager.find(CampaignAssetEntity, { order });
-    const groups = viewer.partnerGroups.map((group) => group.name);
-    return store.manager.find(CampaignAssetEntity, { where: [{ partnerGroup: IsNull() }, ...(groups.length > 0 ? [{ partnerGroup: In(groups) }] : [])], order });
+    const groups = [...viewer.partnerGroupIds];
+    const everyone = { partnerGroupId: IsNull(), seedGroupName: IsNull() };
+    return store.manager.find(CampaignAssetEntity, { where: [everyone, ...(groups.length > 0 ? [{ partnerGroupId: In(groups) }] : [])], order });
   };
 
   return {
@@ -150,8 +151,11 @@ const SEED: Record<string, LeadSeed[]> = {
   ],
 };
 
-/** The supplier's campaign content: one asset for the demo's Gold partners group alone (src/storage/demo-data.ts). */
-const ASSETS: Array<[title: string, kind: CampaignAssetKind, partnerGroup: string | null]> = [
+/**
+ * The supplier's campaign content: one asset for the demo's Gold partners group alone (src/storage/demo-data.ts),
+ * named here and bound to the group's id when whoever runs the subgraph beside Portico binds the groups.
+ */
+const ASSETS: Array<[title: string, kind: CampaignAssetKind, seedGroupName: string | null]> = [
   ['Partner onboarding playbook', 'PLAYBOOK', null],
   ['Winter promotion banner set', 'BANNER', null],
   ['Gold co-marketing campaign kit', 'EMAIL_TEMPLATE', 'Gold partners'],
@@ -173,6 +177,9 @@ export const leadsSubgraph: DemoDefinition = {
   seeders: Object.fromEntries(Object.keys(SEED).map((name) => [name, seedLeads])),
   async seedCatalog(em) {
     if ((await em.count(CampaignAssetEntity)) > 0) return;
-    for (const [title, kind, partnerGroup] of ASSETS) await em.insert(CampaignAssetEntity, { id: randomUUID(), title, kind, partnerGroup });
+    for (const [title, kind, seedGroupName] of ASSETS) await em.insert(CampaignAssetEntity, { id: randomUUID(), title, kind, partnerGroupId: null, seedGroupName });
+  },
+  async bindPartnerGroups(em, groups) {
+    for (const [name, id] of Object.entries(groups)) await em.update(CampaignAssetEntity, { seedGroupName: name, partnerGroupId: IsNull() }, { partnerGroupId: id, seedGroupName: null });
   },
 };

@@ -31,7 +31,7 @@ export class PartnerGroupResolver {
     return updatePartnerGroup(ctx, id, input);
   }
 
-  @Mutation(() => ID, { description: 'Deletes a partner group; the views restricted to it show to nobody by it any more.' })
+  @Mutation(() => ID, { description: 'Deletes a partner group; CONFLICT while the audience of a view names it, and nothing changes.' })
   @RequiresPermission('partnerGroups.manage')
   deletePartnerGroup(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<string> {
     return deletePartnerGroup(ctx, id);

@@ -9,6 +9,7 @@ import { LifecycleScheduler1733400000000 } from './1733400000000-lifecycle-sched
 import { AuthorizationDecisions1733410000000 } from './1733410000000-authorization-decisions';
 import { PartnerGroups1733500000000 } from './1733500000000-partner-groups';
 import { Revisions1733600000000 } from './1733600000000-revisions';
+import { Views1733700000000 } from './1733700000000-views';
 import { AccountSettings1733720000000 } from './1733720000000-account-settings';
 import { Communications1733730000000 } from './1733730000000-communications';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   AuthorizationDecisions1733410000000,
   PartnerGroups1733500000000,
   Revisions1733600000000,
+  Views1733700000000,
   AccountSettings1733720000000,
   Communications1733730000000,
 ];
