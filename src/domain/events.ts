@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'role.assigned',
   'role.revoked',
   'user.invited',
+  'user.email_change_requested',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -38,6 +39,8 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'user.assignRole': 'role.assigned',
   'user.revokeRole': 'role.revoked',
   'user.invite': 'user.invited',
+  // The new address is confirmed by a code the event carries (and the trail does not): a mail sender delivers it.
+  'user.requestEmailChange': 'user.email_change_requested',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];
@@ -53,7 +56,7 @@ export interface EventActor {
  * Writes the event an audited change announces to the outbox, and a pending delivery for each of the account's
  * webhooks subscribed to it, in the change's own transaction: an event exists exactly when its change committed.
  */
-export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null): Promise<OutboxEventEntity | null> {
+export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null, eventOnly?: Record<string, unknown>): Promise<OutboxEventEntity | null> {
   const type = eventTypeOf(audited.action);
   if (!type) return null;
   const data = {
@@ -67,6 +70,7 @@ export async function publishEvent(em: EntityManager, audited: AuditEventEntity,
     delegationId: audited.delegatedRelationshipId,
     requestId: audited.requestId,
     ...(audited.details ?? {}),
+    ...(eventOnly ?? {}),
   };
   const event = Object.assign(new OutboxEventEntity(), {
     // Standard Webhooks' `msg_` prefix and 128 random bits: 36 characters, as the column holds.

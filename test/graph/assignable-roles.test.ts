@@ -23,7 +23,7 @@ describe.each(databaseKinds())('assignable roles and capability flags on %s', (k
       if (policy.customRoles) {
         const type = policy.customRoles.accountTypes[0];
         const platform = (await t.portico.services.db.manager.findOneByOrFail(UserEntity, { email: OPERATOR })).accountId;
-        const permission = policy.accountTypes.get(type)!.permissions.find((p) => !policy.moduleOf.get(p) && policy.customRoles.mayCarry.get(type)!.has(p))!;
+        const permission = policy.accountTypes.get(type)!.permissions.find((p) => !policy.moduleOf.get(p) && policy.customRoles!.mayCarry.get(type)!.has(p))!;
         ok(await t.gql(OPERATOR, 'mutation($input: CreateCustomRoleInput!) { createCustomRole(input: $input) { id } }', {
           input: { accountId: platform, accountType: type, name: 'REVIEWER', title: 'Reviewer', permissions: [{ permission }] },
         }));

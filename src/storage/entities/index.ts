@@ -13,6 +13,7 @@ export * from './scheduler.entity';
 export * from './authorization-decision.entity';
 export * from './partner-group.entity';
 export * from './revision.entity';
+export * from './user-settings.entity';
 
 import { AccountEntity } from './account.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
@@ -26,8 +27,9 @@ import { RoleAssignmentEntity } from './role-assignment.entity';
 import { UserEntity } from './user.entity';
 import { PartnerGroupEntity } from './partner-group.entity';
 import { RevisionEntity } from './revision.entity';
+import { UserSettingsEntity } from './user-settings.entity';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
 import { DelegationExpiryWarningEntity, SchedulerLeaseEntity } from './scheduler.entity';
 import { AuthorizationDecisionEntity } from './authorization-decision.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity, UserSettingsEntity];

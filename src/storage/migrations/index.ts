@@ -9,6 +9,7 @@ import { LifecycleScheduler1733400000000 } from './1733400000000-lifecycle-sched
 import { AuthorizationDecisions1733410000000 } from './1733410000000-authorization-decisions';
 import { PartnerGroups1733500000000 } from './1733500000000-partner-groups';
 import { Revisions1733600000000 } from './1733600000000-revisions';
+import { UserSettings1733720000000 } from './1733720000000-user-settings';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AuthorizationDecisions1733410000000,
   PartnerGroups1733500000000,
   Revisions1733600000000,
+  UserSettings1733720000000,
 ];
