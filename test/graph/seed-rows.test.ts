@@ -99,6 +99,13 @@ describe.each(databaseKinds())('appdirect seed rows on %s', (kind) => {
       expect(decisions).toEqual(PERMISSIONS.map((permission) => ({ permission, allowed })));
     });
 
+    it('the role catalogue says so: every permission of the role applies below the affiliate only', async () => {
+      const roles = ok(await t.gql('am@fabrikam.example', '{ roles(accountType: AFFILIATE) { name permissions { permission descendants ownAccount } } }')).roles;
+      const technical = roles.find((r: { name: string }) => r.name === 'TECHNICAL_MANAGER');
+      expect(technical.permissions.map((p: { permission: string }) => p.permission).sort()).toEqual([...PERMISSIONS].sort());
+      expect(technical.permissions.every((p: { descendants: boolean; ownAccount: boolean }) => p.descendants && !p.ownAccount)).toBe(true);
+    });
+
     it("reads its customers' event logs, and is refused the affiliate's (FORBIDDEN)", async () => {
       const client = await t.account('Fabrikam Client');
       const affiliate = await t.account('Fabrikam Affiliates');
