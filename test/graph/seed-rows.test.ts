@@ -1,3 +1,5 @@
+import { randomUUID } from 'crypto';
+import { CustomRoleEntity, RoleAssignmentEntity } from '../../src/storage/entities';
 import { databaseKinds } from '../support/databases';
 import { codes, ok, startTestPortico, type TestPortico } from '../support/portico';
 
@@ -136,6 +138,26 @@ describe.each(databaseKinds())('unifyr custom roles capped by the policy on %s',
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors![0].message).toContain(`a custom role of PARTNER accounts may not carry ${permission}`);
     expect(result.errors![0].extensions).toMatchObject({ field: 'permissions', permission });
+    expect(await t.snapshot()).toEqual(before);
+  });
+
+  it("a custom role stored before the cap with settings:manage and rights:assign gives neither: the Marketing user holding it cannot change the partner's CRM settings", async () => {
+    const em = t.portico.services.db.manager;
+    const northwind = await t.account('Northwind Solutions');
+    const marketing = await t.user('marketing@northwind.example');
+    const supplier = await t.user('supplier@platform.local');
+    const roleId = randomUUID();
+    await em.insert(CustomRoleEntity, { id: roleId, ownerAccountId: northwind.id, accountType: 'PARTNER', name: 'CRM_KEEPER', title: 'CRM keeper', grants: [{ permission: 'settings:manage', descendants: false }, { permission: 'rights:assign', descendants: false }], createdByUserId: supplier.id });
+    await em.insert(RoleAssignmentEntity, { id: randomUUID(), userId: marketing.id, accountId: northwind.id, role: 'CRM_KEEPER', customRoleId: roleId });
+    const decisions = ok(await t.gql('marketing@northwind.example', AUTHORIZE, { checks: ['settings:manage', 'rights:assign', 'contacts:add'].map((permission) => ({ permission, accountId: northwind.id })) })).authorize;
+    expect(decisions).toEqual([
+      { permission: 'settings:manage', allowed: false },
+      { permission: 'rights:assign', allowed: false },
+      { permission: 'contacts:add', allowed: true },
+    ]);
+    const before = await t.snapshot();
+    const result = await t.gql('marketing@northwind.example', 'mutation($id: ID!) { updateAccount(id: $id, input: { settings: { crmApiKey: "sk-123" } }) { id } }', { id: northwind.id });
+    expect(codes(result)).toEqual(['FORBIDDEN']);
     expect(await t.snapshot()).toEqual(before);
   });
 
