@@ -14,6 +14,7 @@ import {
   ProviderContactEntity,
   RoleAssignmentEntity,
   UserEntity,
+  UserSettingsEntity,
   WebhookDeliveryEntity,
   WebhookEntity,
 } from '../storage/entities';
@@ -98,6 +99,7 @@ export async function deleteAccount(ctx: RequestContext, id: string): Promise<st
     const userIds = users.map((u) => u.id);
     if (userIds.length > 0) {
       await em.delete(ExternalIdentityEntity, { userId: In(userIds) });
+      await em.delete(UserSettingsEntity, { userId: In(userIds) });
       // Sessions a partner user of this account holds elsewhere end with them.
       await em.update(ImpersonationSessionEntity, { actorUserId: In(userIds), endedAt: IsNull() }, { endedAt: new Date() });
     }

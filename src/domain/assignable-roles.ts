@@ -20,7 +20,10 @@ export async function assignableRoles(ctx: RequestContext, userId: string): Prom
   const user = await ctx.visibleUser(userId);
   if (!user) throw notFound('user', userId);
   const account = await ctx.visibleAccount(user.accountId);
-  if (!account || !ctx.decide('rights.assign', account).allowed) return [];
+  if (!account) return [];
+  // Without rights.assign, only a role the policy lets another permission give (unifyr's Administrative access) can be.
+  const givers = ctx.engine.rolesOf(account.type).flatMap((r) => (r.assignableWith === undefined ? [] : [r.assignableWith]));
+  if (!ctx.decide('rights.assign', account).allowed && !givers.some((p) => ctx.decide(p, account).allowed)) return [];
   const em = ctx.services.db.manager;
   const owners = [...ancestorIdsOf(account.path), account.id];
   const [custom, held, staffedRows] = await Promise.all([

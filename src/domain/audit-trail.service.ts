@@ -3,6 +3,7 @@ import { badInput } from '../errors';
 import { verifyAuditChain, type ChainReport } from '../storage/audit-chain';
 import { CheckpointDirectory } from '../storage/audit-checkpoints';
 import { auditCheckpointsDir } from '../config';
+import type { AccountFacts, AccountType } from '../policy';
 import { AccountEntity, AuditEventEntity, type UserEntity } from '../storage/entities';
 import { actorShownToAccount, sessionIdOf } from './audit-actor';
 import type { RequestContext } from './context';
@@ -42,23 +43,27 @@ function checkedFilter(filter: AuditEventFilter): AuditEventFilter {
 /**
  * The events the reader may see for this account and filter, as a query not yet run: the export pages through the
  * same query as `auditEvents`, so both show exactly the same events. Needs `audit.read` on the account (else
- * NOT_FOUND / FORBIDDEN); a roll-up covers the descendants the reader may audit too, and for the platform's root
+ * NOT_FOUND / FORBIDDEN); a roll-up covers the descendants the reader may audit too, deleted ones included (as they
+ * stood), and for the platform's root
  * everything, including the trail of accounts no longer in the tree.
  */
 export async function auditEventQuery(ctx: RequestContext, accountId: string, raw: AuditEventFilter = {}): Promise<AuditQuery> {
   const filter = checkedFilter(raw);
-  const root = await ctx.requireOn('audit.read', accountId);
   const em = ctx.services.db.manager;
+  const root = await ctx.requireOn('audit.read', accountId);
   let scope: (query: SelectQueryBuilder<AuditEventEntity>) => void = (query) => query.where('e.subjectAccountId = :accountId', { accountId });
   let index: string | null = 'idx_audit_events_subject';
   if (filter.includeDescendants) {
     const facts = ctx.requirePrincipal().facts;
     const subtree = await em.createQueryBuilder(AccountEntity, 'a').where('a.path LIKE :prefix', { prefix: `${root.path}%` }).getMany();
     // The same decision as for one account, made for each account below: a suspended or unreachable one stays out.
-    const allowed = subtree.filter((a) => a.id === root.id || ctx.engine.authorizeAction(facts, 'audit.read', accountFacts(a)).allowed).map((a) => a.id);
+    const live = subtree.filter((a) => a.id === root.id || ctx.engine.authorizeAction(facts, 'audit.read', accountFacts(a)).allowed).map((a) => a.id);
+    // The accounts deleted below: their trail stays readable by whoever could read it while they were there.
+    const gone = await deletedBelow(ctx, subtree.map(accountFacts));
+    const allowed = [...live, ...gone];
     // The ids themselves rather than a sub-select: each is an indexed range, which the optimizers of both databases
     // read directly; the platform's root with nothing held back needs no condition at all.
-    if (allowed.length === subtree.length && !root.parentId) {
+    if (live.length === subtree.length && !root.parentId) {
       scope = (query) => query.where('1 = 1');
       index = null;
     } else scope = (query) => query.where('e.subjectAccountId IN (:...allowed)', { allowed });
@@ -66,16 +71,54 @@ export async function auditEventQuery(ctx: RequestContext, accountId: string, ra
   const build = () => {
     const query = em.createQueryBuilder(AuditEventEntity, 'e');
     scope(query);
-    if (filter.actorUserId) query.andWhere('e.actorUserId = :actorUserId', { actorUserId: filter.actorUserId });
-    if (filter.subjectUserId) query.andWhere('e.subjectUserId = :subjectUserId', { subjectUserId: filter.subjectUserId });
-    if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
-    if (filter.impersonationSessionId) query.andWhere('e.impersonationSessionId = :sessionId', { sessionId: filter.impersonationSessionId });
-    if (filter.delegationId) query.andWhere('e.delegatedRelationshipId = :delegationId', { delegationId: filter.delegationId });
-    if (filter.from) query.andWhere('e.occurredAt >= :from', { from: filter.from });
-    if (filter.to) query.andWhere('e.occurredAt < :to', { to: filter.to });
-    return query;
+    return filtered(query, filter);
   };
   return { build, index };
+}
+
+/** The reader's filter over a query of the trail. */
+function filtered(query: SelectQueryBuilder<AuditEventEntity>, filter: AuditEventFilter): SelectQueryBuilder<AuditEventEntity> {
+  if (filter.actorUserId) query.andWhere('e.actorUserId = :actorUserId', { actorUserId: filter.actorUserId });
+  if (filter.subjectUserId) query.andWhere('e.subjectUserId = :subjectUserId', { subjectUserId: filter.subjectUserId });
+  if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+  if (filter.impersonationSessionId) query.andWhere('e.impersonationSessionId = :sessionId', { sessionId: filter.impersonationSessionId });
+  if (filter.delegationId) query.andWhere('e.delegatedRelationshipId = :delegationId', { delegationId: filter.delegationId });
+  if (filter.from) query.andWhere('e.occurredAt >= :from', { from: filter.from });
+  if (filter.to) query.andWhere('e.occurredAt < :to', { to: filter.to });
+  return query;
+}
+
+/** How many levels of deleted accounts are followed down (a tree is never this deep). */
+const MAX_DELETED_DEPTH = 16;
+
+/**
+ * The deleted accounts below these (live) ones whose trail the caller may read, level by level: each judged as it
+ * stood when deleted (its type and place, from its `account.delete` event, recorded on its parent), as an active
+ * account (a deletion is no suspension, and its settings went with it).
+ */
+async function deletedBelow(ctx: RequestContext, parents: readonly AccountFacts[]): Promise<string[]> {
+  const facts = ctx.requirePrincipal().facts;
+  const em = ctx.services.db.manager;
+  const found: string[] = [];
+  let frontier = new Map(parents.map((p) => [p.id, p]));
+  for (let depth = 0; frontier.size > 0 && depth <= MAX_DELETED_DEPTH; depth++) {
+    const events = await em
+      .createQueryBuilder(AuditEventEntity, 'e')
+      .select(['e.targetId', 'e.subjectAccountId', 'e.details'])
+      .where('e.action = :action AND e.subjectAccountId IN (:...ids)', { action: 'account.delete', ids: [...frontier.keys()] })
+      .getMany();
+    const next = new Map<string, AccountFacts>();
+    for (const event of events) {
+      const parent = frontier.get(event.subjectAccountId)!;
+      const type = (event.details as { type?: AccountType } | null)?.type;
+      if (!type || next.has(event.targetId)) continue;
+      const former: AccountFacts = { id: event.targetId, type, status: 'ACTIVE', settings: {}, ancestorIds: [...parent.ancestorIds, parent.id] };
+      next.set(former.id, former);
+      if (ctx.engine.authorizeAction(facts, 'audit.read', former).allowed) found.push(former.id);
+    }
+    frontier = next;
+  }
+  return found;
 }
 
 export interface AuditQuery {

@@ -29,6 +29,11 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
   /** When the change was made, if not now (a row written with the change carries the same instant). */
   occurredAt?: Date;
+  /**
+   * What the lifecycle event carries besides the trail's details, never kept in the trail (which is exported and
+   * chained): the confirmation code of an email change, for the sender that mails it to the new address.
+   */
+  eventOnly?: Record<string, unknown>;
 }
 
 /**
@@ -75,5 +80,5 @@ export async function audit(em: EntityManager, ctx: Auditor, entry: AuditEntry):
     details: entry.details ?? null,
   });
   const { user } = principal;
-  await publishEvent(em, event, { id: user.id, email: user.email, name: user.name, accountId: user.accountId });
+  await publishEvent(em, event, { id: user.id, email: user.email, name: user.name, accountId: user.accountId }, entry.eventOnly);
 }

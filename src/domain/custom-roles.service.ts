@@ -53,9 +53,14 @@ export async function createCustomRole(ctx: RequestContext, input: CreateCustomR
 function grantsOf(ctx: RequestContext, owner: AccountEntity, accountType: AccountType, permissions: CreateCustomRoleInput['permissions']): PermissionGrant[] {
   const { policy } = ctx.engine;
   const typePermissions = policy.accountTypes.get(accountType)!.permissions;
+  const cap = ctx.engine.customRoleCap(accountType) ?? new Set<string>();
   const grants = new Map<string, PermissionGrant>();
   for (const { permission, scope } of permissions) {
     if (!typePermissions.includes(permission)) throw badInput(`${permission} is not a permission of ${accountType} accounts`, { field: 'permissions' });
+    // The policy caps what any custom role carries, whoever creates it: nobody may, so the input is wrong.
+    if (!cap.has(permission)) {
+      throw badInput(`a custom role of ${accountType} accounts may not carry ${permission} (the ${policy.name} policy's customRoles.mayCarry: ${[...cap].join(', ') || 'nothing beyond the base permissions'})`, { field: 'permissions', permission });
+    }
     const order = policy.scopes.get(permission);
     if (scope != null && !order?.includes(scope)) throw badInput(`${scope} is not a scope of ${permission}`, { field: 'permissions' });
     const held = ctx.decide(permission, owner);

@@ -24,6 +24,7 @@ export const EVENT_TYPES = [
   'view.created',
   'view.updated',
   'view.deleted',
+  'user.email_change_requested',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -51,6 +52,8 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   'view.created': 'view.created',
   'view.updated': 'view.updated',
   'view.deleted': 'view.deleted',
+  // The new address is confirmed by a code the event carries (and the trail does not): a mail sender delivers it.
+  'user.requestEmailChange': 'user.email_change_requested',
 };
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];
@@ -68,7 +71,7 @@ export interface EventActor {
  * The actor's email and name are in it only where the account's own trail shows them (`actorShownToAccount`);
  * otherwise the actor is an id, as in the trail.
  */
-export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null): Promise<OutboxEventEntity | null> {
+export async function publishEvent(em: EntityManager, audited: AuditEventEntity, actor: EventActor | null, eventOnly?: Record<string, unknown>): Promise<OutboxEventEntity | null> {
   const type = eventTypeOf(audited.action);
   if (!type) return null;
   const sessionId = actor && actor.accountId !== audited.subjectAccountId ? sessionIdOf(audited) : null;
@@ -84,6 +87,7 @@ export async function publishEvent(em: EntityManager, audited: AuditEventEntity,
     delegationId: audited.delegatedRelationshipId,
     requestId: audited.requestId,
     ...(audited.details ?? {}),
+    ...(eventOnly ?? {}),
   };
   const event = Object.assign(new OutboxEventEntity(), {
     // Standard Webhooks' `msg_` prefix and 128 random bits: 36 characters, as the column holds.

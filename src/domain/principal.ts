@@ -42,7 +42,8 @@ export async function loadPrincipal(db: Database, engine: PolicyEngine, identity
   const found = await loadCaller(em, engine, 'id', userId);
   if (!found) throw new AuthenticationError('the token names no known user');
   const { user, account, assignments, partnerGroupsRevision } = found;
-  if (!engine.mayLogIn({ assignments })) throw new AuthenticationError('this user cannot log in');
+  const refusal = engine.signInRefusal({ assignments });
+  if (refusal) throw new AuthenticationError(refusal);
   if (user.status === 'INVITED' && account.status === 'ACTIVE') {
     // Signing in with a valid token accepts the invitation (not into a suspended account: nothing is usable there).
     await acceptInvitation(db, user, requestId);

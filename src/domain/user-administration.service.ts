@@ -13,6 +13,7 @@ import {
   ProviderContactEntity,
   RoleAssignmentEntity,
   UserEntity,
+  UserSettingsEntity,
 } from '../storage/entities';
 import { audit } from './audit';
 import type { RequestContext } from './context';
@@ -83,6 +84,7 @@ export async function removeUser(ctx: RequestContext, id: string): Promise<strin
     await em.delete(CommunicationRecipientEntity, { userId: user.id });
     await em.delete(ProviderContactEntity, { userId: user.id });
     await em.delete(ExternalIdentityEntity, { userId: user.id });
+    await em.delete(UserSettingsEntity, { userId: user.id });
     await em.update(ImpersonationSessionEntity, { actorUserId: user.id, endedAt: IsNull() }, { endedAt: new Date() });
     await em.update(DelegatedAdminRelationshipEntity, { delegateUserId: user.id, status: In(['PENDING', 'ACTIVE']) }, { status: 'TERMINATED', terminatedAt: new Date(), terminatedByUserId: ctx.requirePrincipal().user.id });
     await em.delete(UserEntity, { id: user.id });

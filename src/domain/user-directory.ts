@@ -61,8 +61,12 @@ function applyFilter(ctx: RequestContext, query: SelectQueryBuilder<UserEntity>,
   if (filter.canLogin !== undefined && filter.canLogin !== null) {
     // As User.canLogin: not suspended, and no role of the policy whose holders never sign in (a Sales Rep).
     const noLogin = [...ctx.engine.policy.roles.values()].filter((r) => !r.canLogin).map((r) => r.name);
-    const blocked = noLogin.length > 0 ? `EXISTS ${query.subQuery().select('1').from(RoleAssignmentEntity, 'lr').where('lr.userId = u.id AND lr.customRoleId IS NULL AND lr.role IN (:...noLogin)').getQuery()}` : '1 = 0';
+    const blockedByRole = noLogin.length > 0 ? `EXISTS ${query.subQuery().select('1').from(RoleAssignmentEntity, 'lr').where('lr.userId = u.id AND lr.customRoleId IS NULL AND lr.role IN (:...noLogin)').getQuery()}` : '1 = 0';
     if (noLogin.length > 0) query.setParameter('noLogin', noLogin);
+    // Where the policy requires a role to sign in, holding none blocks it too.
+    const blocked = ctx.engine.policy.signInRequiresRole
+      ? `(${blockedByRole} OR NOT EXISTS ${query.subQuery().select('1').from(RoleAssignmentEntity, 'nr').where('nr.userId = u.id').getQuery()})`
+      : blockedByRole;
     if (filter.canLogin) query.andWhere(`u.status != 'SUSPENDED' AND NOT ${blocked}`);
     else query.andWhere(`(u.status = 'SUSPENDED' OR ${blocked})`);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import { badInput, InvariantError, notFound, PorticoError } from '../errors';
 import { canonicalEmail, displayName, visibly } from '../identifiers';
-import type { CompiledRole, UserStatus } from '../policy';
+import type { AssignmentOptions, CompiledRole, UserStatus } from '../policy';
 import { AccountEntity, ContactRoleEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
 import { audit } from './audit';
 import type { RequestContext } from './context';
@@ -42,12 +42,12 @@ export async function guardEmailUnique(em: EntityManager, email: { email: string
   throw new InvariantError(`${visibly(email.email)} could be taken for the email of an existing user`, { field: 'email' });
 }
 
-export async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string): Promise<ResolvedRole> {
+export async function checkAssignable(em: EntityManager, ctx: RequestContext, account: AccountEntity, roleName: string, options: AssignmentOptions = {}): Promise<ResolvedRole> {
   const resolved = await resolveRole(em, ctx.engine, account, roleName);
   // The actor's rights as they are now, under the account lock: facts loaded at the start of the request could
   // rest on a right another request has just revoked.
   const actor = await currentFacts(em, ctx.engine, ctx.requirePrincipal());
-  const check = ctx.engine.checkAssignment(actor, resolved?.role, roleName, accountFacts(account));
+  const check = ctx.engine.checkAssignment(actor, resolved?.role, roleName, accountFacts(account), options);
   if (!check.ok) throw new PorticoError(check.code, check.reason, { role: roleName });
   return resolved!;
 }
@@ -96,6 +96,21 @@ export async function lockedUser(em: EntityManager, ctx: RequestContext, userId:
   return { user: (await em.findOneByOrFail(UserEntity, { id: userId })), account };
 }
 
+/**
+ * The user whose role changes, if the viewer may see them (else NOT_FOUND), and may assign roles on their account
+ * (else FORBIDDEN): `rights.assign`, or for a role the policy lets another permission give (unifyr's Administrative
+ * access, by users:manage; a Sales Rep, by salesReps:manage), that permission. The engine checks the rest.
+ */
+export async function targetUserForRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
+  const user = await ctx.visibleUser(userId);
+  if (!user) throw notFound('user', userId);
+  const account = await ctx.visibleAccount(user.accountId);
+  const giver = account ? ctx.engine.role(account.type, roleName)?.assignableWith : undefined;
+  if (account && giver !== undefined && ctx.decide(giver, account).allowed) return user;
+  await ctx.requireOn('rights.assign', user.accountId);
+  return user;
+}
+
 /** The user if the viewer may see them, else NOT_FOUND; then the requirement on their account, else FORBIDDEN. */
 export async function targetUser(ctx: RequestContext, userId: string, requirement: string): Promise<UserEntity> {
   const user = await ctx.visibleUser(userId);
@@ -115,7 +130,7 @@ export async function inviteUser(ctx: RequestContext, input: InviteUserInput): P
     if (!account) throw notFound('account', input.accountId);
     await guardEmailUnique(em, checked);
     const resolved: ResolvedRole[] = [];
-    for (const role of roles) resolved.push(await checkAssignable(em, ctx, account, role));
+    for (const role of roles) resolved.push(await checkAssignable(em, ctx, account, role, { atInvitation: true }));
     const firstUser = (await em.countBy(UserEntity, { accountId: account.id })) === 0;
     // unifyr: the first user of a partner account becomes its Administrator.
     const automatic = firstUser ? ctx.engine.rolesOf(account.type).filter((r) => r.autoAssignToFirstUser && !roles.includes(r.name)) : [];
@@ -149,7 +164,7 @@ export async function setUserStatus(ctx: RequestContext, userId: string, status:
 }
 
 export async function assignRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
-  await targetUser(ctx, userId, 'rights.assign');
+  await targetUserForRole(ctx, userId, roleName);
   return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     const { role, customRoleId } = await checkAssignable(em, ctx, account, roleName);
@@ -162,7 +177,7 @@ export async function assignRole(ctx: RequestContext, userId: string, roleName: 
 }
 
 export async function revokeRole(ctx: RequestContext, userId: string, roleName: string): Promise<UserEntity> {
-  await targetUser(ctx, userId, 'rights.assign');
+  await targetUserForRole(ctx, userId, roleName);
   return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     const held = await em.findOneBy(RoleAssignmentEntity, { userId: user.id, role: roleName });

@@ -65,6 +65,8 @@ export interface CompiledPolicy {
   title: string;
   description?: string;
   accountTypes: ReadonlyMap<AccountType, { title: string; permissions: readonly string[] }>;
+  /** Whether a user must hold a role of their own to sign in. */
+  signInRequiresRole: boolean;
   /** Every permission of every account type. */
   permissions: ReadonlySet<string>;
   scopes: ReadonlyMap<string, readonly string[]>;
@@ -83,7 +85,13 @@ export interface CompiledPolicy {
   topicRecipients: ReadonlyMap<string, { contactRoles: readonly string[]; roles: readonly string[] }>;
   /** The account settings, by key: those declared, and those the policy reads that the file left undeclared. */
   settings: ReadonlyMap<string, CompiledSetting>;
-  customRoles?: { accountTypes: readonly AccountType[]; baseGrants: readonly PermissionGrant[]; assignableBy: readonly string[] };
+  customRoles?: {
+    accountTypes: readonly AccountType[];
+    baseGrants: readonly PermissionGrant[];
+    assignableBy: readonly string[];
+    /** Per account type, the permissions a custom role may carry besides the base ones (the policy's cap). */
+    mayCarry: ReadonlyMap<AccountType, ReadonlySet<string>>;
+  };
   source: PolicyFile;
 }
 
@@ -196,9 +204,15 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
         if (!order.includes(spec.scope)) throw fail(`scope ${spec.scope} of ${permission} is not one of ${order.join(', ')}`, index);
       }
       if (spec.module !== undefined && !modules.has(spec.module)) throw fail(`unknown module ${spec.module}`, index);
+      const descendants = spec.descendants ?? roleDefaults.descendants;
+      const ownAccount = spec.ownAccount ?? roleDefaults.ownAccount;
+      // A grant on neither the role's account nor below it would apply nowhere: a mistake, not a rule.
+      if (!ownAccount && !descendants) throw fail(`${permission} has ownAccount: false without descendants: true, so it applies on no account`, index);
       return {
         permission,
-        descendants: spec.descendants ?? roleDefaults.descendants,
+        descendants,
+        ...(ownAccount ? {} : { ownAccount: false as const }),
+        ...(spec.atInvitation ? { atInvitation: true as const } : {}),
         // An unscoped grant of a scoped permission carries the widest scope.
         scope: order ? (spec.scope ?? order[order.length - 1]) : undefined,
         module: spec.module ?? moduleOf.get(permission),
@@ -285,7 +299,7 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
   let customRoles: CompiledPolicy['customRoles'];
   if (file.customRoles) {
     const baseGrants = new Map<string, PermissionGrant>();
-    const defaults = { except: [], descendants: false } as unknown as RoleDefinitionInput;
+    const defaults = { except: [], descendants: false, ownAccount: true } as unknown as RoleDefinitionInput;
     for (const accountType of file.customRoles.accountTypes) {
       if (!accountTypes.has(accountType)) throw fail(`customRoles: account type ${accountType} is not declared`, ['customRoles']);
     }
@@ -295,7 +309,29 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     for (const assigner of file.customRoles.assignableBy) {
       if (!knownNames.has(assigner)) throw fail(`customRoles.assignableBy names unknown role ${assigner}`, ['customRoles', 'assignableBy']);
     }
-    customRoles = { accountTypes: file.customRoles.accountTypes, baseGrants: [...baseGrants.values()], assignableBy: file.customRoles.assignableBy };
+    const mayCarry = new Map<AccountType, ReadonlySet<string>>();
+    const declared = file.customRoles.mayCarry ?? {};
+    for (const accountType of Object.keys(declared) as AccountType[]) {
+      if (!file.customRoles.accountTypes.includes(accountType)) {
+        throw fail(`customRoles.mayCarry: ${accountType} is not one of customRoles.accountTypes (${file.customRoles.accountTypes.join(', ')})`, ['customRoles', 'mayCarry', accountType]);
+      }
+    }
+    for (const accountType of file.customRoles.accountTypes) {
+      const patterns = declared[accountType];
+      // Silence is not a cap: without this list a custom role could carry whatever its creator holds (settings, rights).
+      if (!patterns) {
+        throw fail(`customRoles.mayCarry: name the permissions a custom role of ${accountType} accounts may carry (an empty list for none beyond basePermissions)`, ['customRoles']);
+      }
+      const typePermissions = accountTypes.get(accountType)!.permissions;
+      const allowed = new Set<string>();
+      for (const pattern of patterns) {
+        const names = pattern === '*' || pattern === '**' ? typePermissions : pattern.endsWith(':*') ? typePermissions.filter((p) => matches(pattern, p)) : typePermissions.filter((p) => p === pattern);
+        if (names.length === 0) throw fail(`customRoles.mayCarry.${accountType}: ${pattern} is not a permission of account type ${accountType}`, ['customRoles', 'mayCarry', accountType]);
+        names.forEach((name) => allowed.add(name));
+      }
+      mayCarry.set(accountType, allowed);
+    }
+    customRoles = { accountTypes: file.customRoles.accountTypes, baseGrants: [...baseGrants.values()], assignableBy: file.customRoles.assignableBy, mayCarry };
   }
 
   const settings = compileSettings(file, permissions, modules, [...compiled.values()].flatMap((role) => [...role.grants.values()]).concat(customRoles?.baseGrants ?? []), actions, fail);
@@ -305,6 +341,7 @@ export function compilePolicy(file: PolicyFile, fail: ErrorFactory): CompiledPol
     title: file.title,
     description: file.description,
     accountTypes,
+    signInRequiresRole: file.signInRequiresRole,
     permissions,
     scopes,
     modules,
@@ -380,6 +417,9 @@ export function mergeGrant(into: Map<string, PermissionGrant>, grant: Permission
   into.set(grant.permission, {
     permission: grant.permission,
     descendants: existing.descendants || grant.descendants,
+    // Beyond invitation if either grant counts beyond it; on the role's own account if either applies there.
+    ...(existing.atInvitation && grant.atInvitation ? { atInvitation: true as const } : {}),
+    ...(existing.ownAccount === false && grant.ownAccount === false ? { ownAccount: false as const } : {}),
     scope: wider ? grant.scope : existing.scope,
     module: existing.module ?? grant.module,
     whenSetting: existing.whenSetting !== undefined && grant.whenSetting !== undefined ? existing.whenSetting : undefined,

@@ -14,8 +14,9 @@ export function renderPolicyTables(policy: CompiledPolicy, sourceFile: string): 
   ];
   if (policy.description) lines.push(policy.description.trim(), '');
   lines.push(
-    'Legend: ✓ on the role\'s own account; ✓↓ also on every account below it; a scope in brackets;',
-    '*(module)* only while the module is on for the account; *if setting* only while that account setting is on.',
+    'Legend: ✓ on the role\'s own account; ✓↓ also on every account below it; ↓ only on the accounts below it; a scope in brackets;',
+    '*(module)* only while the module is on for the account; *if setting* only while that account setting is on;',
+    '*at invitation* only when giving roles to a new user.',
     '',
   );
 
@@ -70,6 +71,12 @@ export function renderPolicyTables(policy: CompiledPolicy, sourceFile: string): 
       `Tenants define them on ${policy.customRoles.accountTypes.join(', ')} accounts, with permissions the creator holds. ` +
         `Every custom role has: ${base}. Assignable by: ${assigners(policy.customRoles.assignableBy)}.`,
       '',
+      'A custom role may carry only these permissions; any other is refused (`BAD_USER_INPUT`), whoever creates it:',
+      '',
+      '| account type | may carry |',
+      '|---|---|',
+      ...[...policy.customRoles.mayCarry].map(([accountType, allowed]) => `| ${accountType} | ${[...allowed].join(', ') || 'nothing beyond the base permissions'} |`),
+      '',
     );
   }
 
@@ -114,10 +121,11 @@ function permissionTable(policy: CompiledPolicy, accountType: AccountType, roles
 
 function cell(grant: PermissionGrant | undefined): string {
   if (!grant) return '';
-  const parts = [grant.descendants ? '✓↓' : '✓'];
+  const parts = [grant.ownAccount === false ? '↓' : grant.descendants ? '✓↓' : '✓'];
   if (grant.scope) parts.push(`[${grant.scope}${grant.scopeSetting ? `, per ${grant.scopeSetting}` : ''}]`);
   if (grant.module) parts.push(`*(${grant.module})*`);
   if (grant.whenSetting) parts.push(`*if ${grant.whenSetting}*`);
+  if (grant.atInvitation) parts.push('*at invitation*');
   return parts.join(' ');
 }
 

@@ -25,6 +25,12 @@ interface Held {
   order: number;
 }
 
+/** How a role is being given: at invitation (to a new user), or to a user who exists already. */
+export interface AssignmentOptions {
+  /** The role is given with `inviteUser`: grants marked `atInvitation` count too. @default false */
+  atInvitation?: boolean;
+}
+
 /**
  * Administration an impersonation session never does, whatever its grant includes: granting, revoking and starting
  * sessions, and webhooks (a webhook would keep sending the account's events to whoever made it after the session).
@@ -77,7 +83,11 @@ export class PolicyEngine {
     if (cached) return cached;
     const grants = new Map<string, PermissionGrant>();
     for (const grant of this.policy.customRoles?.baseGrants ?? []) mergeGrant(grants, grant, this.policy.scopes);
-    for (const grant of assignment.custom.grants) mergeGrant(grants, grant, this.policy.scopes);
+    // A tenant's role carries only what the policy lets custom roles carry: one stored before the cap, or with a
+    // permission the policy has since withdrawn, holds the rest and never the withdrawn permission. An impersonation
+    // grant is no tenant's role: the customer's own rights bound it.
+    const cap = assignment.source.kind === 'impersonation' ? undefined : this.customRoleCap(assignment.accountType);
+    for (const grant of assignment.custom.grants) if (!cap || cap.has(grant.permission)) mergeGrant(grants, grant, this.policy.scopes);
     const role: CompiledRole = {
       name: assignment.role,
       title: assignment.role,
@@ -93,6 +103,16 @@ export class PolicyEngine {
     };
     this.customRoleCache.set(key, role);
     return role;
+  }
+
+  /**
+   * The permissions a custom role of the account type may carry besides the base ones (the policy's
+   * `customRoles.mayCarry`); undefined where the policy defines no custom roles (impersonation grants are built alike).
+   */
+  customRoleCap(accountType: AccountType): ReadonlySet<string> | undefined {
+    const customRoles = this.policy.customRoles;
+    if (!customRoles) return undefined;
+    return customRoles.mayCarry.get(accountType) ?? new Set();
   }
 
   isKnownPermission(permission: string): boolean {
@@ -210,7 +230,8 @@ export class PolicyEngine {
       const own = assignment.accountId === account.id;
       if (!own && !account.ancestorIds.includes(assignment.accountId)) continue;
       for (const grant of role.grants.values()) {
-        if ((own || grant.descendants) && !this.conditionFails(grant, active)) return true;
+        const reaches = own ? grant.ownAccount !== false : grant.descendants;
+        if (reaches && !this.conditionFails(grant, active)) return true;
       }
     }
     return false;
@@ -220,9 +241,15 @@ export class PolicyEngine {
    * The invariants of assignment: the role exists for the account's type, the assigner holds the policy's
    * `rights.assign` permission there through a role the policy lets assign it, and grants nothing they lack.
    */
-  checkAssignment(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts): AssignmentCheck {
+  checkAssignment(principal: PrincipalFacts, role: CompiledRole | undefined, roleName: string, account: AccountFacts, options: AssignmentOptions = {}): AssignmentCheck {
     if (!role) return { ok: false, code: 'BAD_USER_INPUT', reason: `role ${roleName} does not exist for account type ${account.type}` };
-    const decision = this.authorizeAction(principal, 'rights.assign', account);
+    const usable = (candidate: Candidate) => !this.conditionFails(candidate.grant, account) && (options.atInvitation === true || !candidate.grant.atInvitation);
+    let decision = this.authorizeAction(principal, 'rights.assign', account);
+    if (decision.allowed && !(this.policy.actions.get('rights.assign') ?? []).some((p) => this.candidates(principal, p, account).some(usable))) {
+      // A right to assign that holds only when inviting (unifyr's adminsMayAssignRoles: roles for new users) gives no role to an existing user.
+      const setting = decision.grant && this.candidates(principal, decision.permission, account).find((c) => c.grant.atInvitation)?.grant.whenSetting;
+      decision = { ...decision, allowed: false, reason: `${decision.reason} gives roles to new users only, at invitation${setting ? ` (as ${setting} allows)` : ''}` };
+    }
     if (!decision.allowed) {
       // A role the policy lets another permission give (a Sales Rep, by salesReps:manage) needs that one instead.
       const giver = role.assignableWith === undefined ? undefined : this.authorize(principal, role.assignableWith, account);
@@ -232,7 +259,7 @@ export class PolicyEngine {
     const assigners = new Set<string>();
     for (const permission of this.policy.actions.get('rights.assign') ?? []) {
       for (const candidate of this.candidates(principal, permission, account)) {
-        if (!this.conditionFails(candidate.grant, account)) assigners.add(candidate.role.operator ? '*' : candidate.role.name);
+        if (usable(candidate)) assigners.add(candidate.role.operator ? '*' : candidate.role.name);
       }
     }
     const mayAssign = assigners.has('*') || role.assignableBy.some((name) => assigners.has(name));
@@ -327,18 +354,29 @@ export class PolicyEngine {
     return ownHandover ? { ok: true } : assign;
   }
 
-  /** Whether the role's holders may sign in at all (a Sales Rep may not). */
+  /** Whether the user may sign in at all: no role of theirs forbids it (a Sales Rep), and they hold one where the policy requires it. */
   mayLogIn(principal: Pick<PrincipalFacts, 'assignments'>): boolean {
-    return principal.assignments.every((a) => a.source.kind !== 'role' || (this.resolve(a)?.canLogin ?? true));
+    return this.signInRefusal(principal) === undefined;
+  }
+
+  /** Why the user may not sign in, or undefined when they may. */
+  signInRefusal(principal: Pick<PrincipalFacts, 'assignments'>): string | undefined {
+    const own = principal.assignments.filter((a) => a.source.kind === 'role');
+    if (own.some((a) => !(this.resolve(a)?.canLogin ?? true))) return 'this user cannot log in';
+    if (this.policy.signInRequiresRole && !own.some((a) => this.resolve(a) !== undefined)) {
+      return `this user holds no role of the ${this.policy.name} portal: only users holding one may sign in (an administrator of their account gives them one)`;
+    }
+    return undefined;
   }
 
   private candidates(principal: PrincipalFacts, permission: string, account: AccountFacts): Candidate[] {
     const held = this.heldOf(principal, permission);
     if (held.size === 0) return [];
     const found: Held[] = [];
-    const own = held.get(account.id);
+    // A grant that applies only below its role's account (ownAccount: false) is no candidate on that account.
+    const own = held.get(account.id)?.filter((h) => h.grant.ownAccount !== false);
     if (own) found.push(...own);
-    let sources = own ? 1 : 0;
+    let sources = own?.length ? 1 : 0;
     for (const ancestorId of account.ancestorIds) {
       const above = held.get(ancestorId);
       if (!above) continue;

@@ -18,6 +18,9 @@ const permissionEntry = z.union([
     .object({
       permission: permissionPattern,
       descendants: z.boolean().optional(),
+      ownAccount: z.boolean().optional(),
+      /** The grant counts only when roles are given at invitation, to new users (for the right to assign roles). */
+      atInvitation: z.boolean().optional(),
       scope: z.string().optional(),
       module: z.string().optional(),
       whenSetting: z.string().optional(),
@@ -42,6 +45,11 @@ const roleDefinition = z
     includes: z.array(roleName).default([]),
     /** Default for this role's permissions: they also apply below the role's account. */
     descendants: z.boolean().default(false),
+    /**
+     * Default for this role's permissions: false when they do not apply on the role's own account, only below it
+     * (with `descendants`): appdirect's affiliate Technical Manager acts for the affiliate's customers alone.
+     */
+    ownAccount: z.boolean().default(true),
     /** Roles whose holders may assign this one (the platform operator always may). */
     assignableBy: z.array(roleName).default([]),
     /**
@@ -140,6 +148,11 @@ export const policyFileSchema = z
       accountType,
       z.object({ title: z.string(), permissions: z.array(permissionName).min(1) }).strict(),
     ),
+    /**
+     * Only users holding a role of the portal (their own right, a policy or custom role) may sign in: one with
+     * none is refused at sign-in rather than let in to see nothing (appdirect).
+     */
+    signInRequiresRole: z.boolean().default(false),
     /** Ordered scopes of scoped permissions, narrowest first. */
     scopes: z.record(permissionName, z.array(z.string().min(1)).min(2)).default({}),
     /** Modules of the site configuration and the permissions each one switches. */
@@ -169,6 +182,11 @@ export const policyFileSchema = z
         /** Permissions every custom role has, whatever its creator chose. */
         basePermissions: z.array(permissionEntry).default([]),
         assignableBy: z.array(roleName).default([]),
+        /**
+         * Per account type of `accountTypes`, the permissions a custom role may carry (`*`, `resource:*` or names;
+         * an empty list: none beyond `basePermissions`). Anything else is refused, whatever its creator holds.
+         */
+        mayCarry: z.partialRecord(accountType, z.array(permissionPattern)).optional(),
       })
       .strict()
       .optional(),

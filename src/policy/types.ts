@@ -43,6 +43,10 @@ export interface PermissionGrant {
   permission: string;
   /** The grant also applies to every account below the role's account. */
   descendants: boolean;
+  /** Set when the grant counts only for giving roles at invitation, to new users (a right to assign roles). */
+  atInvitation?: true;
+  /** Set (false) when the grant does not apply on the role's own account, only below it. */
+  ownAccount?: false;
   /** For scoped permissions: the scope this grant carries. */
   scope?: string;
   /** The module (site configuration) the permission belongs to, if any. */

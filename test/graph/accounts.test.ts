@@ -122,16 +122,17 @@ describe.each(databaseKinds())('account lifecycle on %s', (kind) => {
       });
 
       it.each([
-        { title: 'a Partner Portal Administrator may not: dstny partners hold no accounts:create', actor: 'ppa@northwind.example', parent: 'Northwind Telecom', code: 'FORBIDDEN', message: /no role grants accounts:create/ },
+        // A Partner Portal Administrator creates customers under its own partner (test/graph/seed-rows.test.ts), nothing else.
+        { title: 'a Partner Portal Administrator may not create a partner', actor: 'ppa@northwind.example', parent: 'Northwind Telecom', code: 'BAD_USER_INPUT', message: /a PARTNER account cannot sit under a PARTNER account/, type: 'PARTNER' },
         { title: 'a Partner Portal User may not', actor: 'ppu@northwind.example', parent: 'Northwind Telecom', code: 'FORBIDDEN', message: /no role grants accounts:create/ },
         { title: 'a Portal Administrator may not create under their own customer', actor: 'admin@acme.example', parent: 'Acme Logistics', code: 'FORBIDDEN', message: /no role grants accounts:create/ },
         { title: 'a Portal Administrator cannot even see their partner to create under it', actor: 'admin@acme.example', parent: 'Northwind Telecom', code: 'NOT_FOUND', message: /was not found/ },
         { title: 'another partner\'s administrator cannot see Northwind to create under it', actor: 'ppa@contoso.example', parent: 'Northwind Telecom', code: 'NOT_FOUND', message: /was not found/ },
         { title: 'another partner\'s administrator cannot see Northwind\'s customer either', actor: 'ppa@contoso.example', parent: 'Globex', code: 'NOT_FOUND', message: /was not found/ },
         { title: 'an anonymous caller may not', actor: null, parent: 'Northwind Telecom', code: 'UNAUTHENTICATED', message: /sign in/ },
-      ])('$title', async ({ actor, parent, code, message }) => {
+      ])('$title', async ({ actor, parent, code, message, type }: { actor: string | null; parent: string; code: string; message: RegExp; type?: string }) => {
         const parentId = (await t.account(parent)).id;
-        await refused(t, actor, CREATE, { input: { type: 'CUSTOMER', name: `Refused ${tag()}`, parentId } }, code, message);
+        await refused(t, actor, CREATE, { input: { type: type ?? 'CUSTOMER', name: `Refused ${tag()}`, parentId } }, code, message);
       });
     });
 

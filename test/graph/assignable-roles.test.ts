@@ -4,6 +4,7 @@ import { AccountEntity, CustomRoleEntity, RoleAssignmentEntity, UserEntity } fro
 import { databaseKinds } from '../support/databases';
 import { codes, ok, refused, startTestPortico, type TestPortico } from '../support/portico';
 
+const SUPPLIER = 'supplier@platform.local';
 const OPERATOR = 'admin@platform.local';
 const ASSIGNABLE = 'query($userId: ID!) { assignableRoles(userId: $userId) { id name custom } }';
 const ASSIGN = 'mutation($userId: ID!, $role: String!) { assignRole(userId: $userId, role: $role) { id } }';
@@ -22,7 +23,7 @@ describe.each(databaseKinds())('assignable roles and capability flags on %s', (k
       if (policy.customRoles) {
         const type = policy.customRoles.accountTypes[0];
         const platform = (await t.portico.services.db.manager.findOneByOrFail(UserEntity, { email: OPERATOR })).accountId;
-        const permission = policy.accountTypes.get(type)!.permissions.find((p) => !policy.moduleOf.get(p))!;
+        const permission = policy.accountTypes.get(type)!.permissions.find((p) => !policy.moduleOf.get(p) && policy.customRoles!.mayCarry.get(type)!.has(p))!;
         ok(await t.gql(OPERATOR, 'mutation($input: CreateCustomRoleInput!) { createCustomRole(input: $input) { id } }', {
           input: { accountId: platform, accountType: type, name: 'REVIEWER', title: 'Reviewer', permissions: [{ permission }] },
         }));
@@ -80,17 +81,26 @@ describe.each(databaseKinds())('assignable roles and capability flags on %s', (k
     });
     afterAll(() => t?.stop());
 
-    it('lists a custom role with its id, assignable by the Administrator the policy names', async () => {
+    it('lists a custom role with its id, assignable by the roles the policy names', async () => {
       const platform = (await t.user(OPERATOR)).accountId;
       const created = ok(await t.gql(OPERATOR, 'mutation($input: CreateCustomRoleInput!) { createCustomRole(input: $input) { id name } }', {
         input: { accountId: platform, accountType: 'PARTNER', name: 'CONTACT_KEEPER', title: 'Contact keeper', permissions: [{ permission: 'contacts:add' }] },
       })).createCustomRole;
       expect(created.id).toEqual(expect.any(String));
       const { id } = await t.user('sales@northwind.example');
-      const listed = ok(await t.gql('admin@northwind.example', ASSIGNABLE, { userId: id })).assignableRoles as Array<{ id: string | null; name: string; custom: boolean }>;
+      const listed = ok(await t.gql(SUPPLIER, ASSIGNABLE, { userId: id })).assignableRoles as Array<{ id: string | null; name: string; custom: boolean }>;
       expect(listed.find((r) => r.name === 'CONTACT_KEEPER')).toEqual({ id: created.id, name: 'CONTACT_KEEPER', custom: true });
       expect(listed.filter((r) => !r.custom).every((r) => r.id === null)).toBe(true);
-      ok(await t.gql('admin@northwind.example', ASSIGN, { userId: id, role: 'CONTACT_KEEPER' }));
+      ok(await t.gql(SUPPLIER, ASSIGN, { userId: id, role: 'CONTACT_KEEPER' }));
+    });
+
+    it("lists for a partner's Administrator only Administrative access on an existing user, whatever adminsMayAssignRoles says", async () => {
+      for (const [admin, target] of [['admin@northwind.example', 'marketing@northwind.example'], ['admin@contoso.example', 'sales@contoso.example']]) {
+        const { id } = await t.user(target);
+        const listed = ok(await t.gql(admin, ASSIGNABLE, { userId: id })).assignableRoles as Array<{ name: string }>;
+        // Sales Reps too: their Administrator manages them (salesReps:manage).
+        expect(listed.map((r) => r.name).sort()).toEqual(['ADMINISTRATOR', 'SALES_REP']);
+      }
     });
   });
 

@@ -129,10 +129,16 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
     });
 
     it.each([
-      { title: 'an Administrator assigns roles where adminsMayAssignRoles is on', actor: 'admin@northwind.example', target: 'sales@northwind.example', role: 'MARKETING', code: undefined },
-      { title: 'an Administrator assigns nothing where adminsMayAssignRoles is off', actor: 'admin@contoso.example', target: 'sales@contoso.example', role: 'MARKETING', code: 'FORBIDDEN' },
-      { title: 'the supplier assigns roles in any partner', actor: 'supplier@platform.local', target: 'sales@contoso.example', role: 'MARKETING', code: undefined },
-    ])('$title', async ({ actor, target, role, code }) => {
+      // adminsMayAssignRoles governs roles for new users only: an existing user's standard roles are the supplier's.
+      { title: 'an Administrator gives an existing user no standard role, even where adminsMayAssignRoles is on', actor: 'admin@northwind.example', target: 'sales@northwind.example', role: 'MARKETING', code: 'FORBIDDEN', message: /gives roles to new users only, at invitation \(as adminsMayAssignRoles allows\)/ },
+      { title: 'an Administrator assigns nothing where adminsMayAssignRoles is off', actor: 'admin@contoso.example', target: 'sales@contoso.example', role: 'MARKETING', code: 'FORBIDDEN', message: /adminsMayAssignRoles/ },
+      { title: 'the supplier assigns roles in any partner', actor: 'supplier@platform.local', target: 'sales@contoso.example', role: 'MARKETING', code: undefined, message: undefined },
+      // Seed 004: "Admin partner users can change partner users' Administrative access", whatever the setting says.
+      { title: 'an Administrator gives Administrative access where adminsMayAssignRoles is on', actor: 'admin@northwind.example', target: 'sales@northwind.example', role: 'ADMINISTRATOR', code: undefined, message: undefined },
+      { title: 'an Administrator gives Administrative access where adminsMayAssignRoles is off', actor: 'admin@contoso.example', target: 'sales@contoso.example', role: 'ADMINISTRATOR', code: undefined, message: undefined },
+      // Marketing does not even see the partner's team (no users:read): the user reads as not found.
+      { title: 'a Marketing user gives no Administrative access', actor: 'marketing@northwind.example', target: 'sales@northwind.example', role: 'ADMINISTRATOR', code: 'NOT_FOUND', message: /user/ },
+    ])('$title', async ({ actor, target, role, code, message }) => {
       const user = await t.user(target);
       const before = await t.snapshot();
       const result = await t.gql(actor, ASSIGN, { userId: user.id, role });
@@ -141,7 +147,37 @@ describe.each(databaseKinds())('invariants on %s', (kind) => {
         expect(await t.rolesOf(target)).toContain(role);
       } else {
         expect(codes(result)).toEqual([code]);
-        expect(result.errors![0].message).toMatch(/adminsMayAssignRoles/);
+        expect(result.errors![0].message).toMatch(message!);
+        expect(await t.snapshot()).toEqual(before);
+      }
+    });
+
+    it('an Administrator takes Administrative access back where adminsMayAssignRoles is off, and cannot take a standard role', async () => {
+      const sales = await t.user('sales@contoso.example');
+      // The row above made Sue an Administrator of Contoso Resellers.
+      expect(await t.rolesOf('sales@contoso.example')).toContain('ADMINISTRATOR');
+      const revoke = 'mutation($userId: ID!, $role: String!) { revokeRole(userId: $userId, role: $role) { roles } }';
+      const taken = await t.gql('admin@contoso.example', revoke, { userId: sales.id, role: 'ADMINISTRATOR' });
+      expect(taken.errors).toBeUndefined();
+      expect(await t.rolesOf('sales@contoso.example')).not.toContain('ADMINISTRATOR');
+      const before = await t.snapshot();
+      expect(codes(await t.gql('admin@contoso.example', revoke, { userId: sales.id, role: 'SALES' }))).toEqual(['FORBIDDEN']);
+      expect(await t.snapshot()).toEqual(before);
+    });
+
+    it.each([
+      { title: 'where adminsMayAssignRoles is on, with any role', actor: 'admin@northwind.example', account: 'Northwind Solutions', email: 'new-mkt@northwind.example', roles: ['MARKETING'], code: undefined },
+      { title: 'where adminsMayAssignRoles is off, with a standard role', actor: 'admin@contoso.example', account: 'Contoso Resellers', email: 'new-mkt@contoso.example', roles: ['MARKETING'], code: 'FORBIDDEN' },
+      { title: 'where adminsMayAssignRoles is off, with Administrative access', actor: 'admin@contoso.example', account: 'Contoso Resellers', email: 'new-admin@contoso.example', roles: ['ADMINISTRATOR'], code: undefined },
+    ])('an Administrator invites a new user $title', async ({ actor, account, email, roles, code }) => {
+      const accountId = (await t.account(account)).id;
+      const before = await t.snapshot();
+      const result = await t.gql(actor, INVITE, { input: { accountId, email, name: 'New User', roles } });
+      if (code === undefined) {
+        expect(result.errors).toBeUndefined();
+        expect(result.data!.inviteUser.roles).toEqual(roles);
+      } else {
+        expect(codes(result)).toEqual([code]);
         expect(await t.snapshot()).toEqual(before);
       }
     });

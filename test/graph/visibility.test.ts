@@ -96,6 +96,8 @@ interface Viewer {
   /** own: the home account alone; subtree: the home account and everything below it. */
   reach: 'own' | 'subtree';
   permission: string;
+  /** Where the permission is held, when not on the home account (a grant that applies only below it). */
+  heldOn?: string;
 }
 
 const PRESETS: Array<{ preset: string; viewers: Viewer[]; needles: string[] }> = [
@@ -121,7 +123,8 @@ const PRESETS: Array<{ preset: string; viewers: Viewer[]; needles: string[] }> =
       { title: 'a customer Account Manager', email: 'am@acme.example', reach: 'subtree', permission: 'organizations:read' },
       { title: 'a partner Billing Manager', email: 'billing@northwind.example', reach: 'subtree', permission: 'organizations:read' },
       { title: 'a partner Subscription Manager', email: 'subs@northwind.example', reach: 'own', permission: 'subscriptions:update' },
-      { title: 'an affiliate Technical Manager', email: 'tech@fabrikam.example', reach: 'subtree', permission: 'offers:add' },
+      // "For their customers": offers:add on the affiliate's customer, not on the affiliate itself.
+      { title: 'an affiliate Technical Manager', email: 'tech@fabrikam.example', reach: 'subtree', permission: 'offers:add', heldOn: 'Fabrikam Client' },
     ],
   },
 ];
@@ -262,7 +265,7 @@ describe.each(databaseKinds())('visibility on %s', (kind) => {
           expect(ok(await t.gql(viewer.email, PERMISSIONS, { accountId: ids.get(name) })).viewer.permissions).toEqual([]);
         }
         // And the permission is one the viewer does hold where it reaches: the denial is about reach alone.
-        const [own] = ok(await t.gql(viewer.email, AUTHORIZE, { checks: [{ permission: viewer.permission, accountId: ids.get(homeOf(tree, viewer.email)) }] })).authorize;
+        const [own] = ok(await t.gql(viewer.email, AUTHORIZE, { checks: [{ permission: viewer.permission, accountId: ids.get(viewer.heldOn ?? homeOf(tree, viewer.email)) }] })).authorize;
         expect(own.allowed).toBe(true);
       });
 

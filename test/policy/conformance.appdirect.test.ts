@@ -106,7 +106,8 @@ const CONTRACT_ROLES: Record<TenantType, Record<string, ContractRole>> = {
     },
     TECHNICAL_MANAGER: {
       own: [...TECHNICAL_BELOW, 'eventLogs:read', 'users:read', 'notifications:read', 'offers:read', 'offers:readRetailPrice'],
-      below: TECHNICAL_BELOW,
+      // "Views and filters event logs" of the organizations it creates, changes and suspends: those below it.
+      below: [...TECHNICAL_BELOW, 'eventLogs:read'],
     },
     SUBSCRIPTION_MANAGER: SUBSCRIPTION,
   },
@@ -116,7 +117,8 @@ const CONTRACT_ROLES: Record<TenantType, Record<string, ContractRole>> = {
     ACCOUNT_MANAGER: { own: everyExcept(BILLING), below: everyExcept(BILLING) },
     TECHNICAL_MANAGER: {
       own: [...TECHNICAL_BELOW, 'eventLogs:read', 'users:read', 'notifications:read', 'offers:read', 'offers:readRetailPrice'],
-      below: TECHNICAL_BELOW,
+      // "Views and filters event logs" of the organizations it creates, changes and suspends: those below it.
+      below: [...TECHNICAL_BELOW, 'eventLogs:read'],
     },
     SUBSCRIPTION_MANAGER: SUBSCRIPTION,
   },
@@ -132,7 +134,8 @@ const CONTRACT_ROLES: Record<TenantType, Record<string, ContractRole>> = {
   AFFILIATE: {
     // As for the sub-partner: the Account Manager assigns the roles of its customers, so it reaches them.
     ACCOUNT_MANAGER: { own: EVERY, below: EVERY },
-    TECHNICAL_MANAGER: { own: AFFILIATE_TECHNICAL, below: AFFILIATE_TECHNICAL },
+    // "For their customers": on the accounts below the affiliate, never on the affiliate's own account.
+    TECHNICAL_MANAGER: { own: [], below: AFFILIATE_TECHNICAL },
   },
 };
 
@@ -248,11 +251,42 @@ describe('appdirect conformance (the preset contract)', () => {
 
     it.each([
       { title: 'users:read', permission: 'users:read' },
-      { title: 'eventLogs:read', permission: 'eventLogs:read' },
       { title: 'offers:readRetailPrice', permission: 'offers:readRetailPrice' },
     ])("a partner Technical Manager's $title stays on the partner's own account", ({ permission }) => {
       expect(engine.authorize(holder('TECHNICAL_MANAGER', P), permission, PC).allowed).toBe(false);
       expect(engine.authorize(holder('TECHNICAL_MANAGER', P), permission, P).allowed).toBe(true);
+    });
+
+    it.each([
+      { title: "the partner's Technical Manager, on a customer below", role: 'TECHNICAL_MANAGER', at: P, target: PC, allowed: true },
+      { title: "the partner's Technical Manager, on a sub-partner's customer", role: 'TECHNICAL_MANAGER', at: P, target: SC, allowed: true },
+      { title: "the sub-partner's Technical Manager, on its customer", role: 'TECHNICAL_MANAGER', at: S, target: SC, allowed: true },
+      { title: "the partner's Technical Manager, on another partner's customer", role: 'TECHNICAL_MANAGER', at: P, target: QC, allowed: false },
+      { title: "the sub-partner's Technical Manager, on its parent partner", role: 'TECHNICAL_MANAGER', at: S, target: P, allowed: false },
+      { title: "the partner's Subscription Manager, on a customer below", role: 'SUBSCRIPTION_MANAGER', at: P, target: PC, allowed: false },
+    ])('audit.read (event logs) of the organizations below: $title', ({ role, at, target, allowed }) => {
+      expect(engine.authorizeAction(holder(role, at), 'audit.read', target).allowed).toBe(allowed);
+    });
+
+    it.each([
+      ...AFFILIATE_TECHNICAL.map((permission) => ({ title: `${permission} on its customer AC`, permission, target: AC, allowed: true })),
+      ...AFFILIATE_TECHNICAL.map((permission) => ({ title: `${permission} on the affiliate A itself`, permission, target: A, allowed: false })),
+    ])('the affiliate Technical Manager acts for its customers, not on its own account: $title', ({ permission, target, allowed }) => {
+      const decision = engine.authorize(holder('TECHNICAL_MANAGER', A), permission, target);
+      expect(decision.allowed).toBe(allowed);
+      if (!allowed) expect(decision.reason).toBe(`no role grants ${permission} on account A`);
+    });
+
+    it.each([
+      { title: 'a user holding a role signs in', principal: holder('SUBSCRIPTION_MANAGER', PC), refusal: undefined },
+      { title: 'a user holding only a delegated role is refused', principal: { ...holder('X', P), assignments: [{ role: 'ACCOUNT_MANAGER', accountId: PC.id, accountType: PC.type, source: { kind: 'delegated' as const, relationshipId: 'r' } }] }, refusal: /holds no role of the appdirect portal/ },
+      { title: 'a user holding no role is refused', principal: { ...holder('X', P), assignments: [] }, refusal: /holds no role of the appdirect portal/ },
+    ])('only holders of a portal role sign in: $title', ({ principal, refusal }) => {
+      expect(engine.policy.signInRequiresRole).toBe(true);
+      const found = engine.signInRefusal(principal);
+      if (refusal) expect(found).toMatch(refusal);
+      else expect(found).toBeUndefined();
+      expect(engine.mayLogIn(principal)).toBe(refusal === undefined);
     });
 
     it.each([P, PC, SC, S].map((target) => ({ title: target.id, target })))(

@@ -49,7 +49,9 @@ const PARTNER_USER = [
   'customerOrders:create',
 ] as const;
 const PARTNER_MANAGER = [...PARTNER_USER, 'customers:impersonate'] as const;
-const PARTNER_ADMINISTRATOR = [...PARTNER_MANAGER, 'rights:assign', 'contactRoles:manage', 'webhooks:manage'] as const;
+// customers:create: the partner's administrator creates its customers' accounts (seed 001/002: "tools to create and
+// support new customers"); the policy file decides it, the contract's table leaves it to the platform otherwise.
+const PARTNER_ADMINISTRATOR = [...PARTNER_MANAGER, 'rights:assign', 'contactRoles:manage', 'customers:create', 'webhooks:manage'] as const;
 /** Every permission the contract's partner rights name. */
 const PARTNER_SET = PARTNER_ADMINISTRATOR;
 
@@ -411,6 +413,31 @@ describe('dstny conformance (the preset contract)', () => {
       expect(outcome(assigner, roleName, target)).toBe('FORBIDDEN');
     });
 
+    // Who appoints the administrators is the policy file's: Dstny (the platform operator) appoints every Portal
+    // Administrator and Partner Portal Administrator, co-administrators included; nobody below does.
+    it.each([
+      { title: "a Portal Administrator appoints a co-Portal Administrator of its own customer", assigner: holder('PORTAL_ADMINISTRATOR', C1), roleName: 'PORTAL_ADMINISTRATOR', target: C1, expected: 'CONFLICT' },
+      { title: 'a Partner Portal Administrator appoints a co-Partner Portal Administrator', assigner: holder('PARTNER_PORTAL_ADMINISTRATOR', P1), roleName: 'PARTNER_PORTAL_ADMINISTRATOR', target: P1, expected: 'CONFLICT' },
+      { title: "a Partner Portal Administrator appoints its customer's Portal Administrator", assigner: holder('PARTNER_PORTAL_ADMINISTRATOR', P1), roleName: 'PORTAL_ADMINISTRATOR', target: C1, expected: 'FORBIDDEN' },
+      { title: 'the platform operator appoints a co-Portal Administrator', assigner: operator, roleName: 'PORTAL_ADMINISTRATOR', target: C1, expected: 'ok' },
+      { title: 'the platform operator appoints a Partner Portal Administrator', assigner: operator, roleName: 'PARTNER_PORTAL_ADMINISTRATOR', target: P1, expected: 'ok' },
+    ])('appointing administrators: $title ($expected)', ({ assigner, roleName, target, expected }) => {
+      expect(outcome(assigner, roleName, target)).toBe(expected);
+    });
+
+    // Creating a customer account (createAccount needs accounts.create on the parent): the platform, and a Partner
+    // Portal Administrator under its own partner.
+    it.each([
+      { title: "P1's Partner Portal Administrator, under P1", principal: holder('PARTNER_PORTAL_ADMINISTRATOR', P1), parent: P1, allowed: true },
+      { title: "P1's Partner Portal Administrator, under P2", principal: holder('PARTNER_PORTAL_ADMINISTRATOR', P1), parent: P2, allowed: false },
+      { title: "P1's Partner Portal Manager, under P1", principal: holder('PARTNER_PORTAL_MANAGER', P1), parent: P1, allowed: false },
+      { title: "P1's Partner Portal User, under P1", principal: holder('PARTNER_PORTAL_USER', P1), parent: P1, allowed: false },
+      { title: "C1's Portal Administrator, under C1", principal: holder('PORTAL_ADMINISTRATOR', C1), parent: C1, allowed: false },
+      { title: 'the platform operator, under P1', principal: operator, parent: P1, allowed: true },
+    ])('creating a customer account: $title', ({ principal, parent, allowed }) => {
+      expect(engine.authorizeAction(principal, 'accounts.create', parent).allowed).toBe(allowed);
+    });
+
     it.each([
       { title: 'an unknown role on a customer, by its Portal Administrator', assigner: holder('PORTAL_ADMINISTRATOR', C1), roleName: 'SUPERUSER', target: C1 },
       { title: 'an unknown role on a partner, by its Partner Portal Administrator', assigner: holder('PARTNER_PORTAL_ADMINISTRATOR', P1), roleName: 'OWNER', target: P1 },
@@ -456,7 +483,7 @@ describe('dstny conformance (the preset contract)', () => {
 
     it.each([
       { title: 'MANAGER = USER + customers:impersonate', wider: 'PARTNER_PORTAL_MANAGER' as const, narrower: 'PARTNER_PORTAL_USER' as const, extra: ['customers:impersonate'] },
-      { title: "ADMINISTRATOR = MANAGER + rights:assign, contactRoles:manage (and Portico's webhooks:manage)", wider: 'PARTNER_PORTAL_ADMINISTRATOR' as const, narrower: 'PARTNER_PORTAL_MANAGER' as const, extra: ['rights:assign', 'contactRoles:manage', 'webhooks:manage'] },
+      { title: "ADMINISTRATOR = MANAGER + rights:assign, contactRoles:manage, customers:create (and Portico's webhooks:manage)", wider: 'PARTNER_PORTAL_ADMINISTRATOR' as const, narrower: 'PARTNER_PORTAL_MANAGER' as const, extra: ['rights:assign', 'contactRoles:manage', 'customers:create', 'webhooks:manage'] },
     ])('$title', ({ wider, narrower, extra }) => {
       const w = own(wider);
       const n = own(narrower);

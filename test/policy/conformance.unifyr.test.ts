@@ -348,31 +348,75 @@ describe('unifyr conformance (the preset contract)', () => {
     it("cross-tenant: N's custom role gives nothing on C", () => {
       expect(allowedOn(customHolder(N), C, EVERY_KNOWN)).toEqual([]);
     });
+
+    // Seed 004: a custom role "does not have access to Settings". The policy caps what any custom role may carry.
+    const NEVER_CARRIED = ['settings:manage', 'rights:assign', 'salesReps:manage', 'users:read', 'users:manage'];
+    it.each([
+      ...NEVER_CARRIED.map((permission) => ({ permission, carried: false })),
+      ...['mySettings:manage', 'contacts:read', 'contacts:add', 'leads:read', 'leads:create', 'deals:read', 'deals:manage', 'campaigns:read', 'campaigns:manage', 'contactLists:read', 'contactLists:manage', 'content:read', 'socialAccount:useCompany', 'socialAccount:usePersonal'].map((permission) => ({ permission, carried: true })),
+    ].map((c) => ({ ...c, title: `${c.permission}: ${c.carried ? 'may be carried' : 'never carried'}` })))('the policy caps custom roles of PARTNER accounts: $title', ({ permission, carried }) => {
+      expect(engine.customRoleCap('PARTNER')!.has(permission)).toBe(carried);
+    });
+
+    it.each(NEVER_CARRIED.map((permission) => ({ permission })))('a custom role stored with $permission (made before the cap) does not grant it', ({ permission }) => {
+      const stored = { id: 'custom-old', grants: [{ permission, descendants: false }, { permission: 'deals:read', descendants: false, module: 'deals' }] };
+      const principal: PrincipalFacts = { userId: 'old@N', homeAccountId: N.id, active: true, assignments: [assignment('OLD', N, stored)] };
+      expect(engine.authorize(principal, permission, N)).toMatchObject({ allowed: false });
+      expect(engine.authorize(principal, 'deals:read', N)).toMatchObject({ allowed: true, reason: 'role OLD on account N' });
+    });
+
+    it('an impersonation grant is not capped as a custom role is (it is no tenant role)', () => {
+      const principal: PrincipalFacts = {
+        userId: 'actor',
+        homeAccountId: N.id,
+        active: true,
+        assignments: [{ role: 'impersonation:g', accountId: N.id, accountType: 'PARTNER', custom: { id: 'impersonation:g', grants: [{ permission: 'settings:manage', descendants: false }] }, source: { kind: 'impersonation', grantId: 'g' } }],
+      };
+      expect(engine.authorize(principal, 'settings:manage', N).allowed).toBe(true);
+    });
   });
 
   describe('assignment', () => {
     type Outcome = 'ok' | 'FORBIDDEN' | 'CONFLICT' | 'BAD_USER_INPUT';
-    const outcome = (assigner: PrincipalFacts, roleName: string, target: AccountFacts): { outcome: Outcome; reason: string } => {
+    const outcome = (assigner: PrincipalFacts, roleName: string, target: AccountFacts, atInvitation = false): { outcome: Outcome; reason: string } => {
       const role = roleName === 'BASIC' ? engine.resolve(assignment('BASIC', target, BASIC)) : engine.role(target.type, roleName);
-      const check = engine.checkAssignment(assigner, role, roleName, target);
+      const check = engine.checkAssignment(assigner, role, roleName, target, { atInvitation });
       return check.ok ? { outcome: 'ok', reason: '' } : { outcome: check.code, reason: check.reason };
     };
     const ASSIGNABLE = [...PARTNER_ROLES, 'BASIC'];
 
     it.each([N, K].flatMap((at) => ASSIGNABLE.map((roleName) => ({ title: `${roleName} on ${at.id} (${describeSettings(at)})`, at, roleName }))))(
-      'the Administrator assigns with adminsMayAssignRoles on: $title',
+      'the Administrator gives a new user (at invitation) any role with adminsMayAssignRoles on: $title',
       ({ at, roleName }) => {
         // On K the modules that are off bind the role as much as the assigner: they do not block the assignment.
-        expect(outcome(holder('ADMINISTRATOR', at), roleName, at).outcome).toBe('ok');
+        expect(outcome(holder('ADMINISTRATOR', at), roleName, at, true).outcome).toBe('ok');
       },
     );
 
-    it.each([M, F, C].flatMap((at) => ASSIGNABLE.filter((r) => r !== 'SALES_REP').map((roleName) => ({ title: `${roleName} on ${at.id} (${describeSettings(at)})`, at, roleName }))))(
-      'the Administrator cannot assign with adminsMayAssignRoles off: $title (FORBIDDEN)',
+    // The setting governs roles for new users only: an existing user's other roles are the supplier's to change.
+    it.each([N, K].flatMap((at) => ['MARKETING', 'SALES', 'BASIC'].map((roleName) => ({ title: `${roleName} on ${at.id} (${describeSettings(at)})`, at, roleName }))))(
+      'the Administrator gives an existing user no standard or custom role, even with adminsMayAssignRoles on: $title (FORBIDDEN)',
       ({ at, roleName }) => {
         const result = outcome(holder('ADMINISTRATOR', at), roleName, at);
         expect(result.outcome).toBe('FORBIDDEN');
+        expect(result.reason).toContain('new users only');
+      },
+    );
+
+    it.each([M, F, C].flatMap((at) => ['MARKETING', 'SALES', 'BASIC'].flatMap((roleName) => [true, false].map((atInvitation) => ({ title: `${roleName} on ${at.id} (${describeSettings(at)}), ${atInvitation ? 'at invitation' : 'to an existing user'}`, at, roleName, atInvitation })))))(
+      'the Administrator cannot assign with adminsMayAssignRoles off: $title (FORBIDDEN)',
+      ({ at, roleName, atInvitation }) => {
+        const result = outcome(holder('ADMINISTRATOR', at), roleName, at, atInvitation);
+        expect(result.outcome).toBe('FORBIDDEN');
         expect(result.reason).toContain('adminsMayAssignRoles');
+      },
+    );
+
+    // Seed 004: "Admin partner users can change partner users' Administrative access", whatever the setting says.
+    it.each([M, N, F, C, K].flatMap((at) => [true, false].map((atInvitation) => ({ title: `on ${at.id} (${describeSettings(at)}), ${atInvitation ? 'at invitation' : 'to an existing user'}`, at, atInvitation }))))(
+      'the Administrator gives Administrative access (ADMINISTRATOR) whatever adminsMayAssignRoles says: $title',
+      ({ at, atInvitation }) => {
+        expect(outcome(holder('ADMINISTRATOR', at), 'ADMINISTRATOR', at, atInvitation).outcome).toBe('ok');
       },
     );
 

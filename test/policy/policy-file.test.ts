@@ -290,8 +290,25 @@ describe('the policy file format', () => {
       { title: 'a scoped permission of no account type', text: edit(MINIMAL, 'leads:read: [assigned', 'fleet:read: [assigned'), problem: /scopes: fleet:read is not a permission/ },
       { title: 'an action mapped to an unknown permission', text: edit(MINIMAL, '  audit.read: [invoices:manage]', '  audit.read: [audit:read]'), problem: /actions\.audit\.read: audit:read is not a permission/ },
       { title: 'two administrator roles of one account type', text: edit(MINIMAL, '    assignableBy: [ADMIN]\n', '    assignableBy: [ADMIN]\n    administrator: true\n'), problem: /CUSTOMER has two administrator roles: ADMIN and READER/ },
+      { title: 'custom roles without a cap (mayCarry)', text: MINIMAL + 'customRoles:\n  accountTypes: [CUSTOMER]\n', problem: /customRoles\.mayCarry: name the permissions a custom role of CUSTOMER accounts may carry/ },
+      { title: 'a cap naming a permission of no such type', text: MINIMAL + 'customRoles:\n  accountTypes: [CUSTOMER]\n  mayCarry:\n    CUSTOMER: [accounts:create]\n', problem: /customRoles\.mayCarry\.CUSTOMER: accounts:create is not a permission of account type CUSTOMER/ },
+      { title: 'a cap for an account type without custom roles', text: MINIMAL + 'customRoles:\n  accountTypes: [CUSTOMER]\n  mayCarry:\n    CUSTOMER: [invoices:read]\n    PLATFORM: []\n', problem: /customRoles\.mayCarry: PLATFORM is not one of customRoles\.accountTypes/ },
+      { title: 'a grant on neither its own account nor below it', text: edit(MINIMAL, '    permissions: [invoices:read]\n', '    permissions: [{ permission: invoices:read, ownAccount: false }]\n'), problem: /invoices:read has ownAccount: false without descendants: true/ },
     ])('$title is refused with the problem named', ({ text, problem }) => {
       expect(failure(text).message).toMatch(problem);
+    });
+  });
+
+  describe('custom roles capped by the policy', () => {
+    it('mayCarry expands `*` and `resource:*` to the permissions of the account type', () => {
+      const policy = parsePolicy(MINIMAL + 'customRoles:\n  accountTypes: [CUSTOMER]\n  mayCarry:\n    CUSTOMER: ["invoices:*", tickets:read]\n', 'mini.yaml');
+      expect([...policy.customRoles!.mayCarry.get('CUSTOMER')!].sort()).toEqual(['invoices:manage', 'invoices:read', 'tickets:read']);
+      const engine = new PolicyEngine(policy);
+      const customer: AccountFacts = { id: 'c', type: 'CUSTOMER', status: 'ACTIVE', settings: {}, ancestorIds: [] };
+      const stored = { id: 'r', grants: [{ permission: 'leads:read', descendants: false, scope: 'all' }, { permission: 'tickets:read', descendants: false }] };
+      const principal: PrincipalFacts = { userId: 'u', homeAccountId: 'c', active: true, assignments: [{ role: 'R', accountId: 'c', accountType: 'CUSTOMER', custom: stored, source: { kind: 'role' } }] };
+      expect(engine.authorize(principal, 'tickets:read', customer).allowed).toBe(true);
+      expect(engine.authorize(principal, 'leads:read', customer).allowed).toBe(false);
     });
   });
 

@@ -303,9 +303,9 @@ const PRESET_EXAMPLES: Record<string, Builder> = {
         title: 'AssignRole',
         runAs: 'admin@northwind.example',
         query: `${commentLines(
-          "unifyr has neither impersonation nor delegated administration: the partner's own Administrator manages its people (when the account's adminsMayAssignRoles is on). As admin@northwind.example; RevokeRole takes it back.",
+          "unifyr has neither impersonation nor delegated administration: the partner's own Administrator changes its people's Administrative access (whatever adminsMayAssignRoles says; that setting lets it give roles to new users, at invitation). As admin@northwind.example; RevokeRole takes it back.",
         )}mutation AssignRole($userId: ID!) {
-  assignRole(userId: $userId, role: "MARKETING") { email roles }
+  assignRole(userId: $userId, role: "ADMINISTRATOR") { email roles }
 }
 `,
         variables: json({ userId: sales }),
@@ -314,7 +314,7 @@ const PRESET_EXAMPLES: Record<string, Builder> = {
         title: 'RevokeRole',
         runAs: 'admin@northwind.example',
         query: `${commentLines('Takes back the right AssignRole gave, so both run again. As admin@northwind.example:')}mutation RevokeRole($userId: ID!) {
-  revokeRole(userId: $userId, role: "MARKETING") { email roles }
+  revokeRole(userId: $userId, role: "ADMINISTRATOR") { email roles }
 }
 `,
         variables: json({ userId: sales }),

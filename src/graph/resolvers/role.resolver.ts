@@ -17,7 +17,7 @@ export function roleDefinition(role: CompiledRole, id: string | null = null): Ro
     accountType: role.accountType,
     permissions: [...role.grants.values()]
       .sort((a, b) => a.permission.localeCompare(b.permission))
-      .map((g) => ({ permission: g.permission, descendants: g.descendants, scope: g.scope ?? null, module: g.module ?? null, whenSetting: g.whenSetting ?? null })),
+      .map((g) => ({ permission: g.permission, descendants: g.descendants, ownAccount: g.ownAccount !== false, atInvitation: g.atInvitation === true, scope: g.scope ?? null, module: g.module ?? null, whenSetting: g.whenSetting ?? null })),
     includes: [...role.includes],
     assignableBy: [...role.assignableBy],
     administrator: role.administrator,

@@ -76,11 +76,12 @@ export class UserResolver {
     return (await ctx.loaders.contactRolesByUser.load(user.id)).map((r) => r.role).sort();
   }
 
-  @FieldResolver(() => Boolean, { description: 'False for users who may not sign in (a Sales Rep), or who are suspended.' })
+  @FieldResolver(() => Boolean, { description: 'False for users who may not sign in (a Sales Rep; where the policy requires a role, one holding none), or who are suspended.' })
   async canLogin(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<boolean> {
     if (user.status === 'SUSPENDED') return false;
     const [roles, account] = await Promise.all([ctx.loaders.rolesByUser.load(user.id), ctx.loaders.account.load(user.accountId)]);
     if (!account) return false;
+    if (ctx.engine.policy.signInRequiresRole && roles.length === 0) return false;
     return roles.every((r) => r.customRoleId !== null || (ctx.engine.role(account.type, r.role)?.canLogin ?? true));
   }
 

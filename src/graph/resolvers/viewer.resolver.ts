@@ -42,6 +42,17 @@ export class ViewerResolver {
     return rolesOf(ctx.requirePrincipal());
   }
 
+  @FieldResolver(() => [String], {
+    description:
+      "The portal areas (modules of the site configuration) on for the account the viewer acts for: every user of the account sees them, whatever their roles (a custom-role-only user too); what they may do there is still each permission's. Empty for a policy without modules.",
+  })
+  portalAreas(@Ctx() ctx: RequestContext): string[] {
+    const { account } = ctx.requirePrincipal();
+    const { policy } = ctx.engine;
+    const on = accountFacts(account).settings.modules ?? policy.defaultModules;
+    return [...policy.modules.keys()].filter((module) => on.includes(module));
+  }
+
   @FieldResolver(() => [AuthorizationDecision], { description: 'Every permission the viewer holds on the account (default: their own), with its scope and reason.' })
   async permissions(@Ctx() ctx: RequestContext, @Arg('accountId', () => ID, { nullable: true }) accountId?: string): Promise<AuthorizationDecision[]> {
     const principal = ctx.requirePrincipal();

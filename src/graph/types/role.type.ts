@@ -12,6 +12,12 @@ export class RolePermission {
   @Field(() => Boolean, { description: 'It also applies to the accounts below the role holder\'s account.' })
   descendants!: boolean;
 
+  @Field(() => Boolean, { description: 'It applies on the role holder\'s own account; false: only below it (with descendants).' })
+  ownAccount!: boolean;
+
+  @Field(() => Boolean, { description: 'It counts only when giving roles to a new user, at invitation (a right to assign roles).' })
+  atInvitation!: boolean;
+
   @Field(() => String, { nullable: true })
   scope!: string | null;
 

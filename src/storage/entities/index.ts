@@ -16,6 +16,7 @@ export * from './revision.entity';
 export * from './account-setting.entity';
 export * from './communication.entity';
 export * from './view.entity';
+export * from './user-settings.entity';
 
 import { AccountEntity } from './account.entity';
 import { AuditChainHeadEntity, AuditEventEntity } from './audit-event.entity';
@@ -32,8 +33,9 @@ import { RevisionEntity } from './revision.entity';
 import { AccountSettingEntity } from './account-setting.entity';
 import { CommunicationEntity, CommunicationRecipientEntity, ProviderContactEntity } from './communication.entity';
 import { ViewEntity } from './view.entity';
+import { UserSettingsEntity } from './user-settings.entity';
 import { OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from './webhook.entity';
 import { DelegationExpiryWarningEntity, SchedulerLeaseEntity } from './scheduler.entity';
 import { AuthorizationDecisionEntity } from './authorization-decision.entity';
 
-export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity, AccountSettingEntity, CommunicationEntity, CommunicationRecipientEntity, ProviderContactEntity, ViewEntity];
+export const ENTITIES = [AccountEntity, UserEntity, RoleAssignmentEntity, ContactRoleEntity, CustomRoleEntity, AuditEventEntity, ImpersonationGrantEntity, ImpersonationSessionEntity, DelegatedAdminRelationshipEntity, ExternalIdentityEntity, AuditChainHeadEntity, OutboxEventEntity, WebhookEntity, WebhookDeliveryEntity, SchedulerLeaseEntity, DelegationExpiryWarningEntity, AuthorizationDecisionEntity, PartnerGroupEntity, RevisionEntity, AccountSettingEntity, CommunicationEntity, CommunicationRecipientEntity, ProviderContactEntity, ViewEntity, UserSettingsEntity];

@@ -12,6 +12,7 @@ import { Revisions1733600000000 } from './1733600000000-revisions';
 import { Views1733700000000 } from './1733700000000-views';
 import { AccountSettings1733720000000 } from './1733720000000-account-settings';
 import { Communications1733730000000 } from './1733730000000-communications';
+import { UserSettings1733740000000 } from './1733740000000-user-settings';
 
 /** Every migration, oldest first. A test fails when the entities and these disagree. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   Views1733700000000,
   AccountSettings1733720000000,
   Communications1733730000000,
+  UserSettings1733740000000,
 ];
