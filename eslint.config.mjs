@@ -37,7 +37,7 @@ export default tseslint.config(
       'jest/no-focused-tests': 'error',
       'jest/no-disabled-tests': 'error',
       // Suites that assert through a helper name it here; a test run through a helper of its own is checked as one.
-      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'ok', 'refused', 'refusedGroup'], additionalTestBlockFunctions: ['fromElsewhere'] }],
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'ok', 'refused', 'refusedGroup', 'refusedHere'], additionalTestBlockFunctions: ['fromElsewhere'] }],
       'jest/no-identical-title': 'error',
       'jest/valid-title': ['error', { ignoreTypeOfTestName: true }],
       'jest/valid-expect': 'error',
