@@ -56,7 +56,7 @@ describe('npm run demo', () => {
     }
     // A database's -wal and -shm files belong to it (SQLite may keep them until the process exits).
     const files = readdirSync(join(dataRoot, 'dstny')).filter((name) => !/-(wal|shm)$/.test(name));
-    expect(files.sort()).toEqual(['context-signing-key.json', 'demo-tickets.sqlite', 'dev-signing-key.json', 'portico.sqlite']);
+    expect(files.sort()).toEqual(['audit-key', 'context-signing-key.json', 'demo-tickets.sqlite', 'dev-secrets-key', 'dev-signing-key.json', 'portico.sqlite']);
   });
 
   it('a restart keeps what was there: the same accounts, the same rows', async () => {
