@@ -122,7 +122,8 @@ export const DEMO_PARTNER_GROUPS: Record<string, Array<{ name: string; rule: Par
 export async function seedDemoData(db: Database, preset: string, platform: AccountEntity, progress: (line: string) => void = () => {}): Promise<number> {
   const tenants = DEMO_DATA[preset];
   if (!tenants) return 0;
-  return db.transaction(async (em) => {
+  // Under the start-up lock, as the platform is created: instances starting together seed once.
+  return db.exclusively(() => db.transaction(async (em) => {
     if ((await em.countBy(AccountEntity, {})) > 1) return 0;
     let accounts = 0;
     let tenant = 0;
@@ -144,5 +145,5 @@ export async function seedDemoData(db: Database, preset: string, platform: Accou
       await em.insert(PartnerGroupEntity, { id: randomUUID(), platformAccountId: platform.id, name: group.name, nameKey: group.name.toLowerCase(), rule: group.rule, createdByUserId: operator.id, createdAt: now, updatedAt: now });
     }
     return accounts;
-  });
+  }));
 }
