@@ -7,7 +7,8 @@ import { AccountEntity, RoleAssignmentEntity, UserEntity } from './entities';
 
 /** Creates the platform account and its operator on first start; returns the platform account. */
 export async function bootstrapPlatform(db: Database, engine: PolicyEngine, operatorEmail: string): Promise<AccountEntity> {
-  return db.transaction(async (em) => {
+  // Under the start-up lock: two instances starting on an empty database would each find no platform.
+  return db.exclusively(() => db.transaction(async (em) => {
     const existing = await em.findOneBy(AccountEntity, { type: 'PLATFORM' });
     if (existing) return existing;
     const id = randomUUID();
@@ -15,7 +16,7 @@ export async function bootstrapPlatform(db: Database, engine: PolicyEngine, oper
     await em.save(platform);
     await addUser(em, platform, { email: operatorEmail, name: 'Platform Operator', roles: [engine.policy.operatorRole.name] });
     return platform;
-  });
+  }));
 }
 
 export async function addUser(em: EntityManager, account: AccountEntity, user: { email: string; name: string; roles: string[]; status?: UserEntity['status'] }): Promise<UserEntity> {

@@ -130,6 +130,9 @@ function beginImmediately(dataSource: DataSource): void {
   runner.query = ((sql: string, ...rest: unknown[]) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, ...rest)) as QueryRunner['query'];
 }
 
+/** How long an instance waits for another one's migrations, platform creation and seeding at start-up. */
+const START_LOCK_WAIT_SECONDS = 300;
+
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY']);
 const MAX_ATTEMPTS = 4;
 
@@ -184,8 +187,30 @@ export class Database {
     }
     db.auditKey = key;
     db.auditKeyFile = file;
-    await db.migrate(progress);
+    await db.exclusively(() => db.migrate(progress));
     return db;
+  }
+
+  /**
+   * Runs `work` while no other Portico process on this database runs work under this method: on MySQL / MariaDB a
+   * named lock (GET_LOCK) held on a connection of its own, one name per database; on the embedded file, as it is.
+   * Several instances starting at once on an empty database thus migrate it, create the platform and seed it once,
+   * one after another, each seeing what the one before did.
+   */
+  async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    if (this.kind !== 'mysql') return work();
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const [row] = (await runner.query("SELECT GET_LOCK(CONCAT('portico-start-', LEFT(SHA1(DATABASE()), 20)), ?) AS taken", [START_LOCK_WAIT_SECONDS])) as Array<{ taken: number | string | null }>;
+      if (Number(row.taken) !== 1) throw new DatabaseConnectionError(`another Portico instance held the start-up lock of this database for ${START_LOCK_WAIT_SECONDS} s: is one stuck migrating it?`);
+      try {
+        return await work();
+      } finally {
+        await runner.query("SELECT RELEASE_LOCK(CONCAT('portico-start-', LEFT(SHA1(DATABASE()), 20)))");
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Applies the pending migrations, reporting each as it starts and a one-line summary. */

@@ -127,7 +127,8 @@ export const DEMO_VIEWS: Record<string, Array<{ name: string; path: string; desc
 export async function seedDemoData(db: Database, preset: string, platform: AccountEntity, progress: (line: string) => void = () => {}): Promise<number> {
   const tenants = DEMO_DATA[preset];
   if (!tenants) return 0;
-  return db.transaction(async (em) => {
+  // Under the start-up lock, as the platform is created: instances starting together seed once.
+  return db.exclusively(() => db.transaction(async (em) => {
     if ((await em.countBy(AccountEntity, {})) > 1) return 0;
     let accounts = 0;
     let tenant = 0;
@@ -154,5 +155,5 @@ export async function seedDemoData(db: Database, preset: string, platform: Accou
       await em.insert(ViewEntity, { id: randomUUID(), platformAccountId: platform.id, name: view.name, path: view.path, pathKey: view.path.toLowerCase(), description: view.description, position, audience, createdByUserId: operator.id, createdAt: now, updatedAt: now });
     }
     return accounts;
-  });
+  }));
 }
