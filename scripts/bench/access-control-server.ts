@@ -5,6 +5,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { randomUUID } from 'crypto';
 import { GraphQLError } from 'graphql';
 import { loadConfig, loadPolicy } from '../../src/config';
+import { DEMO_SUBGRAPH_NAMES } from '../../src/demo';
 import { RequestContext, type Services } from '../../src/domain/context';
 import { identityResolver } from '../../src/gateway/context';
 import { buildAccessControlSubgraph } from '../../src/graph/schema';
@@ -27,8 +28,8 @@ async function main(): Promise<void> {
   const verifier = new TokenVerifier({ issuer: config.jwtIssuer, audience: config.jwtAudience, devKeys, ownKeys: devKeys });
   const signer = await loadOrCreateContextSigner(config.dataDir, config.contextSigningKey);
   const services: Services = { config, db, engine, signingKeys: devKeys, secrets: new SecretBox(loadOrCreateSecretsKey(config.dataDir, config.secretsKey).key) };
-  // Served alone: no subgraph holds a context token, so none is accepted.
-  const identities = identityResolver(services, verifier, signer, []);
+  // The plain gateway composes it with the demo subgraphs: their context tokens (for their decision calls) are accepted.
+  const identities = identityResolver(services, verifier, signer, DEMO_SUBGRAPH_NAMES);
   const { schema } = await buildAccessControlSubgraph();
   const server = new ApolloServer<RequestContext>({ schema, introspection: false, csrfPrevention: true, plugins: [ApolloServerPluginInlineTraceDisabled()] });
   const { url } = await startStandaloneServer(server, {

@@ -30,8 +30,11 @@ async function requireLiveSession(em: EntityManager, kind: 'mysql' | 'sqlite', s
   const grant = session ? await em.findOneBy(ImpersonationGrantEntity, { id: session.grantId }) : null;
   const now = Date.now();
   const live = session && grant && !session.endedAt && session.expiresAt.getTime() > now && !grant.revokedAt && (!grant.expiresAt || grant.expiresAt.getTime() > now);
-  if (!live) throw new PorticoError('FORBIDDEN', 'the impersonation session or its grant has ended: nothing more is done under it');
+  if (!live) throw sessionEnded();
 }
+
+/** A write under an impersonation session that ended (or whose grant did), possibly earlier in the same request. */
+export const sessionEnded = (): PorticoError => new PorticoError('FORBIDDEN', 'the impersonation session or its grant has ended: nothing more is done under it');
 
 /**
  * A permission (`invoices:read`) or one of Portico's own actions (`users.read`), which the policy maps to

@@ -29,6 +29,7 @@ describe.each(databaseKinds())('a custom view for one partner group, through the
     subgraph = await startDemoSubgraph('leads', { porticoUrl: `${base}/graphql`, contextJwksUrl: `${base}${CONTEXT_JWKS_PATH}` });
     t = await startTestPortico(kind, 'unifyr', { port, subgraphs: [{ name: subgraph.name, url: subgraph.url }] });
     gold = await t.portico.services.db.manager.findOneByOrFail(PartnerGroupEntity, { name: 'Gold partners' });
+    await subgraph.bindPartnerGroups({ [gold.name]: gold.id });
     GOLD = { title: 'Gold co-marketing campaign kit', partnerGroupId: gold.id };
   });
   afterAll(async () => {

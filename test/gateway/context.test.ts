@@ -11,20 +11,23 @@ import type { Services } from '../../src/domain/context';
 const principal = (extra: Record<string, unknown> = {}, sessionId?: string) =>
   ({
     user: { id: 'u-1', email: 'insight@acme.example' },
-    account: { id: 'acme' },
+    account: { id: 'acme', name: 'Acme Logistics', type: 'CUSTOMER' },
     facts: { userId: 'u-1', homeAccountId: 'acme', active: true, assignments: [], ...(sessionId ? { impersonation: { sessionId } } : {}) },
     ...extra,
   }) as unknown as Principal;
 
+/** Who the caller is, beside the ids: what the kit shows a subgraph without asking Portico. */
+const NAMED = { acct_name: 'Acme Logistics', acct_type: 'CUSTOMER', roles: [] };
+
 describe('the context forwarded to subgraphs', () => {
   it.each([
-    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example' } },
-    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', scope: 'fleet.read fleet.admin' } },
+    { title: 'a user in their own account', principal: principal(), scopes: [], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', ...NAMED } },
+    { title: 'the scopes of the caller\'s token', principal: principal(), scopes: ['fleet.read', 'fleet.admin'], claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', ...NAMED, scope: 'fleet.read fleet.admin' } },
     {
       title: 'a partner user acting in an impersonation session: act and sid',
       principal: principal({ actor: { id: 'partner-7', accountId: 'northwind' } }, 'session-9'),
       scopes: [],
-      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9' },
+      claims: { sub: 'u-1', acct: 'acme', email: 'insight@acme.example', ...NAMED, act: { sub: 'partner-7', acct: 'northwind' }, sid: 'session-9' },
     },
   ])('carries $title', ({ principal, scopes, claims }) => {
     expect(contextClaimsOf(principal, new Set(scopes))).toEqual(claims);
@@ -34,7 +37,7 @@ describe('the context forwarded to subgraphs', () => {
     const given = [{ id: 'g-1', name: 'Gold partners' }, { id: 'g-2', name: 'Deal desks' }];
     const claims = contextClaimsOf(principal(), new Set(), given);
     const groups = ['g-1', 'g-2'];
-    expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example', groups });
+    expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example', ...NAMED, groups });
     const dir = mkdtempSync(join(tmpdir(), 'portico-context-'));
     try {
       const signer = await loadOrCreateContextSigner(dir);
@@ -108,7 +111,7 @@ describe('the context forwarded to subgraphs', () => {
       expect(new Set([tickets, scoped, impersonated]).size).toBe(3);
       expect(signed).toBe(4);
       const claims = await contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(tickets);
-      expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example' });
+      expect(claims).toEqual({ sub: 'u-1', acct: 'acme', email: 'insight@acme.example', ...NAMED });
       await expect(contextVerifier({ jwks: signer.jwks() }, { subgraph: 'tickets' }).verify(billing)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     } finally {
       rmSync(dir, { recursive: true, force: true });

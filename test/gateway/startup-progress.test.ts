@@ -27,21 +27,22 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
     expect(lines).toEqual([
-      'migration 1/14: InitialSchema1732280000000…',
-      'migration 2/14: ImpersonationAndDelegation1732380000000…',
-      'migration 3/14: ExternalIdentities1733000000000…',
-      'migration 4/14: CanonicalEmails1733100000000…',
-      'migration 5/14: AuditSearchAndChain1733200000000…',
-      'migration 6/14: OutboxAndWebhooks1733210000000…',
-      'migration 7/14: ImpersonationRequests1733300000000…',
-      'migration 8/14: LifecycleScheduler1733400000000…',
-      'migration 9/14: AuthorizationDecisions1733410000000…',
-      'migration 10/14: PartnerGroups1733500000000…',
-      'migration 11/14: Revisions1733600000000…',
-      'migration 12/14: Views1733700000000…',
-      'migration 13/14: AccountSettings1733720000000…',
-      'migration 14/14: Communications1733730000000…',
-      expect.stringMatching(/^migrations: applied 14 in \d+ ms; the schema is at Communications1733730000000$/),
+      'migration 1/15: InitialSchema1732280000000…',
+      'migration 2/15: ImpersonationAndDelegation1732380000000…',
+      'migration 3/15: ExternalIdentities1733000000000…',
+      'migration 4/15: CanonicalEmails1733100000000…',
+      'migration 5/15: AuditSearchAndChain1733200000000…',
+      'migration 6/15: OutboxAndWebhooks1733210000000…',
+      'migration 7/15: ImpersonationRequests1733300000000…',
+      'migration 8/15: LifecycleScheduler1733400000000…',
+      'migration 9/15: AuthorizationDecisions1733410000000…',
+      'migration 10/15: PartnerGroups1733500000000…',
+      'migration 11/15: Revisions1733600000000…',
+      'migration 12/15: Views1733700000000…',
+      'migration 13/15: AccountSettings1733720000000…',
+      'migration 14/15: Communications1733730000000…',
+      'migration 15/15: UserSettings1733740000000…',
+      expect.stringMatching(/^migrations: applied 15 in \d+ ms; the schema is at UserSettings1733740000000$/),
       'seeding dstny demo tenant 1/3: Northwind Telecom',
       'seeding dstny demo tenant 2/3: Contoso Networks',
       'seeding dstny demo tenant 3/3: Umbrella Direct',
@@ -60,7 +61,7 @@ describe.each(databaseKinds())('start-up progress (%s)', (kind) => {
     const lines: string[] = [];
     const portico = await startPortico(config, (line) => lines.push(line));
     await portico.stop();
-    expect(lines).toEqual([`database schema up to date (14 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
+    expect(lines).toEqual([`database schema up to date (15 migrations, ${kind === 'sqlite' ? 'SQLite' : 'MySQL/MariaDB'})`]);
   });
 
   it('reports each subgraph read for composition and a summary', async () => {

@@ -194,8 +194,9 @@ if (databaseKinds().includes('mysql')) describe('three Portico processes on one 
     sent++;
     if (typeof as === 'string' && !tokens.has(as)) tokens.set(as, t.token(as));
     const token = typeof as === 'string' ? await tokens.get(as)! : as.token;
-    const requestId = `load-${randomUUID()}`;
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': requestId }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    // The id Portico made for the request: the audit event and the webhook payload carry it.
+    const requestId = response.headers.get('x-request-id') ?? '';
     return { ...((await response.json()) as Omit<GraphQLResult, 'status'>), status: response.status, requestId };
   }
 

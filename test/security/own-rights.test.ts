@@ -94,7 +94,7 @@ describe.each(databaseKinds())('a request that changes its own rights, through t
     const { as, sessionId } = await session();
     const result = await t.gql(as, `mutation($s: ID!, $a: ID!) { e: endImpersonation(sessionId: $s) { status } ${OPEN('t', 'After the session ended')} }`, { s: sessionId, a: acme });
     expect(result.data).toEqual({ e: { status: 'ENDED' }, t: null });
-    expect(codes(result)).toEqual(['UNAUTHENTICATED']);
+    expect(codes(result)).toEqual(['FORBIDDEN']);
     expect(await subjects()).not.toContain('After the session ended');
   });
 
