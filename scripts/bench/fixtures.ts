@@ -13,7 +13,7 @@ import { addAccount, addUser, bootstrapPlatform } from '../../src/storage/bootst
 import { Database } from '../../src/storage/database';
 import { auditKeySecretIn } from '../../src/storage/audit-key';
 import { seedDemoData } from '../../src/storage/demo-data';
-import { AccountEntity, UserEntity } from '../../src/storage/entities';
+import { AccountEntity, RoleAssignmentEntity, UserEntity } from '../../src/storage/entities';
 import { serverEnvironment } from './processes';
 
 /** MariaDB / MySQL server the benchmark creates its `portico_bench_*` databases on. */
@@ -100,7 +100,10 @@ export async function prepareEnvironment(preset: string, databaseName: string, e
     token: async (email) => signDevToken(devKeys, await user(email), '12h', { email_verified: true }),
     contextToken: async (email, subgraph) => {
       const u = await user(email);
-      return signer.sign({ sub: u.id, acct: u.accountId, email: u.email }, subgraph);
+      // Who the caller is, as Portico's gateway names them (the demo subgraphs learn an account from its own users).
+      const account = await db.manager.findOneByOrFail(AccountEntity, { id: u.accountId });
+      const roles = (await db.manager.findBy(RoleAssignmentEntity, { userId: u.id, accountId: u.accountId })).map((r) => r.role);
+      return signer.sign({ sub: u.id, acct: u.accountId, email: u.email, acct_name: account.name, acct_type: account.type, roles }, subgraph);
     },
     accountId: async (name) => (await db.manager.findOneByOrFail(AccountEntity, { name })).id,
     close: async () => {

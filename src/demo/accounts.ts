@@ -22,9 +22,15 @@ export class AccountDirectory {
     private readonly seeders: Readonly<Record<string, AccountSeeder>>,
   ) {}
 
-  /** Seeds the named accounts at once (a name → Portico id map, e.g. from the demo script). */
+  /**
+   * Seeds the named accounts at once (a name → Portico id map, e.g. from the demo script), in the seed's own order
+   * whatever the map's, so that numbered rows (ticket numbers) come out the same on every run.
+   */
   async bindAll(accounts: Readonly<Record<string, string>>): Promise<void> {
-    for (const [name, id] of Object.entries(accounts)) await this.bind(id, name);
+    const order = Object.keys(this.seeders);
+    const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+    const named = Object.entries(accounts).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+    for (const [name, id] of named) await this.bind(id, name);
   }
 
   /** Makes sure the account's seed rows exist before its rows are read or written. */
