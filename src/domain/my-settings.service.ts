@@ -26,6 +26,11 @@ const preferencesSchema = z
   })
   .strict();
 
+/** `personal` as `updateMySettings` takes it: the same schema, every key optional (left out: unchanged), no other key. */
+const personalInputSchema = preferencesSchema.partial().strict();
+
+export const PERSONAL_KEYS = ['socialConnections', 'eventIntegrations', 'notifications'] as const;
+
 export const EMPTY_PREFERENCES: PersonalPreferences = { socialConnections: [], eventIntegrations: [], notifications: [] };
 
 /** What `updateMySettings` may change: the caller's own profile and preferences, and nothing else. */
@@ -35,6 +40,8 @@ export interface MySettingsInput {
   socialConnections?: Array<{ network: string; handle: string }> | null;
   eventIntegrations?: Array<{ provider: string; account: string }> | null;
   notifications?: Array<{ topic: string; channels: string[] }> | null;
+  /** The same personal settings as one object (`socialConnections`, `eventIntegrations`, `notifications`). */
+  personal?: Record<string, unknown> | null;
 }
 
 /** The caller's My Settings as a client reads them. */
@@ -63,12 +70,45 @@ export async function mySettings(ctx: RequestContext): Promise<MySettings | null
   return settingsOf(row);
 }
 
+/**
+ * A user's personal settings (social connections, event integrations, notifications), for that user alone: null for
+ * anyone else, an administrator who may read the user included, and in an impersonation session.
+ */
+export async function personalSettingsOf(ctx: RequestContext, userId: string): Promise<PersonalPreferences | null> {
+  const principal = ctx.requirePrincipal();
+  if (principal.impersonation || principal.user.id !== userId) return null;
+  const row = await ctx.services.db.manager.findOneBy(UserSettingsEntity, { userId });
+  const { socialConnections, eventIntegrations, notifications } = settingsOf(row);
+  return { socialConnections, eventIntegrations, notifications };
+}
+
 function settingsOf(row: UserSettingsEntity | null): MySettings {
   const parsed = row ? preferencesSchema.safeParse(row.preferences) : undefined;
   // A malformed row reads as no preferences rather than echoing what the schema never accepted.
   const preferences = parsed?.success ? parsed.data : EMPTY_PREFERENCES;
   const pending = row?.pendingEmail && row.emailCodeExpiresAt && row.emailCodeExpiresAt.getTime() > Date.now();
   return { ...preferences, pendingEmail: pending ? row!.pendingEmail : null, pendingEmailExpiresAt: pending ? row!.emailCodeExpiresAt : null };
+}
+
+/**
+ * Folds `personal` into the typed fields it stands for. Its keys are checked by the stored schema (an unknown key, or
+ * a value of the wrong shape, is BAD_USER_INPUT); a key given both there and as a typed field is refused, not merged.
+ */
+function withPersonal(input: MySettingsInput): MySettingsInput {
+  if (input.personal == null) return input;
+  const parsed = personalInputSchema.safeParse(input.personal);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = ['personal', ...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys : [])].join('.');
+    throw badInput(`${where} ${issue.code === 'unrecognized_keys' ? `is not a personal setting (there are ${PERSONAL_KEYS.join(', ')})` : issue.message}`, { field: 'personal' });
+  }
+  const merged: MySettingsInput = { ...input };
+  for (const key of PERSONAL_KEYS) {
+    if (parsed.data[key] === undefined) continue;
+    if (input[key] != null) throw badInput(`${key} is given both in personal and as a field: give it once`, { field: `personal.${key}` });
+    (merged as Record<string, unknown>)[key] = parsed.data[key];
+  }
+  return merged;
 }
 
 /** The preferences given, checked: known topics of the policy, one entry per network, provider and topic. */
@@ -120,8 +160,9 @@ async function lockedSettings(em: EntityManager, ctx: RequestContext, userId: st
  * confirmation code (sent by the `user.email_change_requested` event, never kept in the trail), until
  * `confirmMyEmail` proves the new address is theirs; until then the user's email, sign-in and links are unchanged.
  */
-export async function updateMySettings(ctx: RequestContext, input: MySettingsInput): Promise<UserEntity> {
+export async function updateMySettings(ctx: RequestContext, given: MySettingsInput): Promise<UserEntity> {
   const principal = selfOnly(ctx, 'change My Settings');
+  const input = withPersonal(given);
   const name = input.name == null ? undefined : displayName(input.name, { what: 'a user name', field: 'name', max: 200 });
   const email = input.email == null ? undefined : checkedEmail(input.email);
   const touchesPreferences = input.socialConnections != null || input.eventIntegrations != null || input.notifications != null;

@@ -16,7 +16,7 @@ import { AccountConnectionResolver, DelegatedAdminRelationshipConnectionResolver
 import { DelegationResolver } from './resolvers/delegation.resolver';
 import { DirectoryResolver } from './resolvers/directory.resolver';
 import { ImpersonationGrantResolver, ImpersonationSessionResolver } from './resolvers/impersonation.resolver';
-import { MySettingsResolver } from './resolvers/my-settings.resolver';
+import { MySettingsResolver, UserPersonalSettingsResolver } from './resolvers/my-settings.resolver';
 import { PartnerGroupResolver, UserPartnerGroupsResolver, ViewerPartnerGroupsResolver } from './resolvers/partner-group.resolver';
 import { ViewAudienceResolver, ViewerViewsResolver, ViewResolver } from './resolvers/view.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
@@ -27,7 +27,7 @@ import { WebhookResolver } from './resolvers/webhook.resolver';
 /** The access-control subgraph: its SDL (printed to schema/access-control.graphql) and its executable schema. */
 export async function buildAccessControlSubgraph(): Promise<{ sdl: string; schema: GraphQLSchema }> {
   const base = await buildSchema({
-    resolvers: [ViewerResolver, MySettingsResolver, AccountResolver, AccountSettingsResolver, AccountSettingResolver, CommunicationResolver, ViewerCommunicationsResolver, ProviderContactsResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, ViewResolver, ViewAudienceResolver, ViewerViewsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
+    resolvers: [ViewerResolver, MySettingsResolver, UserPersonalSettingsResolver, AccountResolver, AccountSettingsResolver, AccountSettingResolver, CommunicationResolver, ViewerCommunicationsResolver, ProviderContactsResolver, UserResolver, RoleResolver, AuthorizationResolver, ImpersonationGrantResolver, ImpersonationSessionResolver, DelegationResolver, AdministrationResolver, DirectoryResolver, AccessReviewResolver, AuditResolver, AuditEventConnectionResolver, WebhookResolver, PartnerGroupResolver, ViewerPartnerGroupsResolver, UserPartnerGroupsResolver, ViewResolver, ViewAudienceResolver, ViewerViewsResolver, AccountConnectionResolver, ImpersonationGrantConnectionResolver, ImpersonationSessionConnectionResolver, DelegatedAdminRelationshipConnectionResolver],
     directives: PORTICO_DIRECTIVES,
     validate: false,
     skipCheck: true,

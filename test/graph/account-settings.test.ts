@@ -6,7 +6,7 @@ import { ok, refused, startTestPortico, type TestPortico } from '../support/port
 
 const UPDATE = 'mutation($id: ID!, $input: UpdateAccountInput!) { updateAccount(id: $id, input: $input) { id settings } }';
 const CREATE = 'mutation($input: CreateAccountInput!) { createAccount(input: $input) { id settings } }';
-const ENTRIES = 'query($id: ID!) { account(id: $id) { settings settingEntries { key type value defaultValue isSecret isSet updatedAt updatedBy { email } viewerCanChange } } }';
+const ENTRIES = 'query($id: ID!) { account(id: $id) { settings settingEntries { key type value defaultValue isSecret isSet set updatedAt updatedBy { email } viewerCanChange } } }';
 const AUDIT = 'query($id: ID!) { auditEvents(accountId: $id, first: 50) { nodes { action details } } }';
 const CREATE_WEBHOOK = 'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }';
 
@@ -38,14 +38,18 @@ describe.each(databaseKinds())('typed settings and secrets on %s', (kind) => {
       ok(await t.gql(ADMIN, CREATE_WEBHOOK, { input: { accountId: northwind.id, url: 'https://hooks.example.com/settings', events: ['account.updated'] } }));
       const secret = `crm-${randomBytes(12).toString('hex')}`;
       const data = ok(await t.gql(ADMIN, UPDATE, { id: northwind.id, input: { settings: { crm: 'hubspot', crmApiKey: secret } } }));
-      expect(data.updateAccount.settings).toEqual({ adminsMayAssignRoles: true, crm: 'hubspot' });
+      const admin = await t.user(ADMIN);
+      // A secret reads { set: true, updatedAt, updatedBy }, never its value; one never set is absent.
+      const sealedRead = { set: true, updatedAt: expect.any(String), updatedBy: admin.id };
+      expect(data.updateAccount.settings).toEqual({ adminsMayAssignRoles: true, crm: 'hubspot', crmApiKey: sealedRead });
 
       const read = ok(await t.gql(ADMIN, ENTRIES, { id: northwind.id }));
-      expect(read.account.settings).toEqual({ adminsMayAssignRoles: true, crm: 'hubspot' });
+      expect(read.account.settings).toEqual({ adminsMayAssignRoles: true, crm: 'hubspot', crmApiKey: sealedRead });
       const byKey = Object.fromEntries(read.account.settingEntries.map((e: { key: string }) => [e.key, e]));
-      expect(byKey.crmApiKey).toMatchObject({ type: 'STRING', value: null, defaultValue: null, isSecret: true, isSet: true, updatedBy: { email: ADMIN }, viewerCanChange: true });
+      expect(byKey.crmApiKey).toMatchObject({ type: 'STRING', value: null, defaultValue: null, isSecret: true, isSet: true, set: true, updatedBy: { email: ADMIN }, viewerCanChange: true });
+      expect(read.account.settings.crmApiKey.updatedAt).toBe(byKey.crmApiKey.updatedAt);
       expect(new Date(byKey.crmApiKey.updatedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
-      expect(byKey.videoConferencingSecret).toMatchObject({ isSecret: true, isSet: false, value: null, updatedAt: null, updatedBy: null });
+      expect(byKey.videoConferencingSecret).toMatchObject({ isSecret: true, isSet: false, set: false, value: null, updatedAt: null, updatedBy: null });
       expect(byKey.crm).toMatchObject({ value: 'hubspot', isSet: true, isSecret: false, updatedBy: { email: ADMIN } });
       expect(byKey.modules).toMatchObject({ type: 'LIST', isSet: false, value: ['leads', 'deals', 'campaigns', 'contactLists', 'content', 'social'], viewerCanChange: false });
       expect(JSON.stringify(read)).not.toContain(secret);
@@ -79,7 +83,8 @@ describe.each(databaseKinds())('typed settings and secrets on %s', (kind) => {
       ok(await t.gql(ADMIN, UPDATE, { id: northwind.id, input: { settings: { videoConferencingSecret: 'zoom-secret-1' } } }));
       expect(await entry(ADMIN, northwind.id, 'videoConferencingSecret')).toMatchObject({ isSet: true, value: null });
       ok(await t.gql(ADMIN, UPDATE, { id: northwind.id, input: { settings: { videoConferencingSecret: null } } }));
-      expect(await entry(ADMIN, northwind.id, 'videoConferencingSecret')).toMatchObject({ isSet: false, updatedAt: null });
+      expect(await entry(ADMIN, northwind.id, 'videoConferencingSecret')).toMatchObject({ isSet: false, set: false, updatedAt: null });
+      expect(ok(await t.gql(ADMIN, ENTRIES, { id: northwind.id })).account.settings).not.toHaveProperty('videoConferencingSecret');
       const last = await t.portico.services.db.manager.find(AuditEventEntity, { where: { subjectAccountId: northwind.id, action: 'account.update' }, order: { sequence: 'DESC' }, take: 1 });
       expect(last[0].details).toEqual({ secretSettingsChanged: ['videoConferencingSecret'] });
     });
@@ -87,7 +92,8 @@ describe.each(databaseKinds())('typed settings and secrets on %s', (kind) => {
     it('sets secrets given at creation sealed, never in the settings read back', async () => {
       const platform = (await t.portico.services.db.manager.findOneByOrFail(AccountEntity, { type: 'PLATFORM' })).id;
       const data = ok(await t.gql('supplier@platform.local', CREATE, { input: { type: 'PARTNER', name: 'Sealed Partners', parentId: platform, settings: { crm: 'salesforce', crmApiKey: 'created-with-a-secret' } } }));
-      expect(data.createAccount.settings).toEqual({ crm: 'salesforce' });
+      const supplier = await t.user('supplier@platform.local');
+      expect(data.createAccount.settings).toEqual({ crm: 'salesforce', crmApiKey: { set: true, updatedAt: expect.any(String), updatedBy: supplier.id } });
       expect(await entry('supplier@platform.local', data.createAccount.id, 'crmApiKey')).toMatchObject({ isSet: true, value: null, updatedBy: { email: 'supplier@platform.local' } });
       expect(await everyRow(t)).not.toContain('created-with-a-secret');
     });
@@ -142,6 +148,9 @@ describe.each(databaseKinds())('typed settings and secrets on %s', (kind) => {
       expect(await paymentKey('am@northwind.example')).toMatchObject({ isSet: true, value: null, updatedBy: { email: 'am@northwind.example' } });
       // Who set it shows only to a viewer who may see that user: the sub-partner does not see its parent's people.
       expect(await paymentKey('am@east.example')).toMatchObject({ isSet: true, value: null, updatedBy: null });
+      const settingsAs = async (as: string) => ok(await t.gql(as, ENTRIES, { id: east.id })).account.settings.paymentGatewayKey;
+      expect(await settingsAs('am@northwind.example')).toEqual({ set: true, updatedAt: expect.any(String), updatedBy: (await t.user('am@northwind.example')).id });
+      expect(await settingsAs('am@east.example')).toEqual({ set: true, updatedAt: expect.any(String), updatedBy: null });
     });
   });
 });

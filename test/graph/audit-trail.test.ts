@@ -167,19 +167,25 @@ describe.each(databaseKinds())('who acted in a customer\'s portal, as the custom
 
   it('names the partner user on the session\'s start and end and on every change made in it, and keeps the partner\'s other events anonymous', async () => {
     const [manager, billing] = await Promise.all([t.user(MANAGER), t.user('billing@acme.example')]);
-    const tagged = (name: string) => ({ 'x-request-id': `portal-${kind}-${name}` });
+    // Each step by the request id Portico made for it.
+    const steps = new Map<string, string>();
+    const step = async (name: string, as: Caller, query: string, variables: Record<string, unknown>) => {
+      const result = await t.gql(as, query, variables);
+      steps.set(result.requestId!, name);
+      return ok(result);
+    };
     const input = { customerAccountId: acme.id, rights: ['contactRoles:manage'], reason: 'ticket 4711: number porting' };
-    const grant = ok(await t.gql(MANAGER, 'mutation($input: RequestImpersonationInput!) { requestImpersonation(input: $input) { id } }', { input }, tagged('request'))).requestImpersonation;
-    ok(await t.gql(ADMIN, 'mutation($id: ID!) { approveImpersonationGrant(id: $id) { id } }', { id: grant.id }, tagged('approve')));
-    const started = ok(await t.gql(MANAGER, 'mutation($c: ID!) { startImpersonation(customerAccountId: $c, reason: "porting") { token session { id actor { email } } } }', { c: acme.id }, tagged('start'))).startImpersonation;
+    const grant = (await step('request', MANAGER, 'mutation($input: RequestImpersonationInput!) { requestImpersonation(input: $input) { id } }', { input })).requestImpersonation;
+    await step('approve', ADMIN, 'mutation($id: ID!) { approveImpersonationGrant(id: $id) { id } }', { id: grant.id });
+    const started = (await step('start', MANAGER, 'mutation($c: ID!) { startImpersonation(customerAccountId: $c, reason: "porting") { token session { id actor { email } } } }', { c: acme.id })).startImpersonation;
     const session = { token: started.token as string };
-    ok(await t.gql(session, CONTACT_ROLES, { userId: billing.id, roles: ['BILLING_CONTACT'] }, tagged('change')));
-    ok(await t.gql(session, END, { id: started.session.id }, tagged('end')));
+    await step('change', session, CONTACT_ROLES, { userId: billing.id, roles: ['BILLING_CONTACT'] });
+    await step('end', session, END, { id: started.session.id });
     sessionId = started.session.id;
 
     const events = (ok(await t.gql(ADMIN, READ, { accountId: acme.id })).auditEvents.nodes as Array<{ action: string; requestId: string; actorUserId: string; actor: { id: string; email: string } | null; impersonationSessionId: string | null }>)
-      .filter((e) => e.requestId.startsWith(`portal-${kind}-`))
-      .map((e) => [e.requestId.slice(`portal-${kind}-`.length), e.action, e.actorUserId === manager.id, e.actor?.email ?? null]);
+      .filter((e) => steps.has(e.requestId))
+      .map((e) => [steps.get(e.requestId), e.action, e.actorUserId === manager.id, e.actor?.email ?? null]);
     expect(events.reverse()).toEqual([
       // Asking for consent is the partner's own business: the customer sees that it was asked, not by whom.
       ['request', 'impersonation.request', true, null],

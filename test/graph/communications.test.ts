@@ -6,7 +6,6 @@ const OPERATOR = 'admin@platform.local';
 const SEND = 'mutation($input: SendCommunicationInput!) { sendCommunication(input: $input) { id topic subject sentAt recipients { email } } }';
 const INBOX = 'query($first: Int, $after: String, $unreadOnly: Boolean) { viewer { communications(first: $first, after: $after, unreadOnly: $unreadOnly) { totalCount unreadCount pageInfo { hasNextPage endCursor } nodes { id topic subject body readAt sender { email } account { name } } } } }';
 const MARK = 'mutation($ids: [ID!]!) { markCommunicationsRead(ids: $ids) { id readAt } }';
-const MARK_ONE = 'mutation($id: ID!) { markCommunicationRead(id: $id) { id readAt } }';
 const SET_CONTACTS = 'mutation($accountId: ID!, $contacts: [ProviderContactInput!]!) { setProviderContacts(accountId: $accountId, contacts: $contacts) { role name email } }';
 const CONTACTS = 'query($id: ID!) { account(id: $id) { providerContacts { role name email } } }';
 const RECIPIENTS = 'query($id: ID!, $topic: CommunicationTopic!) { communicationRecipients(accountId: $id, topic: $topic) { email } }';
@@ -74,7 +73,7 @@ describe.each(databaseKinds())('communications on %s', (kind) => {
 
       const marked = ok(await t.gql('fleet@acme.example', MARK, { ids: [a.id] })).markCommunicationsRead;
       expect(marked[0].readAt).not.toBeNull();
-      ok(await t.gql('fleet@acme.example', MARK_ONE, { id: b.id }));
+      ok(await t.gql('fleet@acme.example', MARK, { ids: [b.id] }));
       const after = await inboxOf('fleet@acme.example', { first: 100, unreadOnly: true });
       expect(after.unreadCount).toBe(before.unreadCount);
       expect(after.nodes.map((c: { id: string }) => c.id)).not.toEqual(expect.arrayContaining([a.id]));
@@ -86,7 +85,7 @@ describe.each(databaseKinds())('communications on %s', (kind) => {
       const fleetInbox = await inboxOf('fleet@acme.example', { first: 100 });
       expect(fleetInbox.nodes.map((c: { id: string }) => c.id)).not.toContain(sent.id);
       await refused(t, 'fleet@acme.example', MARK, { ids: [sent.id] }, 'NOT_FOUND');
-      await refused(t, 'admin@acme.example', MARK_ONE, { id: sent.id }, 'NOT_FOUND');
+      await refused(t, 'admin@acme.example', MARK, { ids: [sent.id] }, 'NOT_FOUND');
       const entry = await t.portico.services.db.manager.findOneByOrFail(CommunicationRecipientEntity, { communicationId: sent.id });
       expect(entry.readAt).toBeNull();
     });

@@ -9,6 +9,7 @@ const OPERATOR = 'admin@platform.local';
 const SETTINGS = '{ viewer { user { id name email status } settings { socialConnections { network handle } eventIntegrations { provider account } notifications { topic channels } pendingEmail pendingEmailExpiresAt } } }';
 const UPDATE = 'mutation($input: MySettingsInput!) { updateMySettings(input: $input) { id name email status } }';
 const CONFIRM = 'mutation($code: String!) { confirmMyEmail(code: $code) { id email } }';
+const PERSONAL = 'query($id: ID!) { viewer { user { id personalSettings } } user(id: $id) { email personalSettings } }';
 const INPUT_FIELDS = '{ __type(name: "MySettingsInput") { inputFields { name } } }';
 const MUTATION_ARGS = '{ __schema { mutationType { fields { name args { name } } } } }';
 
@@ -81,7 +82,7 @@ describe.each(databaseKinds())('My Settings on %s', (kind) => {
 
   it('the input has no field for a user id, roles, status or email verification, and the mutations take no user id', async () => {
     const fields = ok(await t.gql(OPERATOR, INPUT_FIELDS)).__type.inputFields.map((f: { name: string }) => f.name);
-    expect(fields.sort()).toEqual(['email', 'eventIntegrations', 'name', 'notifications', 'socialConnections']);
+    expect(fields.sort()).toEqual(['email', 'eventIntegrations', 'name', 'notifications', 'personal', 'socialConnections']);
     const mutations = ok(await t.gql(OPERATOR, MUTATION_ARGS)).__schema.mutationType.fields as Array<{ name: string; args: Array<{ name: string }> }>;
     expect(mutations.find((m) => m.name === 'updateMySettings')!.args.map((a) => a.name)).toEqual(['input']);
     expect(mutations.find((m) => m.name === 'confirmMyEmail')!.args.map((a) => a.name)).toEqual(['code']);
@@ -114,6 +115,68 @@ describe.each(databaseKinds())('My Settings on %s', (kind) => {
     { title: 'an email that is no email', input: { email: 'not-an-email' }, message: /is not an email address/ },
   ])('$title is BAD_USER_INPUT, and changes nothing', async ({ input, message }) => {
     await refusedHere('sales@northwind.example', UPDATE, { input }, 'BAD_USER_INPUT', message);
+  });
+
+  describe('as one personal object (updateMySettings(input: { name, personal }) and User.personalSettings)', () => {
+    it('changes the same settings as the typed fields, read back on viewer.user.personalSettings and viewer.settings, audited alike', async () => {
+      const me = await t.user('marketing@northwind.example');
+      const personal = {
+        socialConnections: [{ network: 'linkedin', handle: 'mia-marketing' }],
+        eventIntegrations: [{ provider: 'gotowebinar', account: 'mia@northwind.example' }],
+        notifications: [{ topic: 'NEWS', channels: ['IN_APP', 'EMAIL'] }],
+      };
+      ok(await t.gql('marketing@northwind.example', UPDATE, { input: { name: 'Mia Marketer', personal } }));
+      const expected = { ...personal, notifications: [{ topic: 'NEWS', channels: ['EMAIL', 'IN_APP'] }] };
+      const read = ok(await t.gql('marketing@northwind.example', PERSONAL, { id: me.id }));
+      expect(read.viewer.user).toEqual({ id: me.id, personalSettings: expected });
+      expect(read.user).toEqual({ email: 'marketing@northwind.example', personalSettings: expected });
+      const { viewer } = ok(await t.gql('marketing@northwind.example', SETTINGS));
+      expect(viewer.user.name).toBe('Mia Marketer');
+      expect(viewer.settings).toMatchObject(expected);
+
+      // A key left out stays as it was.
+      ok(await t.gql('marketing@northwind.example', UPDATE, { input: { personal: { socialConnections: [] } } }));
+      expect(ok(await t.gql('marketing@northwind.example', PERSONAL, { id: me.id })).viewer.user.personalSettings).toEqual({ ...expected, socialConnections: [] });
+      const events = await em().find(AuditEventEntity, { where: { action: 'user.updateMySettings', targetId: me.id }, order: { occurredAt: 'ASC' } });
+      expect(events.map((e) => e.details)).toEqual([
+        { name: { from: 'Mia Marketing', to: 'Mia Marketer' }, preferences: ['socialConnections', 'eventIntegrations', 'notifications'] },
+        { preferences: ['socialConnections'] },
+      ]);
+    });
+
+    it("is null for anyone but the user: another user, and an administrator or operator who may read the user", async () => {
+      const me = await t.user('marketing@northwind.example');
+      expect(ok(await t.gql('marketing@northwind.example', PERSONAL, { id: me.id })).user.personalSettings).not.toBeNull();
+      for (const other of ['admin@northwind.example', OPERATOR, 'sales@northwind.example']) {
+        const read = ok(await t.gql(other, PERSONAL, { id: me.id }));
+        if (other !== 'sales@northwind.example') expect(read.user).toEqual({ email: 'marketing@northwind.example', personalSettings: null });
+        else expect(read.user?.personalSettings ?? null).toBeNull();
+        expect(read.viewer.user.personalSettings).toEqual({ socialConnections: expect.any(Array), eventIntegrations: expect.any(Array), notifications: expect.any(Array) });
+      }
+    });
+
+    it.each([
+      { title: 'an unknown key', personal: { favouriteColour: 'blue' }, message: /personal\.favouriteColour is not a personal setting/ },
+      { title: 'a role smuggled in', personal: { roles: ['ADMINISTRATOR'] }, message: /personal\.roles is not a personal setting/ },
+      { title: 'a value of the wrong shape', personal: { socialConnections: 'linkedin' }, message: /personal\.socialConnections/ },
+      { title: 'an entry with an unknown field', personal: { eventIntegrations: [{ provider: 'zoom', account: 'a', token: 'secret' }] }, message: /personal\.eventIntegrations\.0/ },
+      { title: 'a channel that does not exist', personal: { notifications: [{ topic: 'NEWS', channels: ['PIGEON'] }] }, message: /personal\.notifications\.0\.channels/ },
+      { title: 'a topic the policy does not have', personal: { notifications: [{ topic: 'GOSSIP', channels: ['EMAIL'] }] }, message: /unknown topic GOSSIP/ },
+    ])('$title in personal is BAD_USER_INPUT, and changes nothing', async ({ personal, message }) => {
+      await refusedHere('sales@northwind.example', UPDATE, { input: { name: 'Never Applied', personal } }, 'BAD_USER_INPUT', message);
+    });
+
+    it('a setting given both in personal and as its field is BAD_USER_INPUT, and changes nothing', async () => {
+      const input = { personal: { notifications: [{ topic: 'NEWS', channels: ['EMAIL'] }] }, notifications: [{ topic: 'NEWS', channels: ['SMS'] }] };
+      await refusedHere('sales@northwind.example', UPDATE, { input }, 'BAD_USER_INPUT', /notifications is given both in personal and as a field/);
+    });
+
+    it('personal and different typed fields combine', async () => {
+      const me = await t.user('sales@northwind.example');
+      ok(await t.gql('sales@northwind.example', UPDATE, { input: { personal: { socialConnections: [{ network: 'x', handle: 'sol' }] }, eventIntegrations: [] } }));
+      const read = ok(await t.gql('sales@northwind.example', PERSONAL, { id: me.id })).viewer.user.personalSettings;
+      expect(read).toMatchObject({ socialConnections: [{ network: 'x', handle: 'sol' }], eventIntegrations: [] });
+    });
   });
 
   it('an email another user has is CONFLICT, and changes nothing', async () => {
@@ -193,12 +256,20 @@ describe.each(databaseKinds())('My Settings in an impersonation session and for 
     const acme = await t.account('Acme Logistics');
     const northwind = await t.account('Northwind Telecom');
     ok(await t.gql('admin@acme.example', 'mutation($input: GrantImpersonationInput!) { grantImpersonation(input: $input) { id } }', { input: { customerAccountId: acme.id, partnerAccountId: northwind.id, rights: ['PORTAL_ADMINISTRATOR'] } }));
+    // The partner user has personal settings of their own: the session reads none of them.
+    ok(await t.gql('ppm@northwind.example', UPDATE, { input: { personal: { socialConnections: [{ network: 'linkedin', handle: 'mark-manager' }] } } }));
+    expect(ok(await t.gql('ppm@northwind.example', '{ viewer { user { personalSettings } } }')).viewer.user.personalSettings).toMatchObject({ socialConnections: [{ network: 'linkedin', handle: 'mark-manager' }] });
     const { token } = ok(await t.gql('ppm@northwind.example', 'mutation($c: ID!) { startImpersonation(customerAccountId: $c, reason: "support") { token } }', { c: acme.id })).startImpersonation;
-    expect(ok(await t.gql({ token }, '{ viewer { settings { pendingEmail } } }')).viewer.settings).toBeNull();
+    const inSession = ok(await t.gql({ token }, '{ viewer { settings { pendingEmail } user { personalSettings } actor { personalSettings } } }')).viewer;
+    expect(inSession.settings).toBeNull();
+    expect(inSession.user.personalSettings).toBeNull();
+    expect(inSession.actor).toEqual({ personalSettings: null });
+    const rows = JSON.stringify(await t.portico.services.db.manager.find(UserSettingsEntity));
     const before = await t.snapshot();
     for (const [query, variables] of [
       [UPDATE, { input: { name: 'Someone Else' } }],
       [UPDATE, { input: { email: 'elsewhere@northwind.example' } }],
+      [UPDATE, { input: { personal: { socialConnections: [] } } }],
       [CONFIRM, { code: 'x' }],
     ] as const) {
       const result = await t.gql({ token }, query, variables);
@@ -206,7 +277,7 @@ describe.each(databaseKinds())('My Settings in an impersonation session and for 
       expect(result.errors![0].message).toMatch(/an impersonation session cannot/);
     }
     expect(await t.snapshot()).toEqual(before);
-    expect(await t.portico.services.db.manager.count(UserSettingsEntity)).toBe(0);
+    expect(JSON.stringify(await t.portico.services.db.manager.find(UserSettingsEntity))).toBe(rows);
   });
 
   it('a suspended user changes nothing', async () => {

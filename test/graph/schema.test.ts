@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { isNonNullType, isObjectType, type GraphQLObjectType } from 'graphql';
+import { getNamedType, isInputObjectType, isNonNullType, isObjectType, type GraphQLInputObjectType, type GraphQLObjectType } from 'graphql';
 import { join } from 'path';
 import { buildAccessControlSubgraph } from '../../src/graph/schema';
 import { protectionReport, type FieldRule } from '../../src/graph/enforce';
@@ -52,5 +52,44 @@ describe('the access-control subgraph schema', () => {
     for (const name of ['parent', 'children', 'ancestors', 'users', 'contacts', 'viewerCanManage', 'viewerPermissions']) expect(account.getFields()[name]).toBeDefined();
     const user = built.schema.getType('User') as import('graphql').GraphQLObjectType;
     for (const name of ['account', 'roles', 'contactRoles', 'canLogin']) expect(user.getFields()[name]).toBeDefined();
+  });
+
+  it("carries the names of the portal's screens (SPEC §7.3) with the shapes given there", () => {
+    const object = (name: string) => built.schema.getType(name) as GraphQLObjectType;
+    const input = (name: string) => {
+      const type = built.schema.getType(name);
+      expect(isInputObjectType(type)).toBe(true);
+      return type as GraphQLInputObjectType;
+    };
+    const fieldsOf = (type: GraphQLObjectType | GraphQLInputObjectType) => Object.keys(type.getFields());
+    const argsOf = (type: GraphQLObjectType, field: string) => type.getFields()[field].args.map((a) => `${a.name}: ${a.type.toString()}`);
+    const typeOf = (type: GraphQLObjectType | GraphQLInputObjectType, field: string) => type.getFields()[field].type.toString();
+    const [query, mutation] = [built.schema.getQueryType()!, built.schema.getMutationType()!];
+    const inputOf = (field: string) => input(getNamedType(mutation.getFields()[field].args.find((a) => a.name === 'input')!.type).name);
+
+    // Communications.
+    expect(fieldsOf(inputOf('sendCommunication'))).toEqual(expect.arrayContaining(['accountId', 'topic', 'subject', 'body']));
+    expect(argsOf(object('Viewer'), 'communications')).toEqual(['first: Int', 'after: String', 'unreadOnly: Boolean']);
+    expect(fieldsOf(object(getNamedType(object('Viewer').getFields().communications.type).name))).toContain('unreadCount');
+    expect(argsOf(mutation, 'markCommunicationsRead')).toEqual(['ids: [ID!]!']);
+    expect(mutation.getFields().markCommunicationRead).toBeUndefined();
+    expect(object('Account').getFields().providerContacts).toBeDefined();
+    // My Settings.
+    expect(typeOf(inputOf('updateMySettings'), 'name')).toBe('String');
+    expect(typeOf(inputOf('updateMySettings'), 'personal')).toBe('JSONObject');
+    expect(typeOf(object('User'), 'personalSettings')).toBe('JSONObject');
+    expect(object('Viewer').getFields().settings).toBeDefined();
+    // Typed settings: a secret reads { set, updatedAt, updatedBy }.
+    expect(fieldsOf(object('AccountSetting'))).toEqual(expect.arrayContaining(['set', 'updatedAt', 'updatedBy']));
+    // Views.
+    const createView = inputOf('createView');
+    expect(fieldsOf(createView)).toEqual(expect.arrayContaining(['name', 'path', 'audience']));
+    expect(fieldsOf(input(getNamedType(createView.getFields().audience.type).name))).toEqual(['partnerGroupIds']);
+    for (const name of ['updateView', 'deleteView']) expect(mutation.getFields()[name]).toBeDefined();
+    expect(query.getFields().views).toBeDefined();
+    expect(object('Viewer').getFields().views).toBeDefined();
+    // Seed rows.
+    expect(query.getFields().whoCan).toBeDefined();
+    expect(object('AuditEvent').getFields().actor).toBeDefined();
   });
 });

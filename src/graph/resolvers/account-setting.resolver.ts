@@ -26,6 +26,7 @@ export class AccountSettingsResolver {
       defaultValue: setting.secret ? null : (setting.default ?? null),
       isSecret: setting.secret,
       isSet,
+      set: isSet,
       updatedAt,
       updatedByUserId,
       accountId: account.id,

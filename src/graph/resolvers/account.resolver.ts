@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { readableSettings } from '../../domain/account-settings';
+import { readableSettings, settingEntries } from '../../domain/account-settings';
 import { createAccount, moveAccount, setAccountStatus } from '../../domain/accounts.service';
 import type { RequestContext } from '../../domain/context';
 import { accountFacts } from '../../domain/facts';
@@ -102,11 +102,19 @@ export class AccountResolver {
 
   @FieldResolver(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'Site configuration as set: modules, adminsMayAssignRoles, leadsVisibilityByRole, … Secret settings never appear here (see settingEntries).',
+    description:
+      'Site configuration as set: modules, adminsMayAssignRoles, leadsVisibilityByRole, … A secret setting that is set reads { set: true, updatedAt, updatedBy } (updatedBy: the id of who set it, when the viewer may see them), never its value; one not set is absent.',
   })
   @RequiresPermission('accounts.settings', { account: 'id' })
-  settings(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): AccountSettings {
-    return readableSettings(ctx.engine.policy, account.settings);
+  async settings(@Ctx() ctx: RequestContext, @Root() account: AccountEntity): Promise<Record<string, unknown>> {
+    const secrets = (await settingEntries(ctx, account)).filter((entry) => entry.setting.secret && entry.isSet);
+    const written = await Promise.all(
+      secrets.map(async ({ setting, updatedAt, updatedByUserId }) => {
+        const by = updatedByUserId ? await ctx.visibleUser(updatedByUserId) : null;
+        return [setting.key, { set: true, updatedAt: updatedAt?.toISOString() ?? null, updatedBy: by?.id ?? null }] as const;
+      }),
+    );
+    return { ...readableSettings(ctx.engine.policy, account.settings), ...Object.fromEntries(written) };
   }
 
   @FieldResolver(() => UserConnection, { nullable: true, description: 'The account\'s users, in email order (null for a viewer without users.read there).' })

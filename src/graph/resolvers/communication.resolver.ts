@@ -39,12 +39,6 @@ export class CommunicationResolver {
     return (await markCommunicationsRead(ctx, ids)).map(communicationOf);
   }
 
-  @Mutation(() => Communication, { description: "Marks one communication of the viewer's own inbox read (markCommunicationsRead with one id)." })
-  @Authenticated()
-  async markCommunicationRead(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Communication> {
-    return communicationOf((await markCommunicationsRead(ctx, [id]))[0]);
-  }
-
   @FieldResolver(() => Account, { nullable: true, description: 'The account it was sent to, when the viewer may see it.' })
   account(@Ctx() ctx: RequestContext, @Root() communication: Communication): Promise<Account | null> {
     return ctx.visibleAccount(communication.accountId);

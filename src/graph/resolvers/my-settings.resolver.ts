@@ -1,6 +1,7 @@
-import { Arg, Ctx, FieldResolver, Mutation, Resolver } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../domain/context';
-import { confirmMyEmail, mySettings, updateMySettings } from '../../domain/my-settings.service';
+import { confirmMyEmail, mySettings, personalSettingsOf, updateMySettings } from '../../domain/my-settings.service';
 import { Authenticated } from '../directives';
 import { MySettings, MySettingsInput } from '../types/my-settings.type';
 import { User } from '../types/user.type';
@@ -15,7 +16,10 @@ export class MySettingsResolver {
     return mySettings(ctx);
   }
 
-  @Mutation(() => User, { description: "Changes the caller's own name, social connections, event integrations and notification settings; a new email waits for confirmMyEmail. Refused in an impersonation session." })
+  @Mutation(() => User, {
+    description:
+      "Changes the caller's own name and personal settings (social connections, event integrations, notification settings, as typed fields or as one personal object); a new email waits for confirmMyEmail. Refused in an impersonation session.",
+  })
   @Authenticated()
   updateMySettings(@Ctx() ctx: RequestContext, @Arg('input', () => MySettingsInput) input: MySettingsInput): Promise<User> {
     return updateMySettings(ctx, input);
@@ -25,5 +29,18 @@ export class MySettingsResolver {
   @Authenticated()
   confirmMyEmail(@Ctx() ctx: RequestContext, @Arg('code', () => String) code: string): Promise<User> {
     return confirmMyEmail(ctx, code);
+  }
+}
+
+@Resolver(() => User)
+export class UserPersonalSettingsResolver {
+  @FieldResolver(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      "The user's own personal settings ({ socialConnections, eventIntegrations, notifications }), read by that user alone: null for anyone else (an administrator who may see the user too) and in an impersonation session.",
+  })
+  @Authenticated()
+  personalSettings(@Ctx() ctx: RequestContext, @Root() user: User): Promise<Record<string, unknown> | null> {
+    return personalSettingsOf(ctx, user.id) as Promise<Record<string, unknown> | null>;
   }
 }

@@ -30,6 +30,9 @@ export class AccountSetting {
   @Field(() => Boolean, { description: 'Whether the account set it (else the default applies).' })
   isSet!: boolean;
 
+  @Field(() => Boolean, { description: 'Whether the account set it (as isSet): for a secret, with updatedAt and updatedBy, all a reader learns of it.' })
+  set!: boolean;
+
   @Field(() => GraphQLDateTimeISO, { nullable: true, description: 'When it was last set, while it is set.' })
   updatedAt!: Date | null;
 

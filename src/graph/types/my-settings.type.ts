@@ -1,3 +1,4 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { NOTIFICATION_CHANNELS } from '../../domain/my-settings.service';
 import { Authenticated } from '../directives';
@@ -101,4 +102,11 @@ export class MySettingsInput {
 
   @Field(() => [NotificationSettingInput], { nullable: true })
   notifications?: NotificationSettingInput[] | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      'The personal settings as one object, e.g. { notifications: [{ topic: "NEWS", channels: ["EMAIL"] }] }: socialConnections, eventIntegrations and notifications, each checked as its field is (a key left out is unchanged, an unknown key is BAD_USER_INPUT). A setting given here and as its field too is BAD_USER_INPUT.',
+  })
+  personal?: Record<string, unknown> | null;
 }
