@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
 import type { AuditEventEntity } from '../storage/entities';
-import type { AuditEntry } from './audit';
 import { ImpersonationSessionEntity, OutboxEventEntity, WebhookDeliveryEntity, WebhookEntity } from '../storage/entities';
 import { actorShownToAccount, sessionIdOf } from './audit-actor';
 
@@ -100,7 +99,7 @@ export const COMMON_EVENT_FIELDS = ['accountId', 'auditEventId', 'actor', 'targe
 export interface EventExample {
   /** The account whose outbox (and webhooks) receive it, in words. */
   account: string;
-  targetType: AuditEntry['targetType'];
+  targetType: 'Account' | 'User' | 'CustomRole' | 'ImpersonationGrant' | 'ImpersonationSession' | 'DelegatedAdminRelationship' | 'PartnerGroup' | 'Communication' | 'View';
   /** What the change records besides the common fields: the example payload's own part, as the code writes it. */
   data: Record<string, unknown>;
 }
