@@ -15,7 +15,7 @@ export function eventCatalogue(): string {
   const rows = ['| event | audit action | written to | carries, besides the common fields |', '|---|---|---|---|'];
   for (const type of EVENT_TYPES) {
     const example = EVENT_EXAMPLES[type];
-    rows.push(`| \`${type}\` | ${actionsOf(type).map((a) => `\`${a}\``).join(', ')} | ${example.account} | ${keys(example.data)} |`);
+    rows.push(`| \`${type}\` | ${actionsOf(type).map((a) => `\`${a}\``).join(', ')} | ${example.account} | ${keys(example.data)}${example.also ? `; ${example.also}` : ''} |`);
   }
   const payloads = EVENT_TYPES.map((type) => JSON.stringify(examplePayload(type)));
   return [...rows, '', 'One example payload of each, as a webhook receives it (the body):', '', '```json', ...payloads, '```'].join('\n');

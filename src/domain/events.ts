@@ -66,6 +66,10 @@ const EVENT_OF_ACTION: Record<string, EventType> = {
   // The address and the roles again, as user.invited: what a mail sender needs to deliver the invitation again.
   'user.resendInvitation': 'invitation.resent',
   'user.update': 'user.updated',
+  // The user's own changes from My Settings are changes of the user too: the name, the preference lists that changed
+  // (their names only), a confirmed new email.
+  'user.updateMySettings': 'user.updated',
+  'user.confirmEmail': 'user.updated',
   'user.setStatus': 'user.status_changed',
   'user.setContactRoles': 'user.contact_roles_changed',
   'user.remove': 'user.removed',
@@ -102,6 +106,8 @@ export interface EventExample {
   targetType: 'Account' | 'User' | 'CustomRole' | 'ImpersonationGrant' | 'ImpersonationSession' | 'DelegatedAdminRelationship' | 'PartnerGroup' | 'Communication' | 'View';
   /** What the change records besides the common fields: the example payload's own part, as the code writes it. */
   data: Record<string, unknown>;
+  /** What else it may carry, in words, when the action behind it records more than the example shows. */
+  also?: string;
 }
 
 const ID = '<id>';
@@ -142,6 +148,7 @@ export const EVENT_EXAMPLES: Record<EventType, EventExample> = {
     account: "the user's",
     targetType: 'User',
     data: { name: { from: 'Olga Outbox', to: 'Olga Ops' }, email: { from: 'olga@acme.example', to: 'ops@acme.example' } },
+    also: 'from My Settings: `preferences`, the names of the preference lists changed (never their contents)',
   },
   'user.status_changed': { account: "the user's", targetType: 'User', data: { from: 'ACTIVE', to: 'SUSPENDED' } },
   'user.contact_roles_changed': { account: "the user's", targetType: 'User', data: { from: [], to: ['TECHNICAL_CONTACT'] } },
