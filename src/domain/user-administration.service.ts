@@ -93,13 +93,18 @@ export async function removeUser(ctx: RequestContext, id: string): Promise<strin
   });
 }
 
-/** Sends the invitation again; only a user who has not signed in yet has one (else CONFLICT). */
+/**
+ * Sends the invitation again: the `invitation.resent` event carries what a mail sender needs to deliver it. Only a
+ * user who has not signed in yet has one (else CONFLICT).
+ */
 export async function resendInvitation(ctx: RequestContext, userId: string): Promise<UserEntity> {
   await targetUser(ctx, userId, 'users.invite');
   return ctx.transaction(async (em) => {
     const { user, account } = await lockedUser(em, ctx, userId);
     if (user.status !== 'INVITED') throw new InvariantError(`user ${user.id} has accepted their invitation already (status ${user.status})`, { status: user.status });
-    await audit(em, ctx, { action: 'user.resendInvitation', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { email: user.email } });
+    // What a mail sender needs to deliver the invitation again, as user.invited carries it: the address and the roles.
+    const roles = (await em.findBy(RoleAssignmentEntity, { userId: user.id })).map((r) => r.role).sort();
+    await audit(em, ctx, { action: 'user.resendInvitation', subjectAccountId: account.id, targetType: 'User', targetId: user.id, details: { email: user.email, roles } });
     return user;
   });
 }

@@ -78,7 +78,7 @@ describe.each(databaseKinds())('the outbox beside the audit trail on %s', (kind)
     expect(outbox.filter((e) => !audited.has(`${e.accountId}#${e.sequence}`))).toEqual([]);
     const announced = audits.filter((a) => eventTypeOf(a.action)).map((a) => eventTypeOf(a.action));
     expect(new Set(announced)).toEqual(
-      new Set(['user.invited', 'role.assigned', 'role.revoked', 'impersonation.session.started', 'impersonation.session.ended', 'impersonation.grant.revoked', 'impersonation.grant.requested', 'account.updated']),
+      new Set(['user.invited', 'role.assigned', 'role.revoked', 'user.contact_roles_changed', 'impersonation.session.started', 'impersonation.session.ended', 'impersonation.grant.revoked', 'impersonation.grant.requested', 'account.updated']),
     );
     expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(['user.acceptInvitation', 'account.update', 'webhook.create', 'webhook.delete', 'impersonation.approve']));
   });

@@ -65,7 +65,7 @@ const ALL = walkthroughs(WALKTHROUGHS);
 
 describe('the walkthroughs of docs/walkthroughs.md', () => {
   it('has, for every preset, the three walkthroughs (and those of the newer screens), each pointed at PORTICO_URL', () => {
-    const screens = ['dstny-communications', 'unifyr-settings'];
+    const screens = ['dstny-communications', 'appdirect-events', 'unifyr-settings'];
     expect(ALL.map((w) => w.name).sort()).toEqual([...PRESETS.flatMap((p) => ['delegation', 'fleet', 'impersonation'].map((n) => `${p}-${n}`)), ...screens].sort());
     for (const walkthrough of ALL) {
       expect(walkthrough.steps[0].command).toBe('URL=${PORTICO_URL:-http://localhost:4000/graphql}');
