@@ -8,7 +8,8 @@ import { createServer, type Server } from 'http';
 import { SignJWT } from 'jose';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { applyPorticoDirectives, CONTEXT_HEADER, loadOrCreateContextSigner, porticoKit, porticoSubgraphHeader, type ContextSigner, type PorticoContext } from '../../src';
+import { applyPorticoDirectives, CONTEXT_HEADER, porticoKit, porticoSubgraphHeader, type PorticoContext } from 'portico-kit';
+import { loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 
 /** What the fake Portico allows: user → "permission@account" → scope (null for an unscoped permission). */
 const GRANTS: Record<string, Record<string, string | null>> = {

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'fs';
 import { buildSchema, graphql, type GraphQLObjectType } from 'graphql';
 import { join, relative } from 'path';
 import { enforceDirectives } from '../../src/graph/enforce';
-import { accountIdAt, accountIdOf, alternatives, applyPorticoDirectives, fieldRules, PORTICO_DIRECTIVE_DEFINITIONS, type PorticoViewer } from '../../src/kit';
-import { declaredRules } from '../../src/kit/rules';
+import { accountIdAt, accountIdOf, alternatives, applyPorticoDirectives, fieldRules, PORTICO_DIRECTIVE_DEFINITIONS, type PorticoViewer } from 'portico-kit';
+import { declaredRules } from 'portico-kit';
 
 const SDL = `
   ${PORTICO_DIRECTIVE_DEFINITIONS}
