@@ -100,6 +100,11 @@ describe('the kit, packed and installed on its own (docs/kit.md quickstart)', ()
     expect(readdirSync(join(app, 'node_modules', 'portico-kit')).sort()).toEqual(['README.md', 'dist', 'package.json']);
   });
 
+  it('an ES module imports it by name too (CommonJS, its named exports seen by Node)', () => {
+    const source = "import { porticoKit, buildSubgraphSchema, requirePortico } from 'portico-kit'; console.log([porticoKit, buildSubgraphSchema, requirePortico].map((f) => typeof f).join(' '));";
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', source], { cwd: app, encoding: 'utf8' }).trim()).toBe('function function function');
+  });
+
   it("installs none of the gateway's packages, and few of any", () => {
     const tree = npm(['ls', '--omit=dev', '--all', '--parseable'], app).trim().split('\n').slice(1);
     const names = tree.map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
