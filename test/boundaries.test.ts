@@ -1,5 +1,6 @@
 import { ESLint } from 'eslint';
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { builtinModules } from 'module';
 import { dirname, join, relative, resolve } from 'path';
 
 const ROOT = join(__dirname, '..');
@@ -46,6 +47,18 @@ describe('the import boundaries (eslint.config.mjs, run by npm test)', () => {
     const results = await new ESLint({ cwd: ROOT }).lintFiles(['src/**/*.ts', 'packages/kit/src/**/*.ts']);
     expect(results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(ROOT.length + 1)}:${m.line} ${m.message}`))).toEqual([]);
     expect(results.length).toBeGreaterThan(80);
+  });
+
+  it("the kit imports only Node's modules and the packages its package.json names (dependencies, peers)", () => {
+    const kit = join(ROOT, 'packages', 'kit');
+    const manifest = JSON.parse(readFileSync(join(kit, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
+    const named = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
+    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const imported = readdirSync(join(kit, 'src'))
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) => [...readFileSync(join(kit, 'src', name), 'utf8').matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'([^.'][^']*)'|^import\s+'([^.'][^']*)'/gm)].map((m) => packageOf(m[1] ?? m[2])));
+    expect(imported).toContain('jose');
+    expect([...new Set(imported)].filter((name) => !named.has(name) && !builtinModules.includes(name.replace(/^node:/, '')))).toEqual([]);
   });
 
   it('no module reaches itself through its imports (type imports included): each concept has one home', () => {
