@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { buildASTSchema, parse } from 'graphql';
 import { loadPolicy, packageRoot, PRESETS } from '../src/config';
-import { rulesOf, type FieldRule } from '../src/kit/rules';
+import { rulesOf, type FieldRule } from 'portico-kit';
 import { renderPolicyTables } from '../src/policy';
 
 /** The Markdown tables of a preset, as `schema/policies/<name>.md` holds them. */

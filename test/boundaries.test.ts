@@ -1,5 +1,6 @@
 import { ESLint } from 'eslint';
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { builtinModules } from 'module';
 import { dirname, join, relative, resolve } from 'path';
 
 const ROOT = join(__dirname, '..');
@@ -18,8 +19,13 @@ describe('the import boundaries (eslint.config.mjs, run by npm test)', () => {
     { title: 'identity imports the domain', file: 'src/identity/probe.ts', source: "import '../domain/principal';" },
     { title: 'storage imports the domain', file: 'src/storage/entities/probe.ts', source: "import '../../domain/audit';" },
     { title: 'the domain imports the graph', file: 'src/domain/probe.ts', source: "import { formatErrorWith } from '../graph/errors';" },
-    { title: 'the kit imports the graph', file: 'src/kit/probe.ts', source: "import '../graph/enforce';" },
-    { title: 'the kit imports the gateway', file: 'src/kit/probe.ts', source: "import '../gateway/server';" },
+    { title: 'the kit imports the graph', file: 'packages/kit/src/probe.ts', source: "import '../../../src/graph/enforce';" },
+    { title: 'the kit imports the gateway', file: 'packages/kit/src/probe.ts', source: "import '../../../src/gateway/server';" },
+    { title: 'the kit imports something beside its sources', file: 'packages/kit/src/probe.ts', source: "import '../package.json';" },
+    { title: "the kit imports the gateway's package", file: 'packages/kit/src/probe.ts', source: "import { startPortico } from 'portico';" },
+    { title: "the gateway reaches into the kit's folder", file: 'src/gateway/probe.ts', source: "import '../../packages/kit/src/rules';" },
+    { title: "a demo subgraph reaches into the kit's folder", file: 'src/demo/leads/probe.ts', source: "import '../../../packages/kit/src';" },
+    { title: 'the policy engine imports the kit', file: 'src/policy/probe.ts', source: "import { alternatives } from 'portico-kit';" },
     { title: 'a demo subgraph imports storage', file: 'src/demo/tickets/probe.ts', source: "import '../../storage/entities';" },
     { title: 'a demo subgraph imports the gateway', file: 'src/demo/probe.ts', source: "import '../gateway/http';" },
   ])('refuses: $title', async ({ file, source }) => {
@@ -27,19 +33,32 @@ describe('the import boundaries (eslint.config.mjs, run by npm test)', () => {
   });
 
   it.each([
-    { title: 'the gateway imports the kit', file: 'src/gateway/probe.ts', source: "import '../kit/http';" },
-    { title: 'the graph imports the kit', file: 'src/graph/probe.ts', source: "import '../kit/rules';" },
-    { title: 'a demo subgraph imports the kit', file: 'src/demo/leads/probe.ts', source: "import '../../kit';" },
-    { title: 'the kit imports a package named like a folder', file: 'src/kit/probe.ts', source: "import '@apollo/server/errors';" },
+    { title: 'the gateway imports the kit', file: 'src/gateway/probe.ts', source: "import 'portico-kit/http';" },
+    { title: 'the graph imports the kit', file: 'src/graph/probe.ts', source: "import 'portico-kit';" },
+    { title: 'a demo subgraph imports the kit', file: 'src/demo/leads/probe.ts', source: "import 'portico-kit';" },
+    { title: 'the kit imports a module of its own', file: 'packages/kit/src/probe.ts', source: "import './rules';" },
+    { title: 'the kit imports a package named like a folder', file: 'packages/kit/src/probe.ts', source: "import '@apollo/server/errors';" },
     { title: 'storage imports the policy', file: 'src/storage/probe.ts', source: "import '../policy';" },
   ])('allows: $title', async ({ file, source }) => {
     expect(await verdict(file, source)).toEqual([]);
   });
 
   it('the tree as it is keeps every boundary', async () => {
-    const results = await new ESLint({ cwd: ROOT }).lintFiles(['src/**/*.ts']);
+    const results = await new ESLint({ cwd: ROOT }).lintFiles(['src/**/*.ts', 'packages/kit/src/**/*.ts']);
     expect(results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(ROOT.length + 1)}:${m.line} ${m.message}`))).toEqual([]);
     expect(results.length).toBeGreaterThan(80);
+  });
+
+  it("the kit imports only Node's modules and the packages its package.json names (dependencies, peers)", () => {
+    const kit = join(ROOT, 'packages', 'kit');
+    const manifest = JSON.parse(readFileSync(join(kit, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
+    const named = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
+    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const imported = readdirSync(join(kit, 'src'))
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) => [...readFileSync(join(kit, 'src', name), 'utf8').matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'([^.'][^']*)'|^import\s+'([^.'][^']*)'/gm)].map((m) => packageOf(m[1] ?? m[2])));
+    expect(imported).toContain('jose');
+    expect([...new Set(imported)].filter((name) => !named.has(name) && !builtinModules.includes(name.replace(/^node:/, '')))).toEqual([]);
   });
 
   it('no module reaches itself through its imports (type imports included): each concept has one home', () => {
@@ -90,7 +109,7 @@ describe('the lint of the suites (eslint.config.mjs, run by npm test)', () => {
     expect(await rulesFor("declare const ok: (r: unknown) => void;\nit('succeeds', () => { ok({}); });\nit.todo('not run here: why');")).toEqual([]);
   });
 
-  it('npm run lint covers the sources, the suites and the scripts', () => {
-    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.lint).toBe('eslint src test scripts');
+  it("npm run lint covers the sources, the suites, the scripts and the kit's sources", () => {
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.lint).toBe('eslint src test scripts packages/kit/src');
   });
 });

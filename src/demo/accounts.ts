@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { PorticoViewer } from '../kit';
+import type { PorticoViewer } from 'portico-kit';
 import { DemoAccountEntity } from './demo-account.entity';
 import type { DemoStore } from './store';
 

@@ -5,8 +5,8 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
-import { applyPorticoDirectives, buildSubgraphSchema, porticoKit, porticoSubgraphHeader, type PorticoContext, type SubgraphResolvers } from '../kit';
+import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from 'portico-kit/http';
+import { applyPorticoDirectives, buildSubgraphSchema, porticoKit, porticoSubgraphHeader, type PorticoContext, type SubgraphResolvers } from 'portico-kit';
 import { AccountDirectory, type AccountSeeder } from './accounts';
 import { DemoStore } from './store';
 

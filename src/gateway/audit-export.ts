@@ -6,7 +6,7 @@ import { badInput, clientCodeOf, httpStatusOf, PorticoError } from '../errors';
 import type { AuditEventEntity } from '../storage/entities';
 import { readChainHeads, signCheckpoint } from '../storage/audit-checkpoints';
 import type { IdentityResolver } from './context';
-import { sendJson } from '../kit/http';
+import { sendJson } from 'portico-kit/http';
 
 export const AUDIT_EXPORT_PATH = '/audit/export';
 

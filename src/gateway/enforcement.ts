@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { EnforcementMode } from '../config';
 import type { GatewayContext } from './context';
 import { analyzeOperation, deniedSelections, denialError, denialsOf, restoreRemovedFields, rewriteOperation, type Check, type OperationAnalysis } from './rewrite';
-import { accountIdAt, accountRoot, alternatives } from '../kit/rules';
+import { accountIdAt, accountRoot, alternatives } from 'portico-kit';
 import type { AuthorizationRules } from './rules';
 
 /** Operations whose analysis is kept; a client sending more distinct texts than this only costs re-analysis. */

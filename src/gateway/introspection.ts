@@ -5,7 +5,7 @@ import { collectFields } from 'graphql/execution/collectFields';
 import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../domain/context';
 import { permissionsUnderLiveGrants } from '../domain/impersonation.service';
-import { alternatives, fieldRules } from '../kit/rules';
+import { alternatives, fieldRules } from 'portico-kit';
 import type { GatewayRule } from './rules';
 
 /** Distinct permission sets whose schema view is kept; callers with the same reach share one. */

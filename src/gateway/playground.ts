@@ -8,7 +8,7 @@ import type { Services } from '../domain/context';
 import { canonicalEmail } from '../identifiers';
 import { signDevToken, type DevKeyPair } from '../identity';
 import { AccountEntity, RoleAssignmentEntity, UserEntity } from '../storage/entities';
-import { sendJson } from '../kit/http';
+import { sendJson } from 'portico-kit/http';
 import { exampleOperations } from './playground/examples';
 import { PLAYGROUND_SCRIPT, PLAYGROUND_STYLES, playgroundPage } from './playground/page';
 

@@ -24,7 +24,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { PorticoError } from '../errors';
-import { accountRoot, alternatives } from '../kit/rules';
+import { accountRoot, alternatives } from 'portico-kit';
 import type { AuthorizationRules, GatewayRule } from './rules';
 
 /** Rewrites kept per operation (one per distinct set of verdicts). */

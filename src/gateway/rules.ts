@@ -16,7 +16,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { getDirective } from '@graphql-tools/utils';
-import { accountRoot, alternatives, declaredRules, type PorticoDirectiveRole } from '../kit/rules';
+import { accountRoot, alternatives, declaredRules, type PorticoDirectiveRole } from 'portico-kit';
 import type { PolicyEngine } from '../policy';
 import { PORTICO_ACTIONS } from '../policy';
 import { ACCESS_CONTROL_SUBGRAPH, graphEnumName } from './supergraph';

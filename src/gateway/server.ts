@@ -32,7 +32,7 @@ import { PorticoMetrics, RequestObserver, type RequestRecord } from './observabi
 import { Playground } from './playground';
 import { declaredRequirements, perIdentityIntrospection, type RequirementsOf } from './introspection';
 import { AUDIT_EXPORT_PATH, exportAuditTrail } from './audit-export';
-import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from '../kit/http';
+import { headerMapOf, keepConnectionsAlive, readGraphQLBody, sendGraphQLResponse, sendInternalError, sendJson } from 'portico-kit/http';
 import { operationLimits, TIMEOUT_RESPONSE, withinDeadline } from './limits';
 import { DecisionCalls } from './decision-calls';
 import { ACCESS_CONTROL_SUBGRAPH, loadSupergraph, supergraphSubgraphs } from './supergraph';

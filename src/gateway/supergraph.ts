@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'fs';
 import { basename, join } from 'path';
 import { Kind, parse, visit, type DirectiveNode, type DocumentNode, type ValueNode } from 'graphql';
 import { ConfigError, type PorticoConfig, type SubgraphEndpoint } from '../config';
-import { PORTICO_SPEC_URL } from '../kit/directives';
+import { PORTICO_SPEC_URL } from 'portico-kit';
 
 /** The name the access-control graph has in every supergraph Portico composes. */
 export const ACCESS_CONTROL_SUBGRAPH = 'access-control';

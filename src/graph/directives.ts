@@ -1,2 +1,3 @@
 // The directives are the kit's, so the access-control graph and every downstream subgraph declare rules alike.
-export { Authenticated, PORTICO_DIRECTIVES, PORTICO_SPEC_URL, Public, RequiresPermission } from '../kit/directives';
+export { PORTICO_DIRECTIVES, PORTICO_SPEC_URL } from 'portico-kit';
+export { Authenticated, Public, RequiresPermission } from 'portico-kit/type-graphql';

@@ -1,10 +1,10 @@
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../domain/context';
 import { PorticoError } from '../errors';
-import { accountIdAt, alternatives, fieldRules } from '../kit/rules';
+import { accountIdAt, alternatives, fieldRules } from 'portico-kit';
 
 // The rule model is the kit's: one reading of the directives for this graph and every downstream subgraph.
-export { fieldRules, protectionReport, rulesOf, type FieldRule } from '../kit/rules';
+export { fieldRules, protectionReport, rulesOf, type FieldRule } from 'portico-kit';
 
 /**
  * Wraps every resolver with the checks its directives declare. Silence is not a declaration: a field with no

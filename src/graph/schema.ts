@@ -2,7 +2,7 @@ import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { RequestContext } from '../domain/context';
 import { callerAsNow } from '../domain/current-caller';
-import { subgraphFromTypeGraphQL } from '../kit/type-graphql';
+import { subgraphFromTypeGraphQL } from 'portico-kit/type-graphql';
 import { PORTICO_DIRECTIVES } from './directives';
 import { enforceDirectives } from './enforce';
 import { AccessReviewResolver } from './resolvers/access-review.resolver';

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify
 import { DEV_AUDIENCE, DEV_ISSUER, type DevKeyPair } from './dev-keys';
 import { AuthenticationError } from './errors';
 import { PORTICO_ISSUER } from './impersonation-tokens';
-import { VerifiedTokens } from './verified-tokens';
+import { VerifiedTokens } from 'portico-kit';
 
 /**
  * Who a verified token says the caller is. Portico's own tokens (development and impersonation) name a user id in

@@ -2,7 +2,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { readFileSync } from 'fs';
 import { parse } from 'graphql';
 import { join } from 'path';
-import { porticoProtectionReport } from '../../src/kit';
+import { porticoProtectionReport } from 'portico-kit';
 import { DEMO_SUBGRAPH_NAMES, DEMO_SUBGRAPHS, demoSubgraphSdl } from '../../src/demo';
 import { composeSupergraph } from '../../src/gateway/supergraph';
 import { buildAccessControlSubgraph } from '../../src/graph/schema';

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'http';
-import { CONTEXT_HEADER, loadOrCreateContextSigner, startDemoSubgraph, type ContextSigner, type DemoSubgraph, type DemoSubgraphName } from '../../src';
+import { CONTEXT_HEADER } from 'portico-kit';
+import { loadOrCreateContextSigner, startDemoSubgraph, type ContextSigner, type DemoSubgraph, type DemoSubgraphName } from '../../src';
 import { loadPrincipal } from '../../src/domain/principal';
 import { contextClaimsOf } from '../../src/gateway/context';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';

@@ -1,7 +1,7 @@
 import { startDemoSubgraph, type DemoSubgraph } from '../../src/demo';
 import { freePort } from '../../scripts/demo-run';
 import { DecisionCalls } from '../../src/gateway/decision-calls';
-import { AUTHORIZE_QUERY } from '../../src/kit/decisions';
+import { AUTHORIZE_QUERY } from 'portico-kit';
 import { CONTEXT_JWKS_PATH } from '../../src/gateway/server';
 import { CONTEXT_HEADER, loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 import { databaseKinds } from '../support/databases';

@@ -3,7 +3,7 @@ import { randomUUID } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { delimiter, join, resolve } from 'path';
 import { DEV_AUDIENCE, DEV_ISSUER, signDevToken, TokenVerifier } from '../../src/identity';
 import { addUser } from '../../src/storage/bootstrap';
 import { databaseKinds } from '../support/databases';
@@ -53,7 +53,7 @@ async function runTokenScript(t: TestPortico, args: string[], env: Record<string
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 30_000,
-    env: { ...inherited, NODE_PATH: join(ROOT, 'node_modules'), PORTICO_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env },
+    env: { ...inherited, NODE_PATH: [join(ROOT, 'node_modules'), join(ROOT, 'dist', 'node_modules')].join(delimiter), PORTICO_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'fs';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { porticoKit, type PorticoViewer } from '../../src/kit';
+import { porticoKit, type PorticoViewer } from 'portico-kit';
 import {
   CONTEXT_HEADER,
   contextAudience,

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'http';
 import { SignJWT } from 'jose';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { applyPorticoDirectives, CONTEXT_HEADER, loadOrCreateContextSigner, porticoKit, porticoSubgraphHeader, type ContextSigner, type PorticoContext } from '../../src';
+import { applyPorticoDirectives, CONTEXT_HEADER, porticoKit, porticoSubgraphHeader, requirePortico, type PorticoContext, type PorticoViewer } from 'portico-kit';
+import { loadOrCreateContextSigner, type ContextSigner } from '../../src/identity/context-token';
 
 /** What the fake Portico allows: user → "permission@account" → scope (null for an unscoped permission). */
 const GRANTS: Record<string, Record<string, string | null>> = {
@@ -283,5 +284,18 @@ describe('the subgraph kit', () => {
       expect(portico.calls.flat().map((c) => c.permission).sort()).toEqual(['budgets:read', 'finance:read', 'projects:read']);
       expect(portico.calls.length).toBeLessThanOrEqual(2);
     });
+  });
+});
+
+describe('requirePortico: the viewer of an authenticated request, typed non-null', () => {
+  it('gives the viewer of a request that carries one, and refuses one without UNAUTHENTICATED', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-require-'));
+    const signer = await loadOrCreateContextSigner(dir);
+    const kit = porticoKit({ subgraph: 'invoices', porticoUrl: 'http://portico.invalid/graphql', contextJwks: signer.jwks() });
+    const signedIn = await kit.context({ headers: { [CONTEXT_HEADER]: await signer.sign({ sub: 'user-a', acct: 'acct-a' }, 'invoices') } });
+    const viewer: PorticoViewer = requirePortico(signedIn);
+    expect([viewer.userId, viewer.accountId]).toEqual(['user-a', 'acct-a']);
+    const anonymous = await kit.context({ headers: {} });
+    expect(() => requirePortico(anonymous)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }));
   });
 });

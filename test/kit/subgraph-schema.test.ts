@@ -1,5 +1,5 @@
 import { execute, parse, type ExecutionResult } from 'graphql';
-import { buildSubgraphSchema } from '../../src/kit';
+import { buildSubgraphSchema } from 'portico-kit';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
 

@@ -1,6 +1,7 @@
 import { graphql } from 'graphql';
 import { Arg, Directive, Field, ID, ObjectType, Query, Resolver, buildSchema } from 'type-graphql';
-import { applyPorticoDirectives, Authenticated, PORTICO_DIRECTIVES, PorticoViewer, RequiresPermission, subgraphFromTypeGraphQL } from '../../src/kit';
+import { applyPorticoDirectives, PORTICO_DIRECTIVES, PorticoViewer } from 'portico-kit';
+import { Authenticated, RequiresPermission, subgraphFromTypeGraphQL } from 'portico-kit/type-graphql';
 
 @ObjectType()
 @Directive('@key(fields: "id")')

@@ -8,4 +8,6 @@ import { join } from 'path';
 export default function buildOnce(): void {
   const root = join(__dirname, '..', '..');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  // as `npm run build` does after tsc (postbuild): the built code finds the kit by its name
+  execFileSync(process.execPath, [join(root, 'scripts', 'link-kit.js')], { cwd: root, stdio: 'inherit' });
 }

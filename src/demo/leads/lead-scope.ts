@@ -1,5 +1,5 @@
 import { Brackets, type SelectQueryBuilder } from 'typeorm';
-import type { PorticoScope } from '../../kit';
+import type { PorticoScope } from 'portico-kit';
 import type { LeadEntity } from './lead.entity';
 
 /**

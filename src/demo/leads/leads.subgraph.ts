@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import { In, IsNull, type EntityManager } from 'typeorm';
-import type { PorticoViewer } from '../../kit';
+import type { PorticoViewer } from 'portico-kit';
 import type { DemoContext, DemoDefinition, DemoServices } from '../server';
 import { CampaignAssetEntity, type CampaignAssetKind } from './campaign-asset.entity';
 import { LeadEntity, type LeadSource, type LeadStage } from './lead.entity';

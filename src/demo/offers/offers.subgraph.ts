@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import type { EntityManager } from 'typeorm';
-import { anyOf, type PorticoViewer } from '../../kit';
+import { anyOf, type PorticoViewer } from 'portico-kit';
 import type { DemoContext, DemoDefinition, DemoServices } from '../server';
 import { InvoiceEntity, type InvoiceStatus } from './invoice.entity';
 import { OfferEntity } from './offer.entity';

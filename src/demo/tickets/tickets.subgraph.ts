@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { GraphQLError } from 'graphql';
 import type { EntityManager } from 'typeorm';
-import type { PorticoViewer } from '../../kit';
+import type { PorticoViewer } from 'portico-kit';
 import type { DemoContext, DemoDefinition, DemoServices } from '../server';
 import { DeliveryEntity, type DeliveryStatus } from './delivery.entity';
 import { TicketEntity, type TicketPriority, type TicketStatus } from './ticket.entity';

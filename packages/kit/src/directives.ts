@@ -1,6 +1,5 @@
 import { astFromDirective } from '@graphql-tools/utils';
 import { DirectiveLocation, GraphQLDirective, GraphQLNonNull, GraphQLString, print } from 'graphql';
-import { Directive } from 'type-graphql';
 
 /** The URL of Portico's linked directive spec. */
 export const PORTICO_SPEC_URL = 'https://portico.dev/authz/v0.1';
@@ -27,11 +26,6 @@ export const publicDirective = new GraphQLDirective({
 });
 
 export const PORTICO_DIRECTIVES = [authenticatedDirective, requiresPermissionDirective, publicDirective];
-
-export const Authenticated = () => Directive('@authenticated');
-export const Public = () => Directive('@public');
-export const RequiresPermission = (permission: string, options: { account?: string } = {}) =>
-  Directive(`@requiresPermission(permission: ${JSON.stringify(permission)}${options.account ? `, account: ${JSON.stringify(options.account)}` : ''})`);
 
 // The `a|b` alternatives are part of the rule model: written and read in rules.ts.
 export { alternatives, ANY_OF_SEPARATOR, anyOf } from './rules';

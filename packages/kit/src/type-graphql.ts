@@ -1,8 +1,15 @@
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { parse, type GraphQLSchema } from 'graphql';
-import { createResolversMap } from 'type-graphql';
+import { createResolversMap, Directive } from 'type-graphql';
 import { porticoSubgraphLinks } from './directives';
 import { buildSubgraphSchema, type SubgraphResolvers } from './subgraph-schema';
+
+// `portico-kit/type-graphql`: for subgraphs written with type-graphql (a peer dependency of this entry point only).
+
+export const Authenticated = () => Directive('@authenticated');
+export const Public = () => Directive('@public');
+export const RequiresPermission = (permission: string, options: { account?: string } = {}) =>
+  Directive(`@requiresPermission(permission: ${JSON.stringify(permission)}${options.account ? `, account: ${JSON.stringify(options.account)}` : ''})`);
 
 type ReferenceResolver = (reference: { [key: string]: unknown }, context: never, info: never) => unknown;
 

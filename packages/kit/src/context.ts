@@ -1,11 +1,9 @@
 import { GraphQLError } from 'graphql';
 import type { IncomingHttpHeaders } from 'http';
 import type { JWK } from 'jose';
-import { CONTEXT_HEADER, contextVerifier, DECISIONS_HEADER, type ContextClaims, type ContextVerifier, type HandedDecision } from '../identity/context-token';
-import { forbidden as refused } from '../errors';
-import { AuthenticationError } from '../identity/errors';
 import { PorticoClient, type PorticoDecision, type PorticoScope } from './decisions';
-import { alternatives } from './directives';
+import { alternatives } from './rules';
+import { CONTEXT_HEADER, contextVerifier, ContextTokenError, DECISIONS_HEADER, type ContextClaims, type ContextVerifier, type HandedDecision } from './token';
 
 export interface PorticoKitOptions {
   /** This subgraph's name in the supergraph: only context tokens the gateway signed for it are accepted. */
@@ -23,6 +21,11 @@ export interface PorticoKitOptions {
    * as Portico's answers, instead of asking for them again. Off: every decision is asked of Portico. @default true
    */
   gatewayDecisions?: boolean;
+  /**
+   * Where the kit says why it refused a context token (the client is told only that it is not valid).
+   * @default console
+   */
+  logger?: { warn(message: string): void };
 }
 
 /**
@@ -119,17 +122,29 @@ export class PorticoViewer {
   }
 }
 
-/** Portico's FORBIDDEN (the one helper every layer uses), as a subgraph answers it: a GraphQL error with its details. */
-export const forbidden = (permission: string, accountId: string): GraphQLError => {
-  const refusal = refused(`not allowed: requires ${permission} on account ${accountId}`, { permission, accountId });
-  return new GraphQLError(refusal.message, { originalError: refusal, extensions: { code: refusal.code, ...refusal.details } });
-};
+/** Portico's FORBIDDEN, as a subgraph answers it: a GraphQL error with the permission and account it was refused on. */
+export const forbidden = (permission: string, accountId: string): GraphQLError =>
+  new GraphQLError(`not allowed: requires ${permission} on account ${accountId}`, { extensions: { code: 'FORBIDDEN', permission, accountId } });
 
 export const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
 /** What the kit puts in a resolver's context: the viewer, or null for a request that carries no context token. */
 export interface PorticoContext {
   portico: PorticoViewer | null;
+}
+
+/**
+ * The context of a resolver behind `@authenticated` or `@requiresPermission`: the kit's enforcement has refused every
+ * request without a viewer before the resolver runs, so `portico` is there.
+ */
+export interface AuthenticatedContext extends PorticoContext {
+  portico: PorticoViewer;
+}
+
+/** The viewer of an authenticated request; throws UNAUTHENTICATED for a request without one. */
+export function requirePortico(context: PorticoContext): PorticoViewer {
+  if (!context.portico) throw unauthenticated('this field needs a signed-in caller: the request carries no context token');
+  return context.portico;
 }
 
 /** Anything with request headers: Node's IncomingMessage, a Fetch Request, Apollo's HeaderMap holder. */
@@ -160,6 +175,7 @@ export function porticoKit(options: PorticoKitOptions): PorticoKit {
   if (!options.contextJwksUrl && !options.contextJwks) throw new Error('porticoKit needs contextJwksUrl (or contextJwks) to verify context tokens');
   if (typeof options.subgraph !== 'string' || options.subgraph === '') throw new Error("porticoKit needs the subgraph's name in the supergraph (subgraph) to accept only the context tokens meant for it");
   const verifier = contextVerifier(options.contextJwksUrl ? { jwksUrl: options.contextJwksUrl } : { jwks: options.contextJwks! }, { subgraph: options.subgraph });
+  const logger = options.logger ?? console;
   return {
     verifier,
     async context(req) {
@@ -174,7 +190,10 @@ export function porticoKit(options: PorticoKitOptions): PorticoKit {
         const handed = options.gatewayDecisions !== false && decisions && requestId ? await verifier.verifyDecisions(decisions, claims, requestId) : undefined;
         return { portico: new PorticoViewer(claims, token, options, requestId, handed) };
       } catch (error) {
-        if (error instanceof AuthenticationError) throw unauthenticated(error.message);
+        if (error instanceof ContextTokenError) {
+          logger.warn(`portico-kit: refused a context token for subgraph ${JSON.stringify(options.subgraph)} (${error.reason}): ${error.detail}`);
+          throw unauthenticated(error.message);
+        }
         throw error;
       }
     },

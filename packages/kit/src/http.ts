@@ -1,3 +1,5 @@
+// `portico-kit/http`: serving a subgraph with Apollo Server on Node's http (@apollo/server is a peer dependency of this
+// entry point only).
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { IncomingMessage, Server, ServerResponse } from 'http';
 

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
-import { CONTEXT_HEADER } from '../identity/context-token';
+import { CONTEXT_HEADER } from './token';
 
 /** Row scopes Portico's presets use (`leads:read`: assigned < distributed < all); `all` for an unscoped permission. */
 export type PorticoScope = 'all' | 'distributed' | 'assigned';

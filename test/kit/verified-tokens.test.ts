@@ -1,5 +1,5 @@
 import { TokenVerifier, loadOrCreateDevKeys, signDevToken } from '../../src/identity';
-import { VerifiedTokens } from '../../src/identity/verified-tokens';
+import { VerifiedTokens } from 'portico-kit';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
