@@ -6,6 +6,7 @@ import { auditCheckpointsDir } from '../config';
 import type { AccountFacts, AccountType } from '../policy';
 import { AccountEntity, AuditEventEntity, type UserEntity } from '../storage/entities';
 import { actorShownToAccount, sessionIdOf } from './audit-actor';
+import { actionsOf, isEventType } from './events';
 import type { RequestContext } from './context';
 import { accountFacts } from './facts';
 
@@ -80,7 +81,11 @@ export async function auditEventQuery(ctx: RequestContext, accountId: string, ra
 function filtered(query: SelectQueryBuilder<AuditEventEntity>, filter: AuditEventFilter): SelectQueryBuilder<AuditEventEntity> {
   if (filter.actorUserId) query.andWhere('e.actorUserId = :actorUserId', { actorUserId: filter.actorUserId });
   if (filter.subjectUserId) query.andWhere('e.subjectUserId = :subjectUserId', { subjectUserId: filter.subjectUserId });
-  if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+  if (filter.action) {
+    // One name for the trail and the webhooks: an event's name (user.updated) finds the actions that announce it.
+    const actions = isEventType(filter.action) ? [filter.action, ...actionsOf(filter.action)] : [filter.action];
+    query.andWhere('e.action IN (:...actions)', { actions: [...new Set(actions)] });
+  }
   if (filter.impersonationSessionId) query.andWhere('e.impersonationSessionId = :sessionId', { sessionId: filter.impersonationSessionId });
   if (filter.delegationId) query.andWhere('e.delegatedRelationshipId = :delegationId', { delegationId: filter.delegationId });
   if (filter.from) query.andWhere('e.occurredAt >= :from', { from: filter.from });

@@ -227,6 +227,8 @@ export function examplePayload(type: EventType): { type: EventType; timestamp: s
 
 export const eventTypeOf = (action: string): EventType | undefined => EVENT_OF_ACTION[action];
 
+export const isEventType = (name: string): name is EventType => (EVENT_TYPES as readonly string[]).includes(name);
+
 export interface EventActor {
   id: string;
   email: string;

@@ -270,6 +270,21 @@ describe.each(databaseKinds())('an event for every change, on %s', (kind) => {
     expect(updated[0].data.actor).toEqual({ id: await user(ADMIN), email: ADMIN, name: expect.any(String), accountId: await id('Northwind Solutions') });
   });
 
+  it('the trail says which event each change announced, and its action filter takes either name', async () => {
+    const northwind = await id('Northwind Solutions');
+    const TRAIL = 'query($a: ID!, $action: String!) { auditEvents(accountId: $a, first: 50, filter: { action: $action }) { totalCount nodes { action event } } }';
+    const byEvent = ok(await t.gql(ADMIN, TRAIL, { a: northwind, action: 'user.updated' })).auditEvents;
+    const byAction = ok(await t.gql(ADMIN, TRAIL, { a: northwind, action: 'user.update' })).auditEvents;
+    // updateUser is audited as user.update and announced as user.updated: one change, found by either name.
+    expect(byAction.totalCount).toBeGreaterThan(0);
+    expect(byAction.nodes.every((n: { action: string; event: string }) => n.action === 'user.update' && n.event === 'user.updated')).toBe(true);
+    expect(byEvent.nodes.filter((n: { action: string }) => n.action === 'user.update')).toEqual(byAction.nodes);
+    expect(byEvent.nodes.every((n: { event: string }) => n.event === 'user.updated')).toBe(true);
+    // A change that announces nothing names no event; a name that is neither finds nothing.
+    const none = ok(await t.gql(ADMIN, TRAIL, { a: northwind, action: 'no.such.thing' })).auditEvents;
+    expect(none).toEqual({ totalCount: 0, nodes: [] });
+  });
+
   it("delivers the user events to the account's subscribed webhook, in order, each once", async () => {
     const expected = ['user.updated', 'user.updated', 'user.status_changed', 'user.contact_roles_changed', 'invitation.resent', 'user.removed'];
     await eventually(() => hook.bodies.length >= expected.length);

@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { auditEvents, auditIntegrity, eventActor } from '../../domain/audit-trail.service';
+import { eventTypeOf } from '../../domain/events';
 import type { RequestContext } from '../../domain/context';
 import type { AuditEventEntity } from '../../storage/entities';
 import { RequiresPermission } from '../directives';
@@ -37,6 +38,14 @@ export class AuditResolver {
   })
   actor(@Ctx() ctx: RequestContext, @Root() event: AuditEventEntity): Promise<User | null> {
     return eventActor(ctx, event);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'The event this change announced to webhooks (user.updated for user.update), or null: the name a webhook receiver knows it by, and a value the action filter accepts.',
+  })
+  event(@Root() event: AuditEventEntity): string | null {
+    return eventTypeOf(event.action) ?? null;
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The user the change was about, when the viewer may see them.' })

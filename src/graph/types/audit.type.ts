@@ -21,7 +21,7 @@ export class AuditEvent {
   @Field(() => ID, { nullable: true, description: 'The user the change was about, when it was about one.' })
   subjectUserId!: string | null;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'What was done, as the trail has always named it (user.update).' })
   action!: string;
 
   @Field(() => String)
@@ -89,7 +89,7 @@ export class AuditEventFilter {
   @Field(() => ID, { nullable: true })
   subjectUserId?: string;
 
-  @Field(() => String, { nullable: true, description: 'An action name, e.g. user.assignRole.' })
+  @Field(() => String, { nullable: true, description: 'An action name, e.g. user.assignRole, or the name of the event it announced, e.g. role.assigned (which finds every action announcing it).' })
   action?: string;
 
   @Field(() => ID, { nullable: true })
