@@ -59,19 +59,22 @@ function checkedEvents(events: string[]): string[] {
 
 const MAX_WEBHOOKS_PER_ACCOUNT = 20;
 
-/** Webhooks are administration: a partner in a customer's session could otherwise leave one behind that outlives it. */
+/**
+ * Webhooks are administration: a partner in a customer's session could otherwise leave one behind that outlives it.
+ * The engine refuses `webhooks.manage` to sessions; a delete says so rather than reading the webhook as not found.
+ */
 function refuseSessions(ctx: RequestContext): void {
   if (ctx.requirePrincipal().impersonation) throw forbidden('an impersonation session never manages webhooks');
 }
 
 /** Subscribes a URL of the account to events; the secret is returned this once, never read again. */
 export async function createWebhook(ctx: RequestContext, input: CreateWebhookInput): Promise<WebhookEntity> {
-  refuseSessions(ctx);
+  // Decided first (a session is refused here, by the engine): nobody else gets Portico to resolve a name for them.
+  const account = await ctx.requireOn('webhooks.manage', input.accountId);
   const events = checkedEvents(input.events);
   const secret = checkedSecret(input.secret);
   const { config } = ctx.services;
   const url = await checkWebhookUrl(input.url, { production: config.environment === 'production', allowPrivate: config.webhookAllowPrivate });
-  const account = await ctx.requireOn('webhooks.manage', input.accountId);
   return ctx.transaction(async (em) => {
     await ctx.services.db.lockAccounts(em, [account.id]);
     if ((await em.countBy(WebhookEntity, { accountId: account.id })) >= MAX_WEBHOOKS_PER_ACCOUNT) {
